@@ -1,0 +1,259 @@
+//! Execute: sends a planned scenario's requests and records [`Exchange`]s. Steps run in order;
+//! a concurrent group runs on its own pre-opened connections ([`group`]). After each step the
+//! judge says whether it held: the first failing step ends the scenario, then `cleanup` runs.
+
+mod capture;
+mod exchange;
+mod group;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
+
+pub use exchange::{Exchange, Outgoing, Received};
+
+use crate::judge::{self, Failure};
+use crate::plan::{Planned, Settings, Target};
+use crate::scenario::template::{render_json, TemplateError};
+use crate::scenario::{Action, Body, Request, Step, Vars};
+
+/// The largest response content kept; a target that sends more is cut off with an error.
+pub const MAX_RESPONSE: usize = 16 * 1024 * 1024;
+
+const AGENT: &str = concat!("contend/", env!("CARGO_PKG_VERSION"));
+
+/// Everything one scenario did.
+#[derive(Debug)]
+pub struct ScenarioRun {
+    pub steps: Vec<StepRun>,
+    pub duration: Duration,
+    /// Values of variables marked secret (captured ones included), for reports to mask.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct StepRun {
+    pub name: String,
+    pub cleanup: bool,
+    pub exchanges: Vec<Exchange>,
+    pub failures: Vec<Failure>,
+    /// The step could not be sent as written (a fixture missing, a capture that failed earlier):
+    /// a setup problem, not a verdict on the target.
+    pub error: Option<String>,
+}
+
+impl StepRun {
+    pub fn passed(&self) -> bool {
+        self.failures.is_empty() && self.error.is_none()
+    }
+}
+
+/// Sends requests for any number of scenarios; cheap to share.
+pub struct Runner {
+    client: reqwest::Client,
+    target: Target,
+    settings: Settings,
+    default_headers: HeaderMap,
+}
+
+impl Runner {
+    pub fn new(target: Target, settings: Settings) -> Result<Runner, String> {
+        install_crypto_provider();
+        let mut default_headers = HeaderMap::new();
+        default_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
+        for (name, value) in &settings.headers {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
+            let value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+            default_headers.insert(name, value);
+        }
+        let client = reqwest::Client::builder()
+            // Conformance sees the raw status: no redirects, no decompression, no cookies.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))?;
+        Ok(Runner { client, target, settings, default_headers })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    pub async fn run(&self, planned: &Planned) -> ScenarioRun {
+        let started = Instant::now();
+        let scenario = &planned.scenario;
+        let dir = scenario.file.parent().unwrap_or(Path::new("."));
+        let mut vars = planned.vars.clone();
+        let mut steps = Vec::new();
+        for step in &scenario.steps {
+            let run = self.run_step(step, dir, &mut vars, false).await;
+            let passed = run.passed();
+            steps.push(run);
+            if !passed {
+                break;
+            }
+        }
+        for step in &scenario.cleanup {
+            steps.push(self.run_step(step, dir, &mut vars, true).await);
+        }
+        ScenarioRun { steps, duration: started.elapsed(), secrets: vars.secrets().to_vec() }
+    }
+
+    async fn run_step(&self, step: &Step, dir: &Path, vars: &mut Vars, cleanup: bool) -> StepRun {
+        let mut run =
+            StepRun { name: step.name.clone(), cleanup, exchanges: Vec::new(), failures: Vec::new(), error: None };
+        match &step.action {
+            Action::Send { request, expect } => {
+                let outgoing = match self.prepare(request, dir, vars).await {
+                    Ok(outgoing) => outgoing,
+                    Err(e) => {
+                        run.error = Some(e);
+                        return run;
+                    }
+                };
+                let exchange = self.send(outgoing).await;
+                run.failures = judge::check_response(expect, &exchange, vars);
+                if run.failures.is_empty() {
+                    if let Ok(response) = &exchange.response {
+                        capture::apply(&step.capture, response, vars, &mut run.failures);
+                    }
+                }
+                run.exchanges.push(exchange);
+            }
+            Action::Race { group, expect } => {
+                let mut outgoing = Vec::with_capacity(group.requests.len());
+                for index in 0..group.requests.len() {
+                    let mut member_vars = vars.clone();
+                    member_vars.set("index", index.to_string());
+                    match self.prepare(group.requests.get(index), dir, &member_vars).await {
+                        Ok(o) => outgoing.push(o),
+                        Err(e) => {
+                            run.error = Some(format!("request #{index}: {e}"));
+                            return run;
+                        }
+                    }
+                }
+                run.exchanges = group::run(outgoing).await;
+                run.failures = judge::check_group(expect, &run.exchanges, vars);
+                if run.failures.is_empty() {
+                    capture::apply_winner(&step.capture, &run.exchanges, vars, &mut run.failures);
+                }
+            }
+        }
+        run
+    }
+
+    /// Renders a request's templates against `vars` and resolves it against the target.
+    async fn prepare(&self, request: &Request, dir: &Path, vars: &Vars) -> Result<Outgoing, String> {
+        let render = |e: TemplateError| e.to_string();
+        let path = request.path.render(vars).map_err(|e| e.to_string())?;
+        let url = self.resolve(&path)?;
+        let method = hyper::Method::from_bytes(request.method.0.as_bytes()).map_err(|e| e.to_string())?;
+        let mut headers = self.default_headers.clone();
+        let (body, content_type) = match request.body.as_deref() {
+            None => (Bytes::new(), None),
+            Some(Body::Text(t)) => (Bytes::from(t.render(vars).map_err(|e| e.to_string())?), None),
+            Some(Body::Json(value)) => {
+                let rendered = render_json(value, vars).map_err(render)?;
+                (Bytes::from(rendered.to_string()), Some("application/json"))
+            }
+            Some(Body::File(file)) => {
+                let path = dir.join(file);
+                let bytes = tokio::fs::read(&path)
+                    .await
+                    .map_err(|e| format!("cannot read body file {}: {e}", path.display()))?;
+                (Bytes::from(bytes), None)
+            }
+        };
+        if let Some(content_type) = content_type {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        }
+        // A scenario's header replaces a default header of the same name.
+        let mut seen: Vec<HeaderName> = Vec::new();
+        for (name, template) in &request.headers.0 {
+            let name = HeaderName::from_bytes(name.0.as_bytes()).map_err(|e| e.to_string())?;
+            let value = template.render(vars).map_err(|e| e.to_string())?;
+            let value = HeaderValue::from_str(&value).map_err(|_| format!("header {name}: value {value:?} is not valid in HTTP"))?;
+            if !seen.contains(&name) {
+                headers.remove(&name);
+                seen.push(name.clone());
+            }
+            headers.append(name, value);
+        }
+        let timeout = request.timeout.unwrap_or(self.settings.timeout);
+        Ok(Outgoing { method, url, headers, body, timeout })
+    }
+
+    /// `/path` is appended to the target URL (keeping its path prefix); `http(s)://` is absolute.
+    fn resolve(&self, path: &str) -> Result<reqwest::Url, String> {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            return reqwest::Url::parse(path).map_err(|e| format!("invalid URL {path:?}: {e}"));
+        }
+        let base = self.target.url.as_str().trim_end_matches('/');
+        let sep = if path.starts_with('/') { "" } else { "/" };
+        reqwest::Url::parse(&format!("{base}{sep}{path}")).map_err(|e| format!("invalid path {path:?}: {e}"))
+    }
+
+    async fn send(&self, outgoing: Outgoing) -> Exchange {
+        let started = Instant::now();
+        let request = self
+            .client
+            .request(outgoing.method.clone(), outgoing.url.clone())
+            .headers(outgoing.headers.clone())
+            .body(outgoing.body.clone())
+            .timeout(outgoing.timeout);
+        let response = match request.send().await {
+            Ok(response) => read_response(response, outgoing.timeout).await,
+            Err(e) => Err(describe(&e, outgoing.timeout)),
+        };
+        Exchange { index: None, request: outgoing, response, started, finished: Instant::now() }
+    }
+}
+
+async fn read_response(mut response: reqwest::Response, timeout: Duration) -> Result<Received, String> {
+    let status = response.status().as_u16();
+    let version = format!("{:?}", response.version());
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e, timeout))? {
+        if body.len() + chunk.len() > MAX_RESPONSE {
+            return Err(format!("response content larger than {MAX_RESPONSE} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Received { status, version, headers, body: Bytes::from(body) })
+}
+
+/// A reqwest error as a sentence a user can act on.
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("timed out after {}", humantime::format_duration(timeout));
+    }
+    let chain = error_chain(e);
+    if e.is_connect() {
+        format!("cannot connect: {chain}")
+    } else {
+        chain
+    }
+}
+
+/// An error and its sources, joined: reqwest's own message alone rarely says what happened.
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// rustls is built without a default provider (ring is far cheaper to build than aws-lc-rs);
+/// install ring once per process.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,150 @@
+//! `cargo test` integration: a directory of scenarios becomes libtest-mimic trials, one per
+//! scenario, named `file::scenario`.
+//!
+//! ```no_run
+//! // tests/contend.rs, with `[[test]] name = "contend" harness = false` in Cargo.toml
+//! fn main() {
+//!     contend::harness::run_dir("specs").exit();
+//! }
+//! ```
+//!
+//! The target is `CONTEND_TARGET` when set, else the embedded reference server, started once
+//! per test process and only when a trial runs (so `--list` sends nothing).
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use libtest_mimic::{Arguments, Conclusion, Failed, Trial};
+
+use crate::exec::Runner;
+use crate::plan::{self, Applicability, Planned, Settings, Target};
+use crate::report::{human, Redactor, Status};
+use crate::scenario::{self, Capability};
+use crate::suite;
+
+/// Runs every scenario under `dir` as a test, with the command line's libtest arguments.
+pub fn run_dir(dir: impl AsRef<Path>) -> Conclusion {
+    let args = Arguments::from_args();
+    libtest_mimic::run(&args, trials(dir.as_ref()))
+}
+
+/// The trials for a directory: one per scenario, plus one failing trial per file that does not
+/// load or plan, so a broken scenario can never pass unnoticed.
+pub fn trials(dir: &Path) -> Vec<Trial> {
+    let files = {
+        let mut errors = Vec::new();
+        let files = scenario::scenario_files(&[dir.to_owned()], &mut errors);
+        if let Some(e) = errors.into_iter().next() {
+            return vec![failing(format!("{}::<unreadable>", dir.display()), e.to_string())];
+        }
+        files
+    };
+    let target = listed_target();
+    let run_id = plan::new_run_id();
+    let settings = settings();
+    let mut trials = Vec::new();
+    for file in files {
+        let scenarios = match scenario::load_file(&file) {
+            Ok(s) => s,
+            Err(e) => {
+                let name = file.strip_prefix(dir).unwrap_or(&file).with_extension("");
+                trials.push(failing(format!("{}::<invalid>", name.display()), e.to_string()));
+                continue;
+            }
+        };
+        for s in scenarios {
+            let id = plan::scenario_id(dir, &s);
+            let planned = match plan::plan(Arc::new(s), id.clone(), &target, &settings, &run_id) {
+                Ok(p) => p,
+                Err(e) => {
+                    trials.push(failing(id, e.to_string()));
+                    continue;
+                }
+            };
+            let not_applicable = matches!(planned.applicability, Applicability::NotApplicable(_));
+            let trial = Trial::test(id, move || run_trial(planned)).with_ignored_flag(not_applicable);
+            trials.push(if not_applicable { trial.with_kind("n/a") } else { trial });
+        }
+    }
+    trials
+}
+
+fn failing(name: String, message: String) -> Trial {
+    Trial::test(name, move || Err(Failed::from(message)))
+}
+
+/// The shared state of one test process: a runtime, and the embedded server if it is the target.
+struct Context {
+    runtime: tokio::runtime::Runtime,
+    runner: Runner,
+    redactor: Redactor,
+    #[cfg(feature = "server")]
+    _server: Option<crate::server::RunningServer>,
+}
+
+fn context() -> Result<&'static Context, String> {
+    static CONTEXT: OnceLock<Result<Context, String>> = OnceLock::new();
+    CONTEXT.get_or_init(start_context).as_ref().map_err(Clone::clone)
+}
+
+fn start_context() -> Result<Context, String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let settings = settings();
+    let redactor = Redactor::for_headers(&settings.headers);
+    #[cfg(feature = "server")]
+    if std::env::var_os("CONTEND_TARGET").is_none() {
+        let server = runtime
+            .block_on(crate::server::start(([127, 0, 0, 1], 0).into(), Default::default()))
+            .map_err(|e| format!("cannot start the embedded reference server: {e}"))?;
+        let runner = Runner::new(server.target(), settings)?;
+        return Ok(Context { runtime, runner, redactor, _server: Some(server) });
+    }
+    let runner = Runner::new(listed_target(), settings)?;
+    Ok(Context {
+        runtime,
+        runner,
+        redactor,
+        #[cfg(feature = "server")]
+        _server: None,
+    })
+}
+
+fn run_trial(planned: Planned) -> Result<(), Failed> {
+    let cx = context().map_err(Failed::from)?;
+    // Each trial plans against the real target URL: the listing did not know the port.
+    let report = cx.runtime.block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
+    match report.status {
+        Status::Passed | Status::NotApplicable => Ok(()),
+        Status::Failed | Status::Error => Err(Failed::from(human::scenario_block(&report))),
+    }
+}
+
+/// The target as far as it is known without starting anything: enough to decide which
+/// scenarios apply. `CONTEND_CAPABILITIES` (comma-separated) overrides the default.
+fn listed_target() -> Target {
+    let url = std::env::var("CONTEND_TARGET").unwrap_or_else(|_| "http://127.0.0.1/".to_owned());
+    let default: Vec<Capability> =
+        Capability::ALL.into_iter().filter(|c| *c != Capability::RequiresPreconditions).collect();
+    let capabilities = match std::env::var("CONTEND_CAPABILITIES") {
+        Ok(list) => list
+            .split(',')
+            .filter_map(|name| Capability::ALL.into_iter().find(|c| c.name() == name.trim()))
+            .collect(),
+        Err(_) => default.into_iter().collect(),
+    };
+    Target {
+        url: url.parse().unwrap_or_else(|_| "http://127.0.0.1/".parse().expect("valid URL")),
+        label: url,
+        capabilities,
+    }
+}
+
+/// Settings from the environment: `CONTEND_HEADER_*` is not supported on purpose (headers with
+/// credentials belong in CI secrets passed as `CONTEND_AUTHORIZATION`).
+fn settings() -> Settings {
+    let mut settings = Settings::default();
+    if let Ok(auth) = std::env::var("CONTEND_AUTHORIZATION") {
+        settings.headers.push(("Authorization".into(), auth));
+    }
+    settings
+}

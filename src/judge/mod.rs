@@ -1,0 +1,31 @@
+//! Judge: pure functions from exchanges and expectations to [`Failure`]s. No I/O, no clock:
+//! easy to test with recorded exchanges.
+
+mod expect;
+
+pub use expect::{check_group, check_response};
+
+use serde::Serialize;
+
+/// One thing that was not as expected, stated as expected vs actual (the h2spec shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The catalog rule this breaks, when it is one (`if-match.mismatch`); `None` for a
+    /// scenario's own expectation.
+    pub rule: Option<String>,
+    /// What was checked: `status`, `header ETag`, `body`, `outcomes`, `request #3 status`.
+    pub subject: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl Failure {
+    pub fn new(subject: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+        Failure { rule: None, subject: subject.into(), expected: expected.into(), actual: actual.into() }
+    }
+
+    /// One line: `status: expected 412, got 204`.
+    pub fn message(&self) -> String {
+        format!("{}: expected {}, got {}", self.subject, self.expected, self.actual)
+    }
+}

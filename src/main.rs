@@ -1,0 +1,243 @@
+//! The `contend` command line: a thin layer of clap over the library.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use contend::plan::{self, Settings, Target};
+use contend::report::{self, Redactor};
+use contend::scenario::{self, Capability, Scenario};
+use contend::{exec, server, suite};
+
+/// Exit code for bad input: unreadable or invalid scenarios, bad flags, a bad target URL.
+const BAD_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "contend", version, about = "Proves whether an HTTP server gets 409 Conflict and conditional requests right")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run scenarios against a target (the embedded reference server when none is given).
+    Run(RunArgs),
+    /// Run the reference server in the foreground.
+    Serve(ServeArgs),
+    /// List scenarios with their requirement ids.
+    List {
+        /// Scenario files or directories.
+        #[arg(default_value = "specs")]
+        paths: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario files or directories.
+    #[arg(default_value = "specs")]
+    paths: Vec<PathBuf>,
+    /// Base URL of the server under test; without it the embedded reference server is started.
+    #[arg(long, env = "CONTEND_TARGET")]
+    target: Option<String>,
+    /// A header sent with every request, e.g. 'Authorization: Bearer ...' (repeatable).
+    /// Credential headers are masked in all output.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// A variable for the scenarios' templates (repeatable); overrides scenario `vars`.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// Scenarios run at once.
+    #[arg(long, short = 'j', default_value_t = 4)]
+    jobs: usize,
+    /// Run only scenarios whose id (`file::name`) contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+    /// Run only scenarios with this tag (repeatable: any of them).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// Per-request timeout, e.g. 500ms or 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+    /// What the target supports (comma-separated); scenarios needing anything else are not
+    /// applicable. Default for --target: everything but requires-preconditions.
+    #[arg(long, value_delimiter = ',')]
+    capabilities: Option<Vec<Capability>>,
+    /// Start the embedded server in its 428 mode (only without --target).
+    #[arg(long)]
+    require_preconditions: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Human,
+    Json,
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Address to listen on; loopback unless you say otherwise.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// Answer unconditional writes to existing resources with 428 Precondition Required.
+    #[arg(long)]
+    require_preconditions: bool,
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once(':').ok_or("expected 'Name: value'")?;
+    Ok((name.trim().to_owned(), value.trim().to_owned()))
+}
+
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    let (name, value) = s.split_once('=').ok_or("expected NAME=VALUE")?;
+    Ok((name.trim().to_owned(), value.to_owned()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match cli.command {
+        Command::Run(args) => runtime.block_on(run(args)),
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::List { paths } => list(&paths),
+    }
+}
+
+fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
+    scenario::load_paths(paths).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{e}\n");
+        }
+        eprintln!("{} scenario file(s) could not be loaded", errors.len());
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
+/// The directory scenario ids are relative to: the one path given, if it is a directory.
+fn root_of(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [one] if one.is_dir() => one.clone(),
+        _ => PathBuf::new(),
+    }
+}
+
+async fn run(args: RunArgs) -> ExitCode {
+    let scenarios = match load(&args.paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let scenarios: Vec<Scenario> = scenarios
+        .into_iter()
+        .filter(|s| args.tags.is_empty() || s.tags.iter().any(|t| args.tags.contains(t)))
+        .filter(|s| args.filter.as_ref().is_none_or(|f| plan::scenario_id(&root_of(&args.paths), s).contains(f)))
+        .collect();
+
+    // Keep the embedded server alive for the whole run.
+    let mut _embedded = None;
+    let target = match &args.target {
+        Some(url) => {
+            let parsed = match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+                Ok(_) => return bad_input(&format!("target {url:?} must be an http:// or https:// URL")),
+                Err(e) => return bad_input(&format!("target {url:?} is not a URL: {e}")),
+            };
+            let capabilities = match &args.capabilities {
+                Some(list) => list.iter().copied().collect(),
+                None => Capability::ALL.into_iter().filter(|c| *c != Capability::RequiresPreconditions).collect(),
+            };
+            Target { url: parsed, label: url.clone(), capabilities }
+        }
+        None => {
+            let config = server::ServerConfig { require_preconditions: args.require_preconditions };
+            match server::start(([127, 0, 0, 1], 0).into(), config).await {
+                Ok(running) => {
+                    let target = running.target();
+                    _embedded = Some(running);
+                    target
+                }
+                Err(e) => {
+                    eprintln!("error: cannot start the embedded reference server: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
+
+    let settings = Settings { vars: args.vars.clone(), headers: args.headers.clone(), timeout: args.timeout };
+    let run_id = plan::new_run_id();
+    let planned = match suite::plan_all(scenarios, &root_of(&args.paths), &target, &settings, &run_id) {
+        Ok(p) => p,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("error: {e}");
+            }
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let redactor = Redactor::for_headers(&settings.headers);
+    let runner = match exec::Runner::new(target, settings) {
+        Ok(r) => r,
+        Err(e) => return bad_input(&e),
+    };
+    let report = suite::run_all(&runner, &planned, args.jobs, &redactor, &run_id).await;
+    match args.format {
+        Format::Human => print!("{}", report::human::render(&report)),
+        Format::Json => println!("{}", report.to_json()),
+    }
+    if report.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let config = server::ServerConfig { require_preconditions: args.require_preconditions };
+    let running = match server::start(args.addr, config).await {
+        Ok(r) => r,
+        Err(e) => return bad_input(&format!("cannot listen on {}: {e}", args.addr)),
+    };
+    println!("contend reference server listening on {}", running.url());
+    println!("press Ctrl-C to stop");
+    let _ = tokio::signal::ctrl_c().await;
+    ExitCode::SUCCESS
+}
+
+fn list(paths: &[PathBuf]) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let root = root_of(paths);
+    for s in &scenarios {
+        let requires: Vec<&str> = s.requires.iter().map(|c| c.name()).collect();
+        let mut line = plan::scenario_id(&root, s);
+        if !s.requirements.is_empty() {
+            line.push_str(&format!("  [{}]", s.requirements.join(", ")));
+        }
+        if !requires.is_empty() {
+            line.push_str(&format!("  requires: {}", requires.join(", ")));
+        }
+        println!("{line}");
+    }
+    println!("\n{} scenarios", scenarios.len());
+    ExitCode::SUCCESS
+}
+
+fn bad_input(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(BAD_INPUT)
+}

@@ -1,0 +1,223 @@
+//! Plan: what can be known before sending anything. Resolves the static variables of each
+//! scenario, checks that every `{{name}}` will be defined when its step runs, and decides from
+//! the target's capabilities whether a scenario applies at all.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::scenario::template::json_templates;
+use crate::scenario::{Action, Body, Capability, Expect, GroupExpect, GroupRequests, Request, Scenario, Step, Template, Vars};
+
+/// The server under test.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Base URL; scenario paths are joined to it.
+    pub url: reqwest::Url,
+    /// What to call it in reports ("embedded reference server" or the URL).
+    pub label: String,
+    pub capabilities: BTreeSet<Capability>,
+}
+
+/// Settings of one run that every scenario shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--var name=value`, overriding scenario `vars`.
+    pub vars: Vec<(String, String)>,
+    /// `--header 'Name: value'`, sent with every request.
+    pub headers: Vec<(String, String)>,
+    /// Per-request timeout unless a request sets its own.
+    pub timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { vars: Vec::new(), headers: Vec::new(), timeout: Duration::from_secs(10) }
+    }
+}
+
+/// A scenario ready to execute, or the reason it will not.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub scenario: Arc<Scenario>,
+    /// `file::scenario`, the name used in reports and as the test name.
+    pub id: String,
+    pub applicability: Applicability,
+    /// Static variables: built-ins, `--var`, scenario `vars`, referenced environment variables.
+    pub vars: Vars,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applicability {
+    Run,
+    NotApplicable(String),
+}
+
+/// A scenario that cannot run as written: bad input, reported before anything is sent.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{id}: {message}")]
+pub struct PlanError {
+    pub id: String,
+    pub message: String,
+}
+
+/// A fresh identifier for one run, used in scratch paths so runs never collide.
+pub fn new_run_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}
+
+/// The name of a scenario in reports and test lists: its file's path relative to `root`
+/// without the extension, `::`, its name.
+pub fn scenario_id(root: &Path, scenario: &Scenario) -> String {
+    let relative = scenario.file.strip_prefix(root).unwrap_or(&scenario.file);
+    let file = relative.with_extension("");
+    format!("{}::{}", file.display(), scenario.name)
+}
+
+pub fn plan(
+    scenario: Arc<Scenario>,
+    id: String,
+    target: &Target,
+    settings: &Settings,
+    run_id: &str,
+) -> Result<Planned, PlanError> {
+    let fail = |message: String| PlanError { id: id.clone(), message };
+
+    let mut vars = Vars::default();
+    let uuid = uuid::Uuid::new_v4().to_string();
+    vars.set("run_id", run_id);
+    vars.set("scratch", format!("/contend-{run_id}/{uuid}"));
+    vars.set("uuid", uuid);
+    for name in referenced_env(&scenario).map_err(&fail)? {
+        if let Ok(value) = std::env::var(&name) {
+            vars.set(format!("env.{name}"), value);
+        }
+    }
+    let statics = vars.clone();
+    for (name, def) in &scenario.vars {
+        let value = def.value.render(&statics).map_err(|e| fail(format!("vars.{name}: {e}")))?;
+        if def.secret {
+            vars.set_secret(name, value);
+        } else {
+            vars.set(name, value);
+        }
+    }
+    for (name, value) in &settings.vars {
+        // A --var overriding a secret scenario variable stays secret.
+        if scenario.vars.get(name).is_some_and(|d| d.secret) {
+            vars.set_secret(name, value);
+        } else {
+            vars.set(name, value);
+        }
+    }
+
+    check_variables(&scenario, &vars).map_err(fail)?;
+
+    let missing: Vec<&str> = scenario
+        .requires
+        .iter()
+        .filter(|c| !target.capabilities.contains(c))
+        .map(|c| c.name())
+        .collect();
+    let applicability = if missing.is_empty() {
+        Applicability::Run
+    } else {
+        Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
+    };
+    Ok(Planned { scenario, id, applicability, vars })
+}
+
+/// Names `NAME` of every `{{env.NAME}}` the scenario uses.
+fn referenced_env(scenario: &Scenario) -> Result<BTreeSet<String>, String> {
+    let mut names = BTreeSet::new();
+    let mut add = |t: &Template| {
+        names.extend(t.variables().filter_map(|v| v.strip_prefix("env.")).map(str::to_owned));
+    };
+    scenario.vars.values().for_each(|d| add(&d.value));
+    for step in scenario.steps.iter().chain(&scenario.cleanup) {
+        step_templates(step)?.iter().for_each(&mut add);
+    }
+    Ok(names)
+}
+
+/// Every variable used by a step must be defined by then: statically, or by a capture (or a
+/// group's winner) of an earlier step. Catches typos before a single request is sent.
+fn check_variables(scenario: &Scenario, vars: &Vars) -> Result<(), String> {
+    let mut defined: HashSet<String> = HashSet::new();
+    let is_defined = |defined: &HashSet<String>, name: &str| vars.contains(name) || defined.contains(name);
+    let steps = scenario.steps.iter().map(|s| (s, false)).chain(scenario.cleanup.iter().map(|s| (s, true)));
+    for (step, cleanup) in steps {
+        let in_group = matches!(step.action, Action::Race { .. });
+        for template in step_templates(step)? {
+            for name in template.variables() {
+                let group_only = in_group && name == "index";
+                if is_defined(&defined, name) || group_only {
+                    continue;
+                }
+                let part = if cleanup { "cleanup step" } else { "step" };
+                return Err(match name.strip_prefix("env.") {
+                    Some(env) => format!("{part} `{}`: environment variable {env} is not set", step.name),
+                    None => format!(
+                        "{part} `{}`: variable `{name}` is not defined (define it under `vars`, pass \
+                         --var {name}=VALUE, or capture it in an earlier step)",
+                        step.name
+                    ),
+                });
+            }
+        }
+        defined.extend(step.capture.keys().cloned());
+        if in_group {
+            defined.extend(["winner.index".to_owned(), "winner.status".to_owned()]);
+        }
+    }
+    Ok(())
+}
+
+/// All templates of a step: its requests and its expectations.
+fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
+    let mut out = Vec::new();
+    let label = |e: String| format!("step `{}`: {e}", step.name);
+    match &step.action {
+        Action::Send { request, expect } => {
+            request_templates(request, &mut out).map_err(label)?;
+            expect_templates(expect, &mut out).map_err(label)?;
+        }
+        Action::Race { group, expect } => {
+            match &group.requests {
+                GroupRequests::Repeat { request, .. } => request_templates(request, &mut out),
+                GroupRequests::List(list) => list.iter().try_for_each(|r| request_templates(r, &mut out)),
+            }
+            .map_err(label)?;
+            let GroupExpect { others, each, .. } = expect;
+            for e in others.iter().chain(each) {
+                expect_templates(e, &mut out).map_err(label)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn request_templates(request: &Request, out: &mut Vec<Template>) -> Result<(), String> {
+    out.push(request.path.clone());
+    out.extend(request.headers.0.iter().map(|(_, v)| v.clone()));
+    match request.body.as_deref() {
+        Some(Body::Text(t)) => out.push(t.clone()),
+        Some(Body::Json(value)) => out.extend(json_templates(value)?),
+        Some(Body::File(_)) | None => {}
+    }
+    Ok(())
+}
+
+fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), String> {
+    for (_, check) in &expect.headers.0 {
+        out.extend([&check.equals, &check.not_equals, &check.contains].into_iter().flatten().cloned());
+    }
+    if let Some(body) = expect.body.as_deref() {
+        out.extend([&body.equals, &body.contains].into_iter().flatten().cloned());
+        for value in body.json.iter().chain(&body.json_subset).chain(body.json_path.0.iter().map(|(_, v)| v)) {
+            out.extend(json_templates(value)?);
+        }
+    }
+    Ok(())
+}

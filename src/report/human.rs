@@ -1,0 +1,64 @@
+//! The terminal report: one line per scenario, and for each failure what was expected and what
+//! came back.
+
+use std::fmt::Write;
+
+use super::{Report, ScenarioReport, Status};
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "contend {}: {} scenarios against {}\n", report.contend, report.scenarios.len(), report.target);
+    for scenario in &report.scenarios {
+        out.push_str(&scenario_block(scenario));
+    }
+    let s = &report.summary;
+    let _ = writeln!(
+        out,
+        "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors ({:.2} s)",
+        report.scenarios.len(),
+        s.passed,
+        s.failed,
+        s.not_applicable,
+        s.errors,
+        s.duration_ms / 1000.0
+    );
+    out
+}
+
+/// One scenario: its status line, then its failures and the exchanges of the failing step.
+pub fn scenario_block(scenario: &ScenarioReport) -> String {
+    let mut out = String::new();
+    let label = match scenario.status {
+        Status::Passed => "PASS ",
+        Status::Failed => "FAIL ",
+        Status::NotApplicable => "N/A  ",
+        Status::Error => "ERROR",
+    };
+    let _ = write!(out, "{label} {}", scenario.id);
+    if scenario.status != Status::NotApplicable {
+        let _ = write!(out, "  ({:.0} ms)", scenario.duration_ms);
+    }
+    out.push('\n');
+    if let Some(reason) = &scenario.reason {
+        let _ = writeln!(out, "      {reason}");
+    }
+    for f in &scenario.failures {
+        let rule = f.rule.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
+        let _ = writeln!(out, "      step `{}`{rule}: {}", f.step, f.message);
+    }
+    if scenario.status == Status::Failed {
+        let failing: Vec<&str> = scenario.failures.iter().map(|f| f.step.as_str()).collect();
+        for step in scenario.steps.iter().filter(|s| failing.contains(&s.name.as_str())) {
+            for e in &step.exchanges {
+                let index = e.index.map(|i| format!("#{i} ")).unwrap_or_default();
+                let outcome = match (&e.response, &e.error) {
+                    (Some(r), _) => r.status.to_string(),
+                    (None, Some(err)) => format!("no response: {err}"),
+                    (None, None) => "no response".to_owned(),
+                };
+                let _ = writeln!(out, "        {index}{} {} -> {outcome}", e.request.method, e.request.url);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,238 @@
+//! Report: one [`Report`] model built from what execute recorded and judge decided; renderers
+//! ([`human`], JSON via serde) print it and never recompute a verdict.
+//!
+//! Secrets are masked here, once, while the model is built: credentials headers always, and
+//! the values of variables marked secret wherever they appear.
+
+pub mod human;
+mod redact;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::exec::{Exchange, ScenarioRun};
+use crate::plan::{Applicability, Planned};
+pub use redact::Redactor;
+
+/// Longest content kept per exchange in a report.
+const BODY_LIMIT: usize = 4096;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub contend: &'static str,
+    pub target: String,
+    pub run_id: String,
+    pub summary: Summary,
+    pub scenarios: Vec<ScenarioReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub passed: usize,
+    pub failed: usize,
+    pub not_applicable: usize,
+    /// Scenarios that could not be run as written (setup problems, not verdicts).
+    pub errors: usize,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Passed,
+    Failed,
+    NotApplicable,
+    Error,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    /// `file::scenario`, as in test names.
+    pub id: String,
+    pub name: String,
+    pub file: String,
+    pub status: Status,
+    /// Why the scenario was not applicable, or the setup error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub requirements: Vec<String>,
+    pub failures: Vec<FailureReport>,
+    pub steps: Vec<StepReport>,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureReport {
+    pub rule: Option<String>,
+    pub step: String,
+    pub message: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub name: String,
+    pub cleanup: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub exchanges: Vec<ExchangeReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExchangeReport {
+    /// Position in a concurrent group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    pub request: RequestReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseReport>,
+    /// Why there is no response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestReport {
+    pub method: String,
+    pub url: String,
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResponseReport {
+    pub status: u16,
+    pub version: String,
+    pub headers: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+impl Report {
+    pub fn new(target: String, run_id: String, scenarios: Vec<ScenarioReport>, duration: std::time::Duration) -> Self {
+        let mut summary = Summary { duration_ms: millis(duration), ..Summary::default() };
+        for s in &scenarios {
+            match s.status {
+                Status::Passed => summary.passed += 1,
+                Status::Failed => summary.failed += 1,
+                Status::NotApplicable => summary.not_applicable += 1,
+                Status::Error => summary.errors += 1,
+            }
+        }
+        Report { contend: env!("CARGO_PKG_VERSION"), target, run_id, summary, scenarios }
+    }
+
+    /// True when nothing failed and nothing errored (not applicable counts as passed).
+    pub fn succeeded(&self) -> bool {
+        self.summary.failed == 0 && self.summary.errors == 0
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+}
+
+/// The report of one scenario. `run` is `None` when it was not applicable.
+pub fn scenario_report(planned: &Planned, run: Option<&ScenarioRun>, redactor: &Redactor) -> ScenarioReport {
+    let scenario = &planned.scenario;
+    let redactor = redactor.with_secrets(run.map_or(planned.vars.secrets(), |r| &r.secrets));
+    let mut report = ScenarioReport {
+        id: planned.id.clone(),
+        name: scenario.name.clone(),
+        file: scenario.file.display().to_string(),
+        status: Status::Passed,
+        reason: None,
+        requirements: scenario.requirements.clone(),
+        failures: Vec::new(),
+        steps: Vec::new(),
+        duration_ms: 0.0,
+    };
+    let Some(run) = run else {
+        report.status = Status::NotApplicable;
+        if let Applicability::NotApplicable(why) = &planned.applicability {
+            report.reason = Some(why.clone());
+        }
+        return report;
+    };
+    report.duration_ms = millis(run.duration);
+    for step in &run.steps {
+        for f in &step.failures {
+            report.failures.push(FailureReport {
+                rule: f.rule.clone(),
+                step: step.name.clone(),
+                message: redactor.text(&f.message()),
+                expected: redactor.text(&f.expected),
+                actual: redactor.text(&f.actual),
+            });
+        }
+        if let (Some(error), None) = (&step.error, &report.reason) {
+            report.reason = Some(redactor.text(&format!("step `{}`: {error}", step.name)));
+        }
+        report.steps.push(StepReport {
+            name: step.name.clone(),
+            cleanup: step.cleanup,
+            error: step.error.as_ref().map(|e| redactor.text(e)),
+            exchanges: step.exchanges.iter().map(|e| exchange_report(e, &redactor)).collect(),
+        });
+    }
+    report.status = if !report.failures.is_empty() {
+        Status::Failed
+    } else if run.steps.iter().any(|s| s.error.is_some() && !s.cleanup) {
+        Status::Error
+    } else {
+        Status::Passed
+    };
+    report
+}
+
+fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
+    let request = &exchange.request;
+    let (response, error) = match &exchange.response {
+        Ok(r) => (
+            Some(ResponseReport {
+                status: r.status,
+                version: r.version.clone(),
+                headers: redactor.headers(&r.headers),
+                body: body_text(&r.body, redactor),
+            }),
+            None,
+        ),
+        Err(why) => (None, Some(redactor.text(why))),
+    };
+    ExchangeReport {
+        index: exchange.index,
+        request: RequestReport {
+            method: request.method.to_string(),
+            url: redactor.text(request.url.as_str()),
+            headers: redactor.headers(&request.headers),
+            body: body_text(&request.body, redactor),
+        },
+        response,
+        error,
+        duration_ms: millis(exchange.finished.saturating_duration_since(exchange.started)),
+    }
+}
+
+fn body_text(body: &[u8], redactor: &Redactor) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let shown = &body[..body.len().min(BODY_LIMIT)];
+    let mut text = match std::str::from_utf8(shown) {
+        Ok(text) => text.to_owned(),
+        Err(e) if e.valid_up_to() + 4 > shown.len() => String::from_utf8_lossy(&shown[..e.valid_up_to()]).into_owned(),
+        Err(_) => return Some(format!("<{} bytes of binary content>", body.len())),
+    };
+    if body.len() > BODY_LIMIT {
+        text.push_str(&format!("… <{} bytes in all>", body.len()));
+    }
+    Some(redactor.text(&text))
+}
+
+fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1e6).round() / 1e3
+}

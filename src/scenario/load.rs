@@ -1,0 +1,147 @@
+//! Reading scenario files. All YAML parsing in the crate happens here (serde_yaml is archived
+//! upstream: swapping it is one file).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::model::Scenario;
+
+/// A scenario file that cannot be used, located as precisely as the parser allows.
+#[derive(Debug, Clone)]
+pub struct LoadError {
+    pub file: PathBuf,
+    /// 1-based line and column, when known.
+    pub location: Option<(usize, usize)>,
+    pub message: String,
+    /// The file's text and the byte offset of the error, for the snippet.
+    snippet: Option<(String, usize)>,
+}
+
+impl LoadError {
+    pub fn new(file: &Path, message: impl Into<String>) -> Self {
+        LoadError { file: file.to_owned(), location: None, message: message.into(), snippet: None }
+    }
+
+    fn from_yaml(file: &Path, text: &str, err: &serde_yaml::Error) -> Self {
+        let full = err.to_string();
+        // serde_yaml appends " at line L column C"; the location is shown separately.
+        let message = match full.rfind(" at line ") {
+            Some(cut) => full[..cut].to_owned(),
+            None => full,
+        };
+        let location = err.location();
+        LoadError {
+            file: file.to_owned(),
+            location: location.as_ref().map(|l| (l.line(), l.column())),
+            message,
+            snippet: location.map(|l| (text.to_owned(), l.index())),
+        }
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = self.file.display().to_string();
+        let (Some((line, column)), Some((text, index))) = (self.location, &self.snippet) else {
+            return write!(f, "error: {}\n  --> {path}", self.message);
+        };
+        use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+        let start = (*index).min(text.len());
+        // Underline the token at the error: up to the next whitespace or punctuation.
+        let len = text[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
+            .unwrap_or(text.len() - start)
+            .max(1);
+        let end = (start + len).min(text.len());
+        let report = [Level::ERROR.primary_title(&self.message).element(
+            Snippet::source(text.as_str())
+                .path(&path)
+                .fold(true)
+                .annotation(AnnotationKind::Primary.span(start..end)),
+        )];
+        let rendered = Renderer::plain().render(&report);
+        // The snippet shows the path with line:column; say it on the first line too, for tools
+        // that only look there.
+        write!(f, "{path}:{line}:{column}: {rendered}")
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Loads every scenario under the given files and directories (`*.yaml`, `*.yml`, recursively,
+/// in name order). All errors are collected so a user fixes them in one pass.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let mut scenarios = Vec::new();
+    let mut errors = Vec::new();
+    for file in scenario_files(paths, &mut errors) {
+        match load_file(&file) {
+            Ok(found) => scenarios.extend(found),
+            Err(err) => errors.push(err),
+        }
+    }
+    if errors.is_empty() {
+        Ok(scenarios)
+    } else {
+        Err(errors)
+    }
+}
+
+/// The scenario files named by `paths`, directories expanded.
+pub fn scenario_files(paths: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut files, errors);
+        } else if path.exists() {
+            files.push(path.clone());
+        } else {
+            errors.push(LoadError::new(path, "no such file or directory"));
+        }
+    }
+    files
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => return errors.push(LoadError::new(dir, format!("cannot read directory: {err}"))),
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for path in paths {
+        if path.is_dir() {
+            walk(&path, files, errors);
+        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+            files.push(path);
+        }
+    }
+}
+
+pub fn load_file(file: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
+    load_str(&text, file)
+}
+
+/// Parses one file's text: one scenario per YAML document (`---` separates them).
+pub fn load_str(text: &str, file: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for document in serde_yaml::Deserializer::from_str(text) {
+        let mut scenario =
+            Scenario::deserialize(document).map_err(|err| LoadError::from_yaml(file, text, &err))?;
+        if scenarios.iter().any(|s| s.name == scenario.name) {
+            return Err(LoadError::new(
+                file,
+                format!("two scenarios are named {:?}: names must be unique within a file", scenario.name),
+            ));
+        }
+        scenario.file = file.to_owned();
+        scenarios.push(scenario);
+    }
+    if scenarios.is_empty() {
+        return Err(LoadError::new(file, "the file holds no scenario"));
+    }
+    Ok(scenarios)
+}

@@ -1,0 +1,813 @@
+//! The scenario model: what a YAML scenario file says, checked for shape but not yet run.
+//!
+//! Every type here deserializes with `deny_unknown_fields` and hand-written visitors where a
+//! value has a shorthand, so a mistake gets serde's "expected ..." message with its location
+//! instead of "data did not match any variant".
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+use super::template::Template;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Rule ids from the catalog that this scenario proves.
+    #[serde(default)]
+    pub requirements: Vec<String>,
+    /// Target capabilities the scenario needs; without them it is not applicable.
+    #[serde(default)]
+    pub requires: Vec<Capability>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, Shorthand<VarDef>>,
+    pub steps: Vec<Step>,
+    /// Steps that always run after `steps`, even when one of them failed.
+    #[serde(default)]
+    pub cleanup: Vec<Step>,
+    /// The file the scenario came from (set by the loader).
+    #[serde(skip)]
+    pub file: PathBuf,
+}
+
+/// What a target can do. Scenarios list what they need in `requires`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capability {
+    /// PUT to a new path creates the resource.
+    PutCreate,
+    /// DELETE removes a resource.
+    Delete,
+    /// Byte ranges (Range, If-Range, 206).
+    Range,
+    /// Last-Modified on responses, so date preconditions can be tested.
+    LastModified,
+    /// Unconditional writes are refused with 428 (RFC 6585).
+    RequiresPreconditions,
+    /// HTTP/2.
+    Http2,
+}
+
+impl Capability {
+    pub const ALL: [Capability; 6] = [
+        Capability::PutCreate,
+        Capability::Delete,
+        Capability::Range,
+        Capability::LastModified,
+        Capability::RequiresPreconditions,
+        Capability::Http2,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::PutCreate => "put-create",
+            Capability::Delete => "delete",
+            Capability::Range => "range",
+            Capability::LastModified => "last-modified",
+            Capability::RequiresPreconditions => "requires-preconditions",
+            Capability::Http2 => "http2",
+        }
+    }
+}
+
+/// A scenario variable: a plain value, or `{ value: ..., secret: true }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VarDef {
+    pub value: Template,
+    #[serde(default)]
+    pub secret: bool,
+}
+
+impl<'de> Deserialize<'de> for Shorthand<VarDef> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_map(d, "a value or a map with `value` and `secret`", |s| {
+            Ok(VarDef { value: Template::parse(s)?, secret: false })
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub name: String,
+    pub action: Action,
+    /// Values to keep for later steps, by variable name. In a concurrent group they are taken
+    /// from the winner (the one 2xx outcome).
+    pub capture: BTreeMap<String, Capture>,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    /// One request and expectations on its response.
+    Send { request: Request, expect: Expect },
+    /// A concurrent group and expectations on the set of outcomes.
+    Race { group: Group, expect: GroupExpect },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    #[serde(default)]
+    pub method: MethodName,
+    /// A path relative to the target (`/docs/1`) or an absolute URL.
+    #[serde(alias = "url")]
+    pub path: Template,
+    #[serde(default)]
+    pub headers: Headers,
+    #[serde(default)]
+    pub body: Option<Shorthand<Body>>,
+    #[serde(default, deserialize_with = "duration")]
+    pub timeout: Option<Duration>,
+}
+
+/// An HTTP method token; GET when absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodName(pub String);
+
+impl Default for MethodName {
+    fn default() -> Self {
+        MethodName("GET".into())
+    }
+}
+
+impl<'de> Deserialize<'de> for MethodName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        // RFC 9110 5.6.2: a method is a token.
+        let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+        if s.is_empty() || !s.chars().all(token) {
+            return Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"an HTTP method such as GET or PUT"));
+        }
+        Ok(MethodName(s))
+    }
+}
+
+/// Header fields in the order written.
+pub type Headers = OrderedMap<FieldName, Template>;
+
+/// A header field name, checked at load time; matched case-insensitively.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldName(pub String);
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            return Err(de::Error::invalid_value(de::Unexpected::Str(&name), &"a header field name"));
+        }
+        Ok(FieldName(name))
+    }
+}
+
+/// Request content: `body: "text"`, `body: { json: ... }` or `body: { file: fixtures/x.bin }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Body {
+    Text(Template),
+    /// JSON; strings inside it are templates. Sets `Content-Type: application/json` unless given.
+    Json(serde_json::Value),
+    /// Bytes of a file, relative to the scenario file's directory.
+    File(PathBuf),
+}
+
+impl<'de> Deserialize<'de> for Shorthand<Body> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_map(d, "a string, or a map with one of `text`, `json`, `file`", |s| {
+            Ok(Body::Text(Template::parse(s)?))
+        })
+    }
+}
+
+/// Expectations on one response.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub status: Option<StatusSet>,
+    #[serde(default)]
+    pub headers: OrderedMap<FieldName, Shorthand<HeaderCheck>>,
+    #[serde(default)]
+    pub body: Option<Shorthand<BodyCheck>>,
+    /// Compare the response content with a stored insta snapshot of this name.
+    #[serde(default)]
+    pub snapshot: Option<String>,
+}
+
+/// Expectations on the set of outcomes of a concurrent group.
+#[derive(Debug, Clone, Default)]
+pub struct GroupExpect {
+    pub exactly: Vec<(StatusPattern, u32)>,
+    pub at_least: Vec<(StatusPattern, u32)>,
+    pub at_most: Vec<(StatusPattern, u32)>,
+    /// Applies to every outcome whose status none of the counts above names.
+    pub others: Option<Expect>,
+    /// Applies to every outcome.
+    pub each: Option<Expect>,
+}
+
+/// An exact status (`412`) or a class (`2xx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StatusPattern {
+    Exact(u16),
+    Class(u8),
+}
+
+impl StatusPattern {
+    pub fn matches(self, status: u16) -> bool {
+        match self {
+            StatusPattern::Exact(code) => code == status,
+            StatusPattern::Class(class) => status / 100 == u16::from(class),
+        }
+    }
+
+    fn parse(s: &str) -> Option<StatusPattern> {
+        let s = s.trim();
+        if let [d, b'x' | b'X', b'x' | b'X'] = s.as_bytes() {
+            return (b'1'..=b'5').contains(d).then(|| StatusPattern::Class(d - b'0'));
+        }
+        s.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusPattern::Exact)
+    }
+}
+
+impl fmt::Display for StatusPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StatusPattern::Exact(code) => write!(f, "{code}"),
+            StatusPattern::Class(class) => write!(f, "{class}xx"),
+        }
+    }
+}
+
+const STATUS_EXPECTED: &str = "a status code (200) or a class (2xx)";
+
+impl<'de> Deserialize<'de> for StatusPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = StatusPattern;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(STATUS_EXPECTED)
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusPattern, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusPattern, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusPattern, E> {
+                StatusPattern::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &STATUS_EXPECTED))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `status: 200`, `status: 2xx` or `status: [200, 204]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusSet(pub Vec<StatusPattern>);
+
+impl StatusSet {
+    pub fn matches(&self, status: u16) -> bool {
+        self.0.iter().any(|p| p.matches(status))
+    }
+}
+
+impl fmt::Display for StatusSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&shown.join(" or "))
+    }
+}
+
+impl<'de> Deserialize<'de> for StatusSet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatusSet;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{STATUS_EXPECTED}, or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSet, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSet, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSet, E> {
+                let one = StatusPattern::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))?;
+                Ok(StatusSet(vec![one]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSet, A::Error> {
+                let mut all = Vec::new();
+                while let Some(p) = seq.next_element()? {
+                    all.push(p);
+                }
+                if all.is_empty() {
+                    return Err(de::Error::invalid_length(0, &"at least one status"));
+                }
+                Ok(StatusSet(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A check on one header field: `Name: value` (equals) or a map of checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderCheck {
+    pub equals: Option<Template>,
+    pub not_equals: Option<Template>,
+    pub contains: Option<Template>,
+    pub matches: Option<Pattern>,
+    /// `true`: the field must be present; `false`: it must be absent.
+    pub present: Option<bool>,
+    /// `true`: the field must be absent (the same as `present: false`).
+    pub absent: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for Shorthand<HeaderCheck> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_map(d, "a value (exact match) or a map of checks", |s| {
+            Ok(HeaderCheck { equals: Some(Template::parse(s)?), ..Default::default() })
+        })
+    }
+}
+
+/// Checks on the response content: a string (exact match) or a map of checks.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BodyCheck {
+    pub equals: Option<Template>,
+    pub contains: Option<Template>,
+    pub matches: Option<Pattern>,
+    /// The content parses as JSON equal to this value (strings are templates).
+    pub json: Option<serde_json::Value>,
+    /// The content parses as JSON containing at least these members and items.
+    pub json_subset: Option<serde_json::Value>,
+    /// JSON pointer (`/a/0`) or JSONPath (`$.a[0]`) to the value expected there.
+    #[serde(default)]
+    pub json_path: OrderedMap<JsonQuery, serde_json::Value>,
+    /// `true`: no content at all.
+    pub empty: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for Shorthand<BodyCheck> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_map(d, "a string (exact match) or a map of checks", |s| {
+            Ok(BodyCheck { equals: Some(Template::parse(s)?), ..Default::default() })
+        })
+    }
+}
+
+/// Where a capture takes its value from. Exactly one source per capture.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub source: CaptureSource,
+    /// Applied to the captured text: the first group if the pattern has one, else the match.
+    pub regex: Option<Pattern>,
+    /// Mask the value in every report.
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum CaptureSource {
+    Header(String),
+    Status,
+    Body,
+    Json(JsonQuery),
+}
+
+/// A concurrent group: N requests on separate connections, released together.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub requests: GroupRequests,
+    pub sync: SyncMode,
+}
+
+#[derive(Debug, Clone)]
+pub enum GroupRequests {
+    /// `count` copies of one request; `{{index}}` is 0..count-1 in each.
+    Repeat { count: u32, request: Request },
+    /// An explicit list; `{{index}}` is the position in the list.
+    List(Vec<Request>),
+}
+
+impl GroupRequests {
+    pub fn len(&self) -> usize {
+        match self {
+            GroupRequests::Repeat { count, .. } => *count as usize,
+            GroupRequests::List(list) => list.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, index: usize) -> &Request {
+        match self {
+            GroupRequests::Repeat { request, .. } => request,
+            GroupRequests::List(list) => &list[index],
+        }
+    }
+}
+
+/// How a group's requests are released.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncMode {
+    /// Every request on its own pre-opened connection, sent when all are connected.
+    #[default]
+    Barrier,
+}
+
+/// A compiled regular expression, checked at load time.
+#[derive(Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "/{}/", self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::Regex::new(&s).map(Pattern).map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
+    }
+}
+
+/// A JSON pointer (`/items/0/id`) or a JSONPath query (`$.items[0].id`).
+#[derive(Clone)]
+pub enum JsonQuery {
+    Pointer(String),
+    Path(String, Box<serde_json_path::JsonPath>),
+}
+
+impl JsonQuery {
+    pub fn as_str(&self) -> &str {
+        match self {
+            JsonQuery::Pointer(p) | JsonQuery::Path(p, _) => p,
+        }
+    }
+
+    /// The first value the query selects.
+    pub fn select<'v>(&self, doc: &'v serde_json::Value) -> Option<&'v serde_json::Value> {
+        match self {
+            JsonQuery::Pointer(p) => doc.pointer(p),
+            JsonQuery::Path(_, path) => path.query(doc).first(),
+        }
+    }
+
+    fn parse(s: &str) -> Result<JsonQuery, String> {
+        if s.is_empty() || s.starts_with('/') {
+            Ok(JsonQuery::Pointer(s.to_owned()))
+        } else if s.starts_with('$') {
+            let path = serde_json_path::JsonPath::parse(s).map_err(|e| format!("invalid JSONPath {s:?}: {e}"))?;
+            Ok(JsonQuery::Path(s.to_owned(), Box::new(path)))
+        } else {
+            Err(format!("{s:?} is neither a JSON pointer (starts with `/`) nor a JSONPath (starts with `$`)"))
+        }
+    }
+}
+
+impl fmt::Debug for JsonQuery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonQuery {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        JsonQuery::parse(&String::deserialize(d)?).map_err(de::Error::custom)
+    }
+}
+
+impl<'de> Deserialize<'de> for Template {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Template;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Template, E> {
+                Template::parse(v).map_err(E::custom)
+            }
+            // Numbers and booleans are text too (`X-Count: 5`), read as YAML wrote them.
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Template, E> {
+                Ok(Template::literal(&v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Template, E> {
+                Ok(Template::literal(&v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Template, E> {
+                Ok(Template::literal(&v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Template, E> {
+                Ok(Template::literal(&v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A value that may be written as a plain string or as a full map.
+#[derive(Debug, Clone, Default)]
+pub struct Shorthand<T>(pub T);
+
+impl<T> std::ops::Deref for Shorthand<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn string_or_map<'de, T, D>(
+    d: D,
+    expecting: &'static str,
+    from_str: fn(&str) -> Result<T, String>,
+) -> Result<Shorthand<T>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    struct V<T> {
+        expecting: &'static str,
+        from_str: fn(&str) -> Result<T, String>,
+        marker: PhantomData<T>,
+    }
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+        type Value = Shorthand<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.expecting)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            (self.from_str)(v).map(Shorthand).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            self.visit_str(&v.to_string())
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Shorthand)
+        }
+        fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(de::value::EnumAccessDeserializer::new(data)).map(Shorthand)
+        }
+    }
+    d.deserialize_any(V { expecting, from_str, marker: PhantomData })
+}
+
+/// A map that keeps its entries in the order written (headers, JSON paths).
+#[derive(Debug, Clone)]
+pub struct OrderedMap<K, V>(pub Vec<(K, V)>);
+
+impl<K, V> Default for OrderedMap<K, V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<K, V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Visitor<'de> for Visit<K, V> {
+            type Value = OrderedMap<K, V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry()? {
+                    out.push(entry);
+                }
+                Ok(OrderedMap(out))
+            }
+        }
+        d.deserialize_map(Visit(PhantomData))
+    }
+}
+
+fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    humantime::parse_duration(&text)
+        .map(Some)
+        .map_err(|e| de::Error::custom(format!("invalid duration {text:?} ({e}); write e.g. `500ms` or `5s`")))
+}
+
+// ---- Steps: read as a raw map, then shaped, so that misuse gets a message naming the step. ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStep {
+    name: String,
+    #[serde(default)]
+    request: Option<Request>,
+    #[serde(default)]
+    concurrent: Option<RawGroup>,
+    #[serde(default)]
+    expect: Option<RawExpect>,
+    #[serde(default)]
+    capture: BTreeMap<String, RawCapture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGroup {
+    #[serde(default)]
+    count: Option<u32>,
+    #[serde(default)]
+    request: Option<Request>,
+    #[serde(default)]
+    requests: Option<Vec<Request>>,
+    #[serde(default)]
+    sync: SyncMode,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpect {
+    #[serde(default)]
+    status: Option<StatusSet>,
+    #[serde(default)]
+    headers: OrderedMap<FieldName, Shorthand<HeaderCheck>>,
+    #[serde(default)]
+    body: Option<Shorthand<BodyCheck>>,
+    #[serde(default)]
+    snapshot: Option<String>,
+    #[serde(default)]
+    exactly: BTreeMap<StatusPattern, u32>,
+    #[serde(default)]
+    at_least: BTreeMap<StatusPattern, u32>,
+    #[serde(default)]
+    at_most: BTreeMap<StatusPattern, u32>,
+    #[serde(default)]
+    others: Option<Expect>,
+    #[serde(default)]
+    each: Option<Expect>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCapture {
+    #[serde(default)]
+    header: Option<String>,
+    #[serde(default)]
+    status: bool,
+    #[serde(default)]
+    body: bool,
+    #[serde(default)]
+    json: Option<JsonQuery>,
+    #[serde(default)]
+    regex: Option<Pattern>,
+    #[serde(default)]
+    secret: bool,
+}
+
+/// The largest concurrent group; beyond this a race says more about the client than the server.
+pub const MAX_GROUP: u32 = 1000;
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawStep::deserialize(d)?;
+        shape_step(raw).map_err(de::Error::custom)
+    }
+}
+
+fn shape_step(raw: RawStep) -> Result<Step, String> {
+    let name = raw.name;
+    let expect = raw.expect;
+    let action = match (raw.request, raw.concurrent) {
+        (Some(request), None) => {
+            let expect = match expect {
+                None => Expect::default(),
+                Some(e) => {
+                    let group_only = [
+                        ("exactly", !e.exactly.is_empty()),
+                        ("at_least", !e.at_least.is_empty()),
+                        ("at_most", !e.at_most.is_empty()),
+                        ("others", e.others.is_some()),
+                        ("each", e.each.is_some()),
+                    ];
+                    if let Some((key, _)) = group_only.iter().find(|(_, used)| *used) {
+                        return Err(format!(
+                            "step `{name}`: `expect.{key}` applies to a `concurrent` group, not to a single `request`"
+                        ));
+                    }
+                    Expect { status: e.status, headers: e.headers, body: e.body, snapshot: e.snapshot }
+                }
+            };
+            Action::Send { request, expect }
+        }
+        (None, Some(group)) => {
+            let group = shape_group(&name, group)?;
+            let expect = match expect {
+                None => GroupExpect::default(),
+                Some(e) => {
+                    let single = [
+                        ("status", e.status.is_some()),
+                        ("headers", !e.headers.0.is_empty()),
+                        ("body", e.body.is_some()),
+                        ("snapshot", e.snapshot.is_some()),
+                    ];
+                    if let Some((key, _)) = single.iter().find(|(_, used)| *used) {
+                        return Err(format!(
+                            "step `{name}`: a concurrent group has many outcomes; put `{key}` under \
+                             `expect.each` (every outcome) or `expect.others` (outcomes not counted), \
+                             or count statuses with `exactly`, `at_least`, `at_most`"
+                        ));
+                    }
+                    GroupExpect {
+                        exactly: e.exactly.into_iter().collect(),
+                        at_least: e.at_least.into_iter().collect(),
+                        at_most: e.at_most.into_iter().collect(),
+                        others: e.others,
+                        each: e.each,
+                    }
+                }
+            };
+            Action::Race { group, expect }
+        }
+        (Some(_), Some(_)) => {
+            return Err(format!("step `{name}` has both `request` and `concurrent`: a step does one of them"))
+        }
+        (None, None) => {
+            return Err(format!("step `{name}` needs either `request` (one request) or `concurrent` (a group)"))
+        }
+    };
+    let capture = raw
+        .capture
+        .into_iter()
+        .map(|(var, c)| shape_capture(&name, &var, c).map(|c| (var, c)))
+        .collect::<Result<_, _>>()?;
+    Ok(Step { name, action, capture })
+}
+
+fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
+    let requests = match (raw.count, raw.request, raw.requests) {
+        (Some(count), Some(request), None) => {
+            if !(2..=MAX_GROUP).contains(&count) {
+                return Err(format!("step `{step}`: `count` must be between 2 and {MAX_GROUP}, not {count}"));
+            }
+            GroupRequests::Repeat { count, request }
+        }
+        (None, None, Some(list)) => {
+            if list.len() < 2 || list.len() > MAX_GROUP as usize {
+                return Err(format!("step `{step}`: `requests` needs between 2 and {MAX_GROUP} entries"));
+            }
+            GroupRequests::List(list)
+        }
+        _ => {
+            return Err(format!(
+                "step `{step}`: a concurrent group needs `count` with `request`, or a `requests` list"
+            ))
+        }
+    };
+    Ok(Group { requests, sync: raw.sync })
+}
+
+fn shape_capture(step: &str, var: &str, raw: RawCapture) -> Result<Capture, String> {
+    let mut sources = Vec::new();
+    if let Some(name) = raw.header {
+        sources.push(CaptureSource::Header(name));
+    }
+    if raw.status {
+        sources.push(CaptureSource::Status);
+    }
+    if raw.body {
+        sources.push(CaptureSource::Body);
+    }
+    if let Some(query) = raw.json {
+        sources.push(CaptureSource::Json(query));
+    }
+    if sources.len() != 1 {
+        return Err(format!(
+            "step `{step}`, capture `{var}`: name exactly one source: `header: NAME`, `status: true`, \
+             `body: true` or `json: QUERY` (found {})",
+            sources.len()
+        ));
+    }
+    Ok(Capture { source: sources.remove(0), regex: raw.regex, secret: raw.secret })
+}

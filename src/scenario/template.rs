@@ -1,0 +1,229 @@
+//! `{{name}}` templates in scenario strings.
+//!
+//! Substitution happens after YAML parsing, on plain strings, so YAML quoting can never break a
+//! file and a variable's value is never re-parsed as YAML. The grammar is one construct (a name
+//! in double braces), small enough that a template engine would add more surface than it saves.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A parsed template. Parsing happens at load time so a malformed `{{` is a located YAML error.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Template {
+    source: String,
+    parts: Vec<Part>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Literal(String),
+    Var(String),
+}
+
+/// A variable referenced by a template and not defined when it was rendered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("variable `{name}` is not defined{hint}")]
+pub struct Undefined {
+    pub name: String,
+    hint: String,
+}
+
+impl Template {
+    pub fn parse(source: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Literal(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| format!("`{{{{` without a closing `}}}}` in {source:?}"))?;
+            let name = after[..close].trim();
+            if !is_name(name) {
+                return Err(format!(
+                    "`{{{{{name}}}}}` is not a variable name: use letters, digits, `_`, `-` and `.` \
+                     (for example `{{{{etag}}}}` or `{{{{env.TOKEN}}}}`)"
+                ));
+            }
+            parts.push(Part::Var(name.to_owned()));
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Literal(rest.to_owned()));
+        }
+        Ok(Template { source: source.to_owned(), parts })
+    }
+
+    /// A template with no variables.
+    pub fn literal(text: &str) -> Template {
+        let parts = if text.is_empty() { vec![] } else { vec![Part::Literal(text.to_owned())] };
+        Template { source: text.to_owned(), parts }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// The names this template refers to, in order.
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            Part::Var(name) => Some(name.as_str()),
+            Part::Literal(_) => None,
+        })
+    }
+
+    pub fn render(&self, vars: &Vars) -> Result<String, Undefined> {
+        let mut out = String::with_capacity(self.source.len());
+        for part in &self.parts {
+            match part {
+                Part::Literal(text) => out.push_str(text),
+                Part::Var(name) => out.push_str(vars.get(name)?),
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.source)
+    }
+}
+
+fn is_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Renders every string inside a JSON value as a template; keys and other types are kept.
+pub fn render_json(
+    value: &serde_json::Value,
+    vars: &Vars,
+) -> Result<serde_json::Value, TemplateError> {
+    use serde_json::Value;
+    Ok(match value {
+        Value::String(s) => Value::String(Template::parse(s).map_err(TemplateError::Syntax)?.render(vars)?),
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| render_json(v, vars)).collect::<Result<_, _>>()?)
+        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Ok((k.clone(), render_json(v, vars)?)))
+                .collect::<Result<_, TemplateError>>()?,
+        ),
+        other => other.clone(),
+    })
+}
+
+/// Every template found in the strings of a JSON value (for static checks before running).
+pub fn json_templates(value: &serde_json::Value) -> Result<Vec<Template>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![value];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::String(s) => out.push(Template::parse(s)?),
+            serde_json::Value::Array(items) => stack.extend(items),
+            serde_json::Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    #[error("{0}")]
+    Syntax(String),
+    #[error(transparent)]
+    Undefined(#[from] Undefined),
+}
+
+/// Variable values, with the ones marked secret remembered so reports can mask them.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: BTreeMap<String, String>,
+    secret: Vec<String>,
+}
+
+impl Vars {
+    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        self.values.insert(name.into(), value.into());
+    }
+
+    pub fn set_secret(&mut self, name: impl Into<String>, value: impl Into<String>) {
+        let value = value.into();
+        if !value.is_empty() && !self.secret.contains(&value) {
+            self.secret.push(value.clone());
+        }
+        self.set(name, value);
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    pub fn get(&self, name: &str) -> Result<&str, Undefined> {
+        self.values.get(name).map(String::as_str).ok_or_else(|| {
+            let hint = match name.split_once('.') {
+                Some(("env", var)) => format!(" (environment variable {var} is not set)"),
+                _ => String::new(),
+            };
+            Undefined { name: name.to_owned(), hint }
+        })
+    }
+
+    /// Values of variables marked secret, for masking.
+    pub fn secrets(&self) -> &[String] {
+        &self.secret
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> Vars {
+        let mut vars = Vars::default();
+        vars.set("etag", "\"abc\"");
+        vars.set("env.HOME", "/root");
+        vars
+    }
+
+    #[test]
+    fn renders_variables_and_literals() {
+        let t = Template::parse("If-Match: {{ etag }} at {{env.HOME}}/x").unwrap();
+        assert_eq!(t.render(&vars()).unwrap(), "If-Match: \"abc\" at /root/x");
+        assert_eq!(t.variables().collect::<Vec<_>>(), ["etag", "env.HOME"]);
+    }
+
+    #[test]
+    fn syntax_errors_say_what_is_wrong() {
+        insta::assert_snapshot!(Template::parse("a {{etag").unwrap_err(), @r#"`{{` without a closing `}}` in "a {{etag""#);
+        insta::assert_snapshot!(Template::parse("{{ two words }}").unwrap_err(), @"`{{two words}}` is not a variable name: use letters, digits, `_`, `-` and `.` (for example `{{etag}}` or `{{env.TOKEN}}`)");
+    }
+
+    #[test]
+    fn undefined_variables_are_named() {
+        let err = Template::parse("{{nope}}").unwrap().render(&vars()).unwrap_err();
+        assert_eq!(err.to_string(), "variable `nope` is not defined");
+        let err = Template::parse("{{env.MISSING}}").unwrap().render(&vars()).unwrap_err();
+        assert_eq!(err.to_string(), "variable `env.MISSING` is not defined (environment variable MISSING is not set)");
+    }
+
+    #[test]
+    fn json_strings_are_templates() {
+        let value = serde_json::json!({"tag": "{{etag}}", "n": 1, "list": ["{{env.HOME}}"]});
+        let out = render_json(&value, &vars()).unwrap();
+        assert_eq!(out, serde_json::json!({"tag": "\"abc\"", "n": 1, "list": ["/root"]}));
+    }
+
+    #[test]
+    fn secrets_are_remembered() {
+        let mut vars = Vars::default();
+        vars.set_secret("token", "s3cr3t");
+        assert_eq!(vars.secrets(), ["s3cr3t"]);
+    }
+}

@@ -1,0 +1,113 @@
+//! The embedded reference server: a correct origin for RFC 9110 section 13 that a new user runs
+//! against with no set-up, and that contend's own tests use as the known-good target.
+//!
+//! Nothing else in the crate depends on this module; the CLI and the test harness start it.
+
+mod conditions;
+mod origin;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::plan::Target;
+use crate::scenario::Capability;
+use origin::Origin;
+
+/// The largest request content the reference server accepts.
+const MAX_CONTENT: usize = 16 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default)]
+pub struct ServerConfig {
+    /// Answer 428 to unconditional writes of existing resources (RFC 6585 section 3).
+    pub require_preconditions: bool,
+}
+
+/// A reference server listening in the background; it stops when this is dropped.
+pub struct RunningServer {
+    addr: SocketAddr,
+    config: ServerConfig,
+    _stop: watch::Sender<()>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// This server as a target for scenarios, with the capabilities its configuration gives.
+    pub fn target(&self) -> Target {
+        let capabilities = Capability::ALL
+            .into_iter()
+            .filter(|c| *c != Capability::RequiresPreconditions || self.config.require_preconditions)
+            .collect();
+        Target {
+            url: self.url().parse().expect("a socket address makes a valid URL"),
+            label: format!("{} (embedded reference server)", self.url()),
+            capabilities,
+        }
+    }
+}
+
+/// Binds `addr` (use port 0 for an ephemeral port) and serves in a background task of the
+/// current tokio runtime. HTTP/1.1 and cleartext HTTP/2 (prior knowledge) are both served.
+pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<RunningServer> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let origin = Arc::new(Origin::new(config.clone()));
+    let (stop, mut stopped) = watch::channel(());
+    tokio::spawn(async move {
+        loop {
+            let stream = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => stream,
+                    // Out of file descriptors and the like: keep serving the connections we have.
+                    Err(_) => { tokio::time::sleep(std::time::Duration::from_millis(10)).await; continue }
+                },
+                _ = stopped.changed() => break,
+            };
+            let _ = stream.set_nodelay(true);
+            let origin = origin.clone();
+            let mut stopped = stopped.clone();
+            tokio::spawn(async move {
+                let service = service_fn(move |req| serve(origin.clone(), req));
+                let builder = auto::Builder::new(TokioExecutor::new());
+                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                tokio::select! {
+                    _ = conn => {}
+                    _ = stopped.changed() => {}
+                }
+            });
+        }
+    });
+    Ok(RunningServer { addr, config, _stop: stop })
+}
+
+async fn serve(
+    origin: Arc<Origin>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+    let (parts, body) = req.into_parts();
+    let content = match Limited::new(body, MAX_CONTENT).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            let mut reply = Response::new(Full::new(Bytes::from("content too large or cut short\n")));
+            *reply.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+            return Ok(reply);
+        }
+    };
+    Ok(origin.handle(&parts.method, parts.uri.path(), &parts.headers, content))
+}

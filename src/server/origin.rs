@@ -1,0 +1,326 @@
+//! The reference origin: an in-memory store where every path is a resource, with the method
+//! semantics of RFC 9110 (9.3) and the preconditions of section 13 done exactly.
+//!
+//! Every write evaluates its preconditions and changes the store under one lock, so N concurrent
+//! `If-Match` PUTs have exactly one winner: the property contend's race scenarios check.
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Response, StatusCode};
+
+use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
+use super::ServerConfig;
+use crate::validators::{fmt_http_date, EntityTag};
+
+const ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
+
+struct Resource {
+    content: Bytes,
+    content_type: HeaderValue,
+    current: Current,
+}
+
+pub(super) struct Origin {
+    config: ServerConfig,
+    store: Mutex<BTreeMap<String, Resource>>,
+}
+
+pub(super) type Reply = Response<Full<Bytes>>;
+
+impl Origin {
+    pub(super) fn new(config: ServerConfig) -> Self {
+        Origin { config, store: Mutex::new(BTreeMap::new()) }
+    }
+
+    pub(super) fn handle(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        content: Bytes,
+    ) -> Reply {
+        match *method {
+            // 13.2.1: preconditions are ignored for OPTIONS.
+            Method::OPTIONS => {
+                let mut reply = empty(StatusCode::NO_CONTENT);
+                set(&mut reply, header::ALLOW, ALLOW);
+                reply
+            }
+            Method::GET | Method::HEAD => self.read(method == Method::HEAD, path, headers),
+            Method::PUT => self.put(path, headers, content),
+            Method::DELETE => self.delete(path, headers),
+            _ => {
+                let mut reply = explain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+                set(&mut reply, header::ALLOW, ALLOW);
+                reply
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Resource>> {
+        // A panic while holding the lock cannot leave a half-written resource (each write is one
+        // insert or remove), so a poisoned lock is still safe to use.
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn read(&self, head: bool, path: &str, headers: &HeaderMap) -> Reply {
+        let store = self.lock();
+        // 13.2.1: a 404 takes precedence over any precondition.
+        let Some(resource) = store.get(path) else {
+            return explain_head(head, StatusCode::NOT_FOUND, "no resource at this path");
+        };
+        match evaluate(Some(&resource.current), headers, true) {
+            Verdict::Proceed => {}
+            Verdict::NotModified => {
+                let mut reply = empty(StatusCode::NOT_MODIFIED);
+                validators(&mut reply, &resource.current);
+                return reply;
+            }
+            Verdict::Failed(why) => {
+                return explain_head(head, StatusCode::PRECONDITION_FAILED, &why);
+            }
+            Verdict::BadRequest(why) => return explain_head(head, StatusCode::BAD_REQUEST, &why),
+        }
+
+        let total = resource.content.len() as u64;
+        // Range applies to GET only (14.2); If-Range decides whether it is honoured (13.1.5).
+        let range = match headers.get(header::RANGE) {
+            Some(value) if !head && if_range_holds(&resource.current, headers) => {
+                parse_byte_range(value.as_bytes(), total)
+            }
+            _ => RangeRequest::Ignore,
+        };
+        let mut reply = match range {
+            RangeRequest::Ignore => {
+                let body = if head { Bytes::new() } else { resource.content.clone() };
+                let mut reply = Response::new(Full::new(body));
+                set(&mut reply, header::CONTENT_LENGTH, &total.to_string());
+                reply
+            }
+            RangeRequest::Satisfiable { first, last } => {
+                let part = resource.content.slice(first as usize..=last as usize);
+                let mut reply = Response::new(Full::new(part));
+                *reply.status_mut() = StatusCode::PARTIAL_CONTENT;
+                let content_range = format!("bytes {first}-{last}/{total}");
+                set(&mut reply, header::CONTENT_RANGE, &content_range);
+                reply
+            }
+            RangeRequest::Unsatisfiable => {
+                let mut reply = explain(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
+                set(&mut reply, header::CONTENT_RANGE, &format!("bytes */{total}"));
+                return reply;
+            }
+        };
+        reply.headers_mut().insert(header::CONTENT_TYPE, resource.content_type.clone());
+        set(&mut reply, header::ACCEPT_RANGES, "bytes");
+        validators(&mut reply, &resource.current);
+        reply
+    }
+
+    fn put(&self, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
+        let mut store = self.lock();
+        // 409 before preconditions (13.2.1): the unconditional request would fail the same way.
+        if let Some(conflict) = hierarchy_conflict(&store, path) {
+            return explain(StatusCode::CONFLICT, &conflict);
+        }
+        let existing = store.get(path).map(|r| &r.current);
+        if let Some(reply) = self.require_precondition(existing.is_some(), headers) {
+            return reply;
+        }
+        match evaluate(existing, headers, false) {
+            Verdict::Proceed => {}
+            Verdict::Failed(why) => return explain(StatusCode::PRECONDITION_FAILED, &why),
+            Verdict::NotModified => unreachable!("evaluate answers 304 only for GET and HEAD"),
+            Verdict::BadRequest(why) => return explain(StatusCode::BAD_REQUEST, &why),
+        }
+        let created = existing.is_none();
+        let current = Current { etag: etag_of(&content), last_modified: now_in_seconds() };
+        let content_type = headers
+            .get(header::CONTENT_TYPE)
+            .cloned()
+            .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
+        store.insert(path.to_owned(), Resource { content, content_type, current: current.clone() });
+        drop(store);
+
+        // 9.3.4: the validators may be sent because the content was stored unchanged.
+        let mut reply = if created {
+            let mut reply = explain(StatusCode::CREATED, "created");
+            set(&mut reply, header::LOCATION, path);
+            reply
+        } else {
+            empty(StatusCode::NO_CONTENT)
+        };
+        validators(&mut reply, &current);
+        reply
+    }
+
+    fn delete(&self, path: &str, headers: &HeaderMap) -> Reply {
+        let mut store = self.lock();
+        let Some(resource) = store.get(path) else {
+            return explain(StatusCode::NOT_FOUND, "no resource at this path");
+        };
+        if let Some(reply) = self.require_precondition(true, headers) {
+            return reply;
+        }
+        match evaluate(Some(&resource.current), headers, false) {
+            Verdict::Proceed => {}
+            Verdict::Failed(why) => return explain(StatusCode::PRECONDITION_FAILED, &why),
+            Verdict::NotModified => unreachable!("evaluate answers 304 only for GET and HEAD"),
+            Verdict::BadRequest(why) => return explain(StatusCode::BAD_REQUEST, &why),
+        }
+        store.remove(path);
+        empty(StatusCode::NO_CONTENT)
+    }
+
+    /// RFC 6585 section 3: with `require_preconditions`, an unconditional write to an existing
+    /// resource is refused with 428 and an explanation of how to resubmit.
+    fn require_precondition(&self, exists: bool, headers: &HeaderMap) -> Option<Reply> {
+        if !self.config.require_preconditions || !exists || has_write_precondition(headers) {
+            return None;
+        }
+        Some(explain(
+            StatusCode::PRECONDITION_REQUIRED,
+            "this server requires conditional writes: GET the resource, then resend the request \
+             with If-Match set to the ETag you received",
+        ))
+    }
+}
+
+/// A PUT must not make a resource both a document and a parent of documents.
+fn hierarchy_conflict(store: &BTreeMap<String, Resource>, path: &str) -> Option<String> {
+    let mut prefix = String::new();
+    for segment in path.trim_start_matches('/').split('/') {
+        prefix.push('/');
+        prefix.push_str(segment);
+        if prefix.len() < path.len() && store.contains_key(&prefix) {
+            return Some(format!(
+                "cannot create {path}: its parent {prefix} is a document, not a collection"
+            ));
+        }
+    }
+    let children = format!("{}/", path.trim_end_matches('/'));
+    let has_child = store.range(children.clone()..).next().is_some_and(|(k, _)| k.starts_with(&children));
+    has_child.then(|| format!("cannot write {path}: it is a collection that holds other resources"))
+}
+
+enum RangeRequest {
+    Ignore,
+    Satisfiable { first: u64, last: u64 },
+    Unsatisfiable,
+}
+
+/// A single byte range (14.1.2). Anything else, multiple ranges included, is ignored: a server
+/// may always ignore Range and send the full representation.
+fn parse_byte_range(value: &[u8], total: u64) -> RangeRequest {
+    let Some(spec) = std::str::from_utf8(value).ok().and_then(|v| v.trim().strip_prefix("bytes="))
+    else {
+        return RangeRequest::Ignore;
+    };
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeRequest::Ignore;
+    };
+    let number = |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+    let (first, last) = match (number(first.trim()), number(last.trim()), last.trim().is_empty()) {
+        (Some(first), Some(last), _) if first <= last => (first, last.min(total.saturating_sub(1))),
+        (Some(first), None, true) => (first, total.saturating_sub(1)),
+        (None, Some(suffix), _) if first.trim().is_empty() => {
+            if suffix == 0 {
+                return RangeRequest::Unsatisfiable;
+            }
+            (total.saturating_sub(suffix), total.saturating_sub(1))
+        }
+        _ => return RangeRequest::Ignore,
+    };
+    if first >= total {
+        return RangeRequest::Unsatisfiable;
+    }
+    RangeRequest::Satisfiable { first, last }
+}
+
+/// A strong ETag derived from the content: it changes exactly when the bytes change.
+fn etag_of(content: &[u8]) -> EntityTag {
+    let mut hasher = std::hash::DefaultHasher::new();
+    content.hash(&mut hasher);
+    EntityTag::strong(format!("{:016x}", hasher.finish()))
+}
+
+/// HTTP dates have one-second resolution; storing the truncated time keeps comparisons exact.
+fn now_in_seconds() -> SystemTime {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+fn validators(reply: &mut Reply, current: &Current) {
+    set(reply, header::ETAG, &current.etag.to_string());
+    set(reply, header::LAST_MODIFIED, &fmt_http_date(current.last_modified));
+}
+
+fn set(reply: &mut Reply, name: header::HeaderName, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        reply.headers_mut().insert(name, value);
+    }
+}
+
+fn empty(status: StatusCode) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::new()));
+    *reply.status_mut() = status;
+    reply
+}
+
+/// A response whose content explains it (409 and 428 must; the rest are kinder for it).
+fn explain(status: StatusCode, why: &str) -> Reply {
+    let mut reply = Response::new(Full::new(Bytes::from(format!("{why}\n"))));
+    *reply.status_mut() = status;
+    set(&mut reply, header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    reply
+}
+
+fn explain_head(head: bool, status: StatusCode, why: &str) -> Reply {
+    if head {
+        empty(status)
+    } else {
+        explain(status, why)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(spec: &str, total: u64) -> Option<(u64, u64)> {
+        match parse_byte_range(spec.as_bytes(), total) {
+            RangeRequest::Satisfiable { first, last } => Some((first, last)),
+            RangeRequest::Unsatisfiable => Some((u64::MAX, u64::MAX)),
+            RangeRequest::Ignore => None,
+        }
+    }
+
+    #[test]
+    fn single_byte_ranges() {
+        assert_eq!(range("bytes=0-4", 10), Some((0, 4)));
+        assert_eq!(range("bytes=5-", 10), Some((5, 9)));
+        assert_eq!(range("bytes=-3", 10), Some((7, 9)));
+        assert_eq!(range("bytes=8-100", 10), Some((8, 9)));
+        assert_eq!(range("bytes=10-", 10), Some((u64::MAX, u64::MAX)));
+        assert_eq!(range("bytes=0-1,3-4", 10), None);
+        assert_eq!(range("items=0-1", 10), None);
+        assert_eq!(range("bytes=4-2", 10), None);
+    }
+
+    #[test]
+    fn hierarchy_conflicts_name_the_parent() {
+        let origin = Origin::new(ServerConfig::default());
+        let put = |path: &str| origin.handle(&Method::PUT, path, &HeaderMap::new(), Bytes::from("x"));
+        assert_eq!(put("/a").status(), StatusCode::CREATED);
+        assert_eq!(put("/a/b").status(), StatusCode::CONFLICT);
+        assert_eq!(put("/c/d").status(), StatusCode::CREATED);
+        assert_eq!(put("/c").status(), StatusCode::CONFLICT);
+        assert_eq!(put("/cd").status(), StatusCode::CREATED);
+    }
+}
