@@ -25,12 +25,9 @@ impl LoadError {
     }
 
     fn from_yaml(file: &Path, text: &str, err: &serde_yaml::Error) -> Self {
-        let full = err.to_string();
-        // serde_yaml appends " at line L column C"; the location is shown separately.
-        let message = match full.rfind(" at line ") {
-            Some(cut) => full[..cut].to_owned(),
-            None => full,
-        };
+        // serde_yaml writes " at line L column C" into its messages; the location is shown
+        // separately, from the error's own position.
+        let message = location_text().replace_all(&err.to_string(), "").into_owned();
         let location = err.location();
         LoadError {
             file: file.to_owned(),
@@ -48,7 +45,8 @@ impl fmt::Display for LoadError {
             return write!(f, "error: {}\n  --> {path}", self.message);
         };
         use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
-        let start = (*index).min(text.len());
+        // At end of input, point at the last character rather than past it.
+        let start = (*index).min(text.len().saturating_sub(1));
         // Underline the token at the error: up to the next whitespace or punctuation.
         let len = text[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
@@ -69,6 +67,11 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+fn location_text() -> &'static regex::Regex {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    RE.get_or_init(|| regex::Regex::new(r" at line \d+ column \d+").expect("valid regex"))
+}
 
 /// Loads every scenario under the given files and directories (`*.yaml`, `*.yml`, recursively,
 /// in name order). All errors are collected so a user fixes them in one pass.
