@@ -194,16 +194,12 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
     out.append(&mut template_errors);
     if let Some(want) = json {
         if doc != want {
-            out.push(Failure::new("body", format!("JSON {want}"), format!("JSON {}", excerpt(&doc.to_string()))));
+            out.push(Failure::new("body", json_excerpt(&want), json_excerpt(&doc)));
         }
     }
     if let Some(want) = json_subset {
         if !is_subset(&want, &doc) {
-            out.push(Failure::new(
-                "body",
-                format!("JSON containing {want}"),
-                format!("JSON {}", excerpt(&doc.to_string())),
-            ));
+            out.push(Failure::new("body", format!("{} as a subset", json_excerpt(&want)), json_excerpt(&doc)));
         }
     }
     for (query, want) in json_paths {
@@ -232,15 +228,25 @@ fn quote(s: &str) -> String {
     format!("{s:?}")
 }
 
+/// Content quoted as a string, shortened.
 fn excerpt(s: &str) -> String {
     if s.is_empty() {
         return "no content".to_owned();
     }
+    shorten(s, quote)
+}
+
+/// JSON shown as JSON, shortened.
+fn json_excerpt(value: &Value) -> String {
+    format!("JSON {}", shorten(&value.to_string(), str::to_owned))
+}
+
+fn shorten(s: &str, show: fn(&str) -> String) -> String {
     if s.chars().count() <= EXCERPT {
-        return quote(s);
+        return show(s);
     }
     let cut: String = s.chars().take(EXCERPT).collect();
-    format!("{}… ({} bytes)", quote(&cut), s.len())
+    format!("{}… ({} bytes)", show(&cut), s.len())
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ impl LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.file.display().to_string();
-        let (Some((line, column)), Some((text, index))) = (self.location, &self.snippet) else {
+        let (Some(_), Some((text, index))) = (self.location, &self.snippet) else {
             return write!(f, "error: {}\n  --> {path}", self.message);
         };
         use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
@@ -60,6 +60,8 @@ impl fmt::Display for LoadError {
                 .annotation(AnnotationKind::Primary.span(start..end)),
         )];
         let rendered = Renderer::plain().render(&report);
+        let line = text[..start].matches('\n').count() + 1;
+        let column = text[..start].rfind('\n').map_or(start, |nl| start - nl - 1) + 1;
         // The snippet shows the path with line:column; say it on the first line too, for tools
         // that only look there.
         write!(f, "{path}:{line}:{column}: {rendered}")

@@ -1,0 +1,203 @@
+//! Each kind of expectation fails when it should, and says what it expected and what it got.
+//! Scenarios run against the reference server (correct, so a wrong expectation must fail) and
+//! against a deliberately wrong server (tests/support).
+
+mod support;
+
+use std::net::SocketAddr;
+
+use contend::report::Status;
+use support::{messages, run_yaml, start_wrong_server};
+
+const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
+
+async fn reference() -> contend::server::RunningServer {
+    contend::server::start(SocketAddr::from(LOOPBACK), Default::default()).await.unwrap()
+}
+
+/// Stores a JSON document, then GETs it with `expect` (and `capture`) as given.
+fn on_json_doc(expect: &str) -> String {
+    format!(
+        r#"
+name: probe
+steps:
+  - name: store
+    request:
+      method: PUT
+      path: /doc
+      headers: {{ Content-Type: application/json }}
+      body: {{ json: {{ id: 7, tags: [a, b], owner: {{ name: ann }} }} }}
+    capture: {{ etag: {{ header: ETag }} }}
+  - name: check
+    request: {{ path: /doc }}
+{expect}
+"#
+    )
+}
+
+#[tokio::test]
+async fn single_response_expectations_report_expected_and_actual() {
+    let server = reference().await;
+    let cases: &[(&str, &str)] = &[
+        ("    expect: { status: 201 }", "check: status: expected 201, got 200"),
+        ("    expect: { status: [201, 4xx] }", "check: status: expected 201 or 4xx, got 200"),
+        (
+            "    expect: { headers: { Content-Type: text/plain } }",
+            r#"check: header Content-Type: expected "text/plain", got "application/json""#,
+        ),
+        (
+            "    expect: { headers: { X-Missing: { present: true } } }",
+            "check: header X-Missing: expected present, got absent",
+        ),
+        ("    expect: { headers: { ETag: { absent: true } } }", "check: header ETag: expected absent, got \"\\\""),
+        ("    expect: { headers: { ETag: { matches: '^W/' } } }", "check: header ETag: expected matching /^W//, got"),
+        ("    expect: { headers: { ETag: { not_equals: '{{etag}}' } } }", "check: header ETag: expected not \"\\\""),
+        (
+            "    expect: { headers: { content-type: { contains: xml } } }",
+            r#"check: header content-type: expected containing "xml", got "application/json""#,
+        ),
+        ("    expect: { body: nope }", r#"check: body: expected "nope", got "{\"id\":7,"#),
+        ("    expect: { body: { contains: zed } }", r#"check: body: expected containing "zed", got "{\"id\""#),
+        ("    expect: { body: { matches: '^\\[' } }", r#"check: body: expected matching /^\[/, got"#),
+        ("    expect: { body: { json: { id: 8 } } }", r#"check: body: expected JSON {"id":8}, got JSON {"id":7,"#),
+        (
+            "    expect: { body: { json_subset: { owner: { name: bob } } } }",
+            r#"check: body: expected JSON {"owner":{"name":"bob"}} as a subset, got JSON {"id":7"#,
+        ),
+        ("    expect: { body: { json_path: { /id: 8 } } }", "check: body /id: expected 8, got 7"),
+        (r#"    expect: { body: { json_path: { "$.tags[1]": c } } }"#, r#"check: body $.tags[1]: expected "c", got "b""#),
+        ("    expect: { body: { json_path: { /nope: 1 } } }", "check: body /nope: expected 1, got nothing at that path"),
+        ("    expect: { body: { empty: true } }", "check: body: expected no content, got 48 bytes"),
+        ("    capture: { x: { header: X-Nope } }", "check: capture x: expected header X-Nope, got no such header"),
+        ("    capture: { x: { json: /owner/age } }", "check: capture x: expected a JSON value at /owner/age, got nothing at that path"),
+    ];
+    for (expect, wanted) in cases {
+        let reports = run_yaml(&on_json_doc(expect), &server.url()).await;
+        let report = &reports[0];
+        assert_eq!(report.status, Status::Failed, "{expect} should fail");
+        let got = messages(report);
+        assert!(got.starts_with(wanted), "{expect}\n  wanted: {wanted}\n  got:    {got}");
+    }
+}
+
+#[tokio::test]
+async fn expectations_that_hold_pass() {
+    let server = reference().await;
+    let expect = r#"    expect:
+      status: [200, 203]
+      headers:
+        ETag: { equals: "{{etag}}", matches: '^"', present: true }
+        X-Missing: { absent: true }
+        Content-Type: { contains: json }
+      body:
+        contains: '"ann"'
+        json_subset: { owner: { name: ann } }
+        json_path: { /tags/0: a, "$.owner.name": ann }
+    capture:
+      name: { json: "$.owner.name" }
+      digits: { header: ETag, regex: '([0-9a-f]+)' }"#;
+    let reports = run_yaml(&on_json_doc(expect), &server.url()).await;
+    assert_eq!(reports[0].status, Status::Passed, "{}", messages(&reports[0]));
+}
+
+fn group(expect: &str) -> String {
+    format!(
+        r#"
+name: group
+steps:
+  - name: create
+    request: {{ method: PUT, path: /g, body: v0 }}
+    capture: {{ etag: {{ header: ETag }} }}
+  - name: race
+    concurrent:
+      count: 5
+      request: {{ method: PUT, path: /g, headers: {{ If-Match: "{{{{etag}}}}" }}, body: "w{{{{index}}}}" }}
+    expect:
+{expect}
+"#
+    )
+}
+
+#[tokio::test]
+async fn group_expectations_count_and_check_outcomes() {
+    let server = reference().await;
+    let cases: &[(&str, &str)] = &[
+        ("      exactly: { 2xx: 2 }", "race: outcomes: expected exactly 2 × 2xx, got 1 × 2xx (204 × 1, 412 × 4)"),
+        ("      at_least: { 412: 5 }", "race: outcomes: expected at least 5 × 412, got 4 × 412"),
+        ("      at_most: { 4xx: 1 }", "race: outcomes: expected at most 1 × 4xx, got 4 × 4xx"),
+        ("      exactly: { 2xx: 1 }\n      others: { status: 409 }", "race: request #"),
+        ("      each: { headers: { X-Nope: { present: true } } }", "race: every request: header X-Nope: expected present, got absent"),
+    ];
+    for (expect, wanted) in cases {
+        let reports = run_yaml(&group(expect), &server.url()).await;
+        let got = messages(&reports[0]);
+        assert!(got.starts_with(wanted), "{expect}\n  wanted: {wanted}\n  got:    {got}");
+    }
+    // `others` names the members and what they answered.
+    let reports = run_yaml(&group("      exactly: { 2xx: 1 }\n      others: { status: 409 }"), &server.url()).await;
+    assert!(messages(&reports[0]).ends_with("status: expected 409, got 412"), "{}", messages(&reports[0]));
+}
+
+#[tokio::test]
+async fn the_built_in_if_match_scenarios_catch_a_server_that_ignores_if_match() {
+    let url = start_wrong_server().await;
+    for (file, wanted) in [
+        ("specs/if-match.yaml", "update with the stale tag: status: expected 412, got 200"),
+        ("specs/race-if-match.yaml", "race: outcomes: expected exactly 1 × 2xx, got 20 × 2xx (200 × 20)"),
+        ("specs/if-none-match-write.yaml", "the star refuses to overwrite: status: expected 412, got 200"),
+    ] {
+        let yaml = std::fs::read_to_string(file).unwrap();
+        let reports = run_yaml(&yaml, &url).await;
+        assert_eq!(reports[0].status, Status::Failed, "{file}");
+        assert!(messages(&reports[0]).contains(wanted), "{file}: {}", messages(&reports[0]));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_target_fails_each_scenario_with_a_reason() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let yaml = "name: one\nsteps:\n  - { name: get, request: { path: /a } }\n---\nname: two\nsteps:\n  - { name: get, request: { path: /b } }\n";
+    let reports = run_yaml(yaml, &format!("http://127.0.0.1:{port}")).await;
+    assert_eq!(reports.len(), 2, "the run goes on after the first failure");
+    for r in &reports {
+        assert_eq!(r.status, Status::Failed);
+        let got = messages(r);
+        assert!(got.starts_with("get: response: expected an HTTP response, got none (cannot connect"), "{got}");
+    }
+}
+
+#[tokio::test]
+async fn a_silent_target_times_out_and_a_garbled_one_is_reported() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("http://{}", silent.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        // Accept and never answer (bounded: the test ends long before 16 connections).
+        for _ in 0..16 {
+            if let Ok((s, _)) = silent.accept().await {
+                held.push(s);
+            }
+        }
+    });
+    let yaml = "name: slow\nsteps:\n  - { name: get, request: { path: /a, timeout: 200ms } }\n";
+    let got = messages(&run_yaml(yaml, &silent_url).await[0]);
+    assert_eq!(got, "get: response: expected an HTTP response, got none (timed out after 200ms)");
+
+    let garbled = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let garbled_url = format!("http://{}", garbled.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        for _ in 0..4 {
+            if let Ok((mut s, _)) = garbled.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"HELLO THERE\r\n\r\n").await;
+            }
+        }
+    });
+    let yaml = "name: rude\nsteps:\n  - { name: get, request: { path: /a } }\n";
+    let got = messages(&run_yaml(yaml, &garbled_url).await[0]);
+    assert!(got.starts_with("get: response: expected an HTTP response, got none ("), "{got}");
+    assert!(got.contains("invalid HTTP") || got.contains("parse"), "{got}");
+}
