@@ -92,16 +92,14 @@ pub fn check_group(expect: &GroupExpect, exchanges: &[Exchange], vars: &Vars) ->
 
 /// `204 × 1, 412 × 19, no response × 0` in status order.
 pub(crate) fn tally(statuses: &[Option<u16>]) -> String {
-    let mut counts: BTreeMap<Option<u16>, usize> = BTreeMap::new();
+    // Keyed so that "no response" sorts after every status.
+    let mut counts: BTreeMap<(bool, u16), usize> = BTreeMap::new();
     for s in statuses {
-        *counts.entry(*s).or_default() += 1;
+        *counts.entry((s.is_none(), s.unwrap_or(0))).or_default() += 1;
     }
     let parts: Vec<String> = counts
         .iter()
-        .map(|(s, n)| match s {
-            Some(code) => format!("{code} × {n}"),
-            None => format!("no response × {n}"),
-        })
+        .map(|((none, code), n)| if *none { format!("no response × {n}") } else { format!("{code} × {n}") })
         .collect();
     parts.join(", ")
 }
