@@ -1,12 +1,8 @@
 //! `cargo test` integration: a directory of scenarios becomes libtest-mimic trials, one per
 //! scenario, named `file::scenario`.
 //!
-//! ```no_run
-//! // tests/contend.rs, with `[[test]] name = "contend" harness = false` in Cargo.toml
-//! fn main() {
-//!     contend::harness::run_dir("specs").exit();
-//! }
-//! ```
+//! In `tests/contend.rs`, with `[[test]] name = "contend"` and `harness = false` in
+//! Cargo.toml, the whole test file is `fn main() { contend::harness::run_dir("specs").exit(); }`.
 //!
 //! The target is `CONTEND_TARGET` when set, else the embedded reference server, started once
 //! per test process and only when a trial runs (so `--list` sends nothing).
@@ -35,7 +31,10 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
         let mut errors = Vec::new();
         let files = scenario::scenario_files(&[dir.to_owned()], &mut errors);
         if let Some(e) = errors.into_iter().next() {
-            return vec![failing(format!("{}::<unreadable>", dir.display()), e.to_string())];
+            return vec![failing(
+                format!("{}::<unreadable>", dir.display()),
+                e.to_string(),
+            )];
         }
         files
     };
@@ -48,7 +47,10 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
             Ok(s) => s,
             Err(e) => {
                 let name = file.strip_prefix(dir).unwrap_or(&file).with_extension("");
-                trials.push(failing(format!("{}::<invalid>", name.display()), e.to_string()));
+                trials.push(failing(
+                    format!("{}::<invalid>", name.display()),
+                    e.to_string(),
+                ));
                 continue;
             }
         };
@@ -62,8 +64,13 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
                 }
             };
             let not_applicable = matches!(planned.applicability, Applicability::NotApplicable(_));
-            let trial = Trial::test(id, move || run_trial(planned)).with_ignored_flag(not_applicable);
-            trials.push(if not_applicable { trial.with_kind("n/a") } else { trial });
+            let trial =
+                Trial::test(id, move || run_trial(planned)).with_ignored_flag(not_applicable);
+            trials.push(if not_applicable {
+                trial.with_kind("n/a")
+            } else {
+                trial
+            });
         }
     }
     trials
@@ -84,20 +91,32 @@ struct Context {
 
 fn context() -> Result<&'static Context, String> {
     static CONTEXT: OnceLock<Result<Context, String>> = OnceLock::new();
-    CONTEXT.get_or_init(start_context).as_ref().map_err(Clone::clone)
+    CONTEXT
+        .get_or_init(start_context)
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 fn start_context() -> Result<Context, String> {
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
     let settings = settings();
     let redactor = Redactor::for_headers(&settings.headers);
     #[cfg(feature = "server")]
     if std::env::var_os("CONTEND_TARGET").is_none() {
         let server = runtime
-            .block_on(crate::server::start(([127, 0, 0, 1], 0).into(), Default::default()))
+            .block_on(crate::server::start(
+                ([127, 0, 0, 1], 0).into(),
+                Default::default(),
+            ))
             .map_err(|e| format!("cannot start the embedded reference server: {e}"))?;
         let runner = Runner::new(server.target(), settings)?;
-        return Ok(Context { runtime, runner, redactor, _server: Some(server) });
+        return Ok(Context {
+            runtime,
+            runner,
+            redactor,
+            _server: Some(server),
+        });
     }
     let runner = Runner::new(listed_target(), settings)?;
     Ok(Context {
@@ -112,7 +131,9 @@ fn start_context() -> Result<Context, String> {
 fn run_trial(planned: Planned) -> Result<(), Failed> {
     let cx = context().map_err(Failed::from)?;
     // Each trial plans against the real target URL: the listing did not know the port.
-    let report = cx.runtime.block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
+    let report = cx
+        .runtime
+        .block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
     match report.status {
         Status::Passed | Status::NotApplicable => Ok(()),
         Status::Failed | Status::Error => Err(Failed::from(human::scenario_block(&report))),
@@ -123,17 +144,25 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
 /// scenarios apply. `CONTEND_CAPABILITIES` (comma-separated) overrides the default.
 fn listed_target() -> Target {
     let url = std::env::var("CONTEND_TARGET").unwrap_or_else(|_| "http://127.0.0.1/".to_owned());
-    let default: Vec<Capability> =
-        Capability::ALL.into_iter().filter(|c| *c != Capability::RequiresPreconditions).collect();
+    let default: Vec<Capability> = Capability::ALL
+        .into_iter()
+        .filter(|c| *c != Capability::RequiresPreconditions)
+        .collect();
     let capabilities = match std::env::var("CONTEND_CAPABILITIES") {
         Ok(list) => list
             .split(',')
-            .filter_map(|name| Capability::ALL.into_iter().find(|c| c.name() == name.trim()))
+            .filter_map(|name| {
+                Capability::ALL
+                    .into_iter()
+                    .find(|c| c.name() == name.trim())
+            })
             .collect(),
         Err(_) => default.into_iter().collect(),
     };
     Target {
-        url: url.parse().unwrap_or_else(|_| "http://127.0.0.1/".parse().expect("valid URL")),
+        url: url
+            .parse()
+            .unwrap_or_else(|_| "http://127.0.0.1/".parse().expect("valid URL")),
         label: url,
         capabilities,
     }

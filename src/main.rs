@@ -1,5 +1,6 @@
 //! The `contend` command line: a thin layer of clap over the library.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +17,11 @@ use contend::{exec, server, suite};
 const BAD_INPUT: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "contend", version, about = "Proves whether an HTTP server gets 409 Conflict and conditional requests right")]
+#[command(
+    name = "contend",
+    version,
+    about = "Proves whether an HTTP server gets 409 Conflict and conditional requests right"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -142,7 +147,11 @@ async fn run(args: RunArgs) -> ExitCode {
     let scenarios: Vec<Scenario> = scenarios
         .into_iter()
         .filter(|s| args.tags.is_empty() || s.tags.iter().any(|t| args.tags.contains(t)))
-        .filter(|s| args.filter.as_ref().is_none_or(|f| plan::scenario_id(&root_of(&args.paths), s).contains(f)))
+        .filter(|s| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| plan::scenario_id(&root_of(&args.paths), s).contains(f))
+        })
         .collect();
 
     // Keep the embedded server alive for the whole run.
@@ -151,17 +160,30 @@ async fn run(args: RunArgs) -> ExitCode {
         Some(url) => {
             let parsed = match reqwest::Url::parse(url) {
                 Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-                Ok(_) => return bad_input(&format!("target {url:?} must be an http:// or https:// URL")),
+                Ok(_) => {
+                    return bad_input(&format!(
+                        "target {url:?} must be an http:// or https:// URL"
+                    ))
+                }
                 Err(e) => return bad_input(&format!("target {url:?} is not a URL: {e}")),
             };
             let capabilities = match &args.capabilities {
                 Some(list) => list.iter().copied().collect(),
-                None => Capability::ALL.into_iter().filter(|c| *c != Capability::RequiresPreconditions).collect(),
+                None => Capability::ALL
+                    .into_iter()
+                    .filter(|c| *c != Capability::RequiresPreconditions)
+                    .collect(),
             };
-            Target { url: parsed, label: url.clone(), capabilities }
+            Target {
+                url: parsed,
+                label: url.clone(),
+                capabilities,
+            }
         }
         None => {
-            let config = server::ServerConfig { require_preconditions: args.require_preconditions };
+            let config = server::ServerConfig {
+                require_preconditions: args.require_preconditions,
+            };
             match server::start(([127, 0, 0, 1], 0).into(), config).await {
                 Ok(running) => {
                     let target = running.target();
@@ -176,9 +198,19 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     };
 
-    let settings = Settings { vars: args.vars.clone(), headers: args.headers.clone(), timeout: args.timeout };
+    let settings = Settings {
+        vars: args.vars.clone(),
+        headers: args.headers.clone(),
+        timeout: args.timeout,
+    };
     let run_id = plan::new_run_id();
-    let planned = match suite::plan_all(scenarios, &root_of(&args.paths), &target, &settings, &run_id) {
+    let planned = match suite::plan_all(
+        scenarios,
+        &root_of(&args.paths),
+        &target,
+        &settings,
+        &run_id,
+    ) {
         Ok(p) => p,
         Err(errors) => {
             for e in &errors {
@@ -205,13 +237,22 @@ async fn run(args: RunArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    let config = server::ServerConfig { require_preconditions: args.require_preconditions };
+    let config = server::ServerConfig {
+        require_preconditions: args.require_preconditions,
+    };
     let running = match server::start(args.addr, config).await {
         Ok(r) => r,
         Err(e) => return bad_input(&format!("cannot listen on {}: {e}", args.addr)),
     };
-    println!("contend reference server listening on {}", running.url());
-    println!("press Ctrl-C to stop");
+    // Whoever started us may stop reading (a test, `| head`): never panic on a closed stdout.
+    let mut out = std::io::stdout();
+    let _ = writeln!(
+        out,
+        "contend reference server listening on {}",
+        running.url()
+    );
+    let _ = writeln!(out, "press Ctrl-C to stop");
+    let _ = out.flush();
     let _ = tokio::signal::ctrl_c().await;
     ExitCode::SUCCESS
 }

@@ -8,7 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::scenario::template::json_templates;
-use crate::scenario::{Action, Body, Capability, Expect, GroupExpect, GroupRequests, Request, Scenario, Step, Template, Vars};
+use crate::scenario::{
+    Action, Body, Capability, Expect, GroupExpect, GroupRequests, Request, Scenario, Step,
+    Template, Vars,
+};
 
 /// The server under test.
 #[derive(Debug, Clone)]
@@ -33,7 +36,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Settings { vars: Vec::new(), headers: Vec::new(), timeout: Duration::from_secs(10) }
+        Settings {
+            vars: Vec::new(),
+            headers: Vec::new(),
+            timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -82,7 +89,10 @@ pub fn plan(
     settings: &Settings,
     run_id: &str,
 ) -> Result<Planned, PlanError> {
-    let fail = |message: String| PlanError { id: id.clone(), message };
+    let fail = |message: String| PlanError {
+        id: id.clone(),
+        message,
+    };
 
     let mut vars = Vars::default();
     let uuid = uuid::Uuid::new_v4().to_string();
@@ -96,7 +106,10 @@ pub fn plan(
     }
     let statics = vars.clone();
     for (name, def) in &scenario.vars {
-        let value = def.value.render(&statics).map_err(|e| fail(format!("vars.{name}: {e}")))?;
+        let value = def
+            .value
+            .render(&statics)
+            .map_err(|e| fail(format!("vars.{name}: {e}")))?;
         if def.secret {
             vars.set_secret(name, value);
         } else {
@@ -125,14 +138,23 @@ pub fn plan(
     } else {
         Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
     };
-    Ok(Planned { scenario, id, applicability, vars })
+    Ok(Planned {
+        scenario,
+        id,
+        applicability,
+        vars,
+    })
 }
 
 /// Names `NAME` of every `{{env.NAME}}` the scenario uses.
 fn referenced_env(scenario: &Scenario) -> Result<BTreeSet<String>, String> {
     let mut names = BTreeSet::new();
     let mut add = |t: &Template| {
-        names.extend(t.variables().filter_map(|v| v.strip_prefix("env.")).map(str::to_owned));
+        names.extend(
+            t.variables()
+                .filter_map(|v| v.strip_prefix("env."))
+                .map(str::to_owned),
+        );
     };
     scenario.vars.values().for_each(|d| add(&d.value));
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
@@ -145,8 +167,13 @@ fn referenced_env(scenario: &Scenario) -> Result<BTreeSet<String>, String> {
 /// group's winner) of an earlier step. Catches typos before a single request is sent.
 fn check_variables(scenario: &Scenario, vars: &Vars) -> Result<(), String> {
     let mut defined: HashSet<String> = HashSet::new();
-    let is_defined = |defined: &HashSet<String>, name: &str| vars.contains(name) || defined.contains(name);
-    let steps = scenario.steps.iter().map(|s| (s, false)).chain(scenario.cleanup.iter().map(|s| (s, true)));
+    let is_defined =
+        |defined: &HashSet<String>, name: &str| vars.contains(name) || defined.contains(name);
+    let steps = scenario
+        .steps
+        .iter()
+        .map(|s| (s, false))
+        .chain(scenario.cleanup.iter().map(|s| (s, true)));
     for (step, cleanup) in steps {
         let in_group = matches!(step.action, Action::Race { .. });
         for template in step_templates(step)? {
@@ -186,7 +213,9 @@ fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
         Action::Race { group, expect } => {
             match &group.requests {
                 GroupRequests::Repeat { request, .. } => request_templates(request, &mut out),
-                GroupRequests::List(list) => list.iter().try_for_each(|r| request_templates(r, &mut out)),
+                GroupRequests::List(list) => {
+                    list.iter().try_for_each(|r| request_templates(r, &mut out))
+                }
             }
             .map_err(label)?;
             let GroupExpect { others, each, .. } = expect;
@@ -211,11 +240,26 @@ fn request_templates(request: &Request, out: &mut Vec<Template>) -> Result<(), S
 
 fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), String> {
     for (_, check) in &expect.headers.0 {
-        out.extend([&check.equals, &check.not_equals, &check.contains].into_iter().flatten().cloned());
+        out.extend(
+            [&check.equals, &check.not_equals, &check.contains]
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
     }
     if let Some(body) = expect.body.as_deref() {
-        out.extend([&body.equals, &body.contains].into_iter().flatten().cloned());
-        for value in body.json.iter().chain(&body.json_subset).chain(body.json_path.0.iter().map(|(_, v)| v)) {
+        out.extend(
+            [&body.equals, &body.contains]
+                .into_iter()
+                .flatten()
+                .cloned(),
+        );
+        for value in body
+            .json
+            .iter()
+            .chain(&body.json_subset)
+            .chain(body.json_path.0.iter().map(|(_, v)| v))
+        {
             out.extend(json_templates(value)?);
         }
     }

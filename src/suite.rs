@@ -48,9 +48,23 @@ pub async fn run_one(runner: &Runner, planned: &Planned, redactor: &Redactor) ->
 }
 
 /// Runs every planned scenario, at most `jobs` at once, and reports them in the given order.
-pub async fn run_all(runner: &Runner, planned: &[Planned], jobs: usize, redactor: &Redactor, run_id: &str) -> Report {
+pub async fn run_all(
+    runner: &Runner,
+    planned: &[Planned],
+    jobs: usize,
+    redactor: &Redactor,
+    run_id: &str,
+) -> Report {
     let started = Instant::now();
     let scenarios: Vec<ScenarioReport> =
-        stream::iter(planned.iter().map(|p| run_one(runner, p, redactor))).buffered(jobs.max(1)).collect().await;
-    Report::new(runner.target().label.clone(), run_id.to_owned(), scenarios, started.elapsed())
+        stream::iter(planned.iter().map(|p| run_one(runner, p, redactor)))
+            .buffered(jobs.max(1))
+            .collect()
+            .await;
+    Report::new(
+        runner.target().label.clone(),
+        run_id.to_owned(),
+        scenarios,
+        started.elapsed(),
+    )
 }

@@ -21,12 +21,18 @@ pub struct SyntaxError(pub String);
 
 impl EntityTag {
     pub fn strong(opaque: impl Into<Vec<u8>>) -> Self {
-        EntityTag { weak: false, opaque: opaque.into() }
+        EntityTag {
+            weak: false,
+            opaque: opaque.into(),
+        }
     }
 
     /// Parses exactly one entity tag, nothing before or after it.
     pub fn parse(value: &[u8]) -> Result<Self, SyntaxError> {
-        let mut cursor = Cursor { bytes: value, pos: 0 };
+        let mut cursor = Cursor {
+            bytes: value,
+            pos: 0,
+        };
         let tag = cursor.entity_tag()?;
         if cursor.pos != value.len() {
             return Err(SyntaxError(format!(
@@ -49,7 +55,10 @@ impl EntityTag {
 
     /// The same tag marked weak: `W/"opaque"`.
     pub fn to_weak(&self) -> EntityTag {
-        EntityTag { weak: true, opaque: self.opaque.clone() }
+        EntityTag {
+            weak: true,
+            opaque: self.opaque.clone(),
+        }
     }
 }
 
@@ -74,7 +83,10 @@ impl TagList {
         let mut tags = Vec::new();
         let mut saw_any = false;
         for line in lines {
-            let mut cursor = Cursor { bytes: line, pos: 0 };
+            let mut cursor = Cursor {
+                bytes: line,
+                pos: 0,
+            };
             loop {
                 cursor.skip_ows_and_commas();
                 if cursor.at_end() {
@@ -100,7 +112,9 @@ impl TagList {
         }
         match (saw_any, tags.is_empty()) {
             (true, true) => Ok(TagList::Any),
-            (true, false) => Err(SyntaxError("`*` cannot be combined with entity tags".into())),
+            (true, false) => Err(SyntaxError(
+                "`*` cannot be combined with entity tags".into(),
+            )),
             (false, false) => Ok(TagList::Tags(tags)),
             (false, true) => Err(SyntaxError("empty list of entity tags".into())),
         }
@@ -185,7 +199,10 @@ mod tests {
 
     #[test]
     fn parses_strong_and_weak_tags() {
-        assert_eq!(EntityTag::parse(b"\"abc\"").unwrap(), EntityTag::strong("abc"));
+        assert_eq!(
+            EntityTag::parse(b"\"abc\"").unwrap(),
+            EntityTag::strong("abc")
+        );
         let weak = EntityTag::parse(b"W/\"abc\"").unwrap();
         assert!(weak.weak);
         assert_eq!(weak.to_string(), "W/\"abc\"");
@@ -193,8 +210,19 @@ mod tests {
 
     #[test]
     fn rejects_malformed_tags() {
-        for bad in [&b"abc"[..], b"\"a b\"", b"\"abc", b"w/\"abc\"", b"\"abc\" x", b""] {
-            assert!(EntityTag::parse(bad).is_err(), "{:?}", String::from_utf8_lossy(bad));
+        for bad in [
+            &b"abc"[..],
+            b"\"a b\"",
+            b"\"abc",
+            b"w/\"abc\"",
+            b"\"abc\" x",
+            b"",
+        ] {
+            assert!(
+                EntityTag::parse(bad).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -212,7 +240,9 @@ mod tests {
     #[test]
     fn lists_allow_commas_inside_tags_and_across_lines() {
         let list = TagList::parse([&b"\"a,b\", W/\"c\""[..], b" ,\"d\""]).unwrap();
-        let TagList::Tags(tags) = list else { panic!("expected tags") };
+        let TagList::Tags(tags) = list else {
+            panic!("expected tags")
+        };
         let shown: Vec<String> = tags.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["\"a,b\"", "W/\"c\"", "\"d\""]);
         assert_eq!(TagList::parse([&b"*"[..]]).unwrap(), TagList::Any);

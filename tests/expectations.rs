@@ -12,7 +12,9 @@ use support::{messages, run_yaml, start_wrong_server};
 const LOOPBACK: ([u8; 4], u16) = ([127, 0, 0, 1], 0);
 
 async fn reference() -> contend::server::RunningServer {
-    contend::server::start(SocketAddr::from(LOOPBACK), Default::default()).await.unwrap()
+    contend::server::start(SocketAddr::from(LOOPBACK), Default::default())
+        .await
+        .unwrap()
 }
 
 /// Stores a JSON document, then GETs it with `expect` (and `capture`) as given.
@@ -39,8 +41,14 @@ steps:
 async fn single_response_expectations_report_expected_and_actual() {
     let server = reference().await;
     let cases: &[(&str, &str)] = &[
-        ("    expect: { status: 201 }", "check: status: expected 201, got 200"),
-        ("    expect: { status: [201, 4xx] }", "check: status: expected 201 or 4xx, got 200"),
+        (
+            "    expect: { status: 201 }",
+            "check: status: expected 201, got 200",
+        ),
+        (
+            "    expect: { status: [201, 4xx] }",
+            "check: status: expected 201 or 4xx, got 200",
+        ),
         (
             "    expect: { headers: { Content-Type: text/plain } }",
             r#"check: header Content-Type: expected "text/plain", got "application/json""#,
@@ -49,34 +57,76 @@ async fn single_response_expectations_report_expected_and_actual() {
             "    expect: { headers: { X-Missing: { present: true } } }",
             "check: header X-Missing: expected present, got absent",
         ),
-        ("    expect: { headers: { ETag: { absent: true } } }", "check: header ETag: expected absent, got \"\\\""),
-        ("    expect: { headers: { ETag: { matches: '^W/' } } }", "check: header ETag: expected matching /^W//, got"),
-        ("    expect: { headers: { ETag: { not_equals: '{{etag}}' } } }", "check: header ETag: expected not \"\\\""),
+        (
+            "    expect: { headers: { ETag: { absent: true } } }",
+            "check: header ETag: expected absent, got \"\\\"",
+        ),
+        (
+            "    expect: { headers: { ETag: { matches: '^W/' } } }",
+            "check: header ETag: expected matching /^W//, got",
+        ),
+        (
+            "    expect: { headers: { ETag: { not_equals: '{{etag}}' } } }",
+            "check: header ETag: expected not \"\\\"",
+        ),
         (
             "    expect: { headers: { content-type: { contains: xml } } }",
             r#"check: header content-type: expected containing "xml", got "application/json""#,
         ),
-        ("    expect: { body: nope }", r#"check: body: expected "nope", got "{\"id\":7,"#),
-        ("    expect: { body: { contains: zed } }", r#"check: body: expected containing "zed", got "{\"id\""#),
-        ("    expect: { body: { matches: '^\\[' } }", r#"check: body: expected matching /^\[/, got"#),
-        ("    expect: { body: { json: { id: 8 } } }", r#"check: body: expected JSON {"id":8}, got JSON {"id":7,"#),
+        (
+            "    expect: { body: nope }",
+            r#"check: body: expected "nope", got "{\"id\":7,"#,
+        ),
+        (
+            "    expect: { body: { contains: zed } }",
+            r#"check: body: expected containing "zed", got "{\"id\""#,
+        ),
+        (
+            "    expect: { body: { matches: '^\\[' } }",
+            r#"check: body: expected matching /^\[/, got"#,
+        ),
+        (
+            "    expect: { body: { json: { id: 8 } } }",
+            r#"check: body: expected JSON {"id":8}, got JSON {"id":7,"#,
+        ),
         (
             "    expect: { body: { json_subset: { owner: { name: bob } } } }",
             r#"check: body: expected JSON {"owner":{"name":"bob"}} as a subset, got JSON {"id":7"#,
         ),
-        ("    expect: { body: { json_path: { /id: 8 } } }", "check: body /id: expected 8, got 7"),
-        (r#"    expect: { body: { json_path: { "$.tags[1]": c } } }"#, r#"check: body $.tags[1]: expected "c", got "b""#),
-        ("    expect: { body: { json_path: { /nope: 1 } } }", "check: body /nope: expected 1, got nothing at that path"),
-        ("    expect: { body: { empty: true } }", "check: body: expected no content, got 48 bytes"),
-        ("    capture: { x: { header: X-Nope } }", "check: capture x: expected header X-Nope, got no such header"),
-        ("    capture: { x: { json: /owner/age } }", "check: capture x: expected a JSON value at /owner/age, got nothing at that path"),
+        (
+            "    expect: { body: { json_path: { /id: 8 } } }",
+            "check: body /id: expected 8, got 7",
+        ),
+        (
+            r#"    expect: { body: { json_path: { "$.tags[1]": c } } }"#,
+            r#"check: body $.tags[1]: expected "c", got "b""#,
+        ),
+        (
+            "    expect: { body: { json_path: { /nope: 1 } } }",
+            "check: body /nope: expected 1, got nothing at that path",
+        ),
+        (
+            "    expect: { body: { empty: true } }",
+            "check: body: expected no content, got 48 bytes",
+        ),
+        (
+            "    capture: { x: { header: X-Nope } }",
+            "check: capture x: expected header X-Nope, got no such header",
+        ),
+        (
+            "    capture: { x: { json: /owner/age } }",
+            "check: capture x: expected a JSON value at /owner/age, got nothing at that path",
+        ),
     ];
     for (expect, wanted) in cases {
         let reports = run_yaml(&on_json_doc(expect), &server.url()).await;
         let report = &reports[0];
         assert_eq!(report.status, Status::Failed, "{expect} should fail");
         let got = messages(report);
-        assert!(got.starts_with(wanted), "{expect}\n  wanted: {wanted}\n  got:    {got}");
+        assert!(
+            got.starts_with(wanted),
+            "{expect}\n  wanted: {wanted}\n  got:    {got}"
+        );
     }
 }
 
@@ -97,7 +147,12 @@ async fn expectations_that_hold_pass() {
       name: { json: "$.owner.name" }
       digits: { header: ETag, regex: '([0-9a-f]+)' }"#;
     let reports = run_yaml(&on_json_doc(expect), &server.url()).await;
-    assert_eq!(reports[0].status, Status::Passed, "{}", messages(&reports[0]));
+    assert_eq!(
+        reports[0].status,
+        Status::Passed,
+        "{}",
+        messages(&reports[0])
+    );
 }
 
 fn group(expect: &str) -> String {
@@ -122,48 +177,94 @@ steps:
 async fn group_expectations_count_and_check_outcomes() {
     let server = reference().await;
     let cases: &[(&str, &str)] = &[
-        ("      exactly: { 2xx: 2 }", "race: outcomes: expected exactly 2 × 2xx, got 1 × 2xx (204 × 1, 412 × 4)"),
-        ("      at_least: { 412: 5 }", "race: outcomes: expected at least 5 × 412, got 4 × 412"),
-        ("      at_most: { 4xx: 1 }", "race: outcomes: expected at most 1 × 4xx, got 4 × 4xx"),
-        ("      exactly: { 2xx: 1 }\n      others: { status: 409 }", "race: request #"),
-        ("      each: { headers: { X-Nope: { present: true } } }", "race: every request: header X-Nope: expected present, got absent"),
+        (
+            "      exactly: { 2xx: 2 }",
+            "race: outcomes: expected exactly 2 × 2xx, got 1 × 2xx (204 × 1, 412 × 4)",
+        ),
+        (
+            "      at_least: { 412: 5 }",
+            "race: outcomes: expected at least 5 × 412, got 4 × 412",
+        ),
+        (
+            "      at_most: { 4xx: 1 }",
+            "race: outcomes: expected at most 1 × 4xx, got 4 × 4xx",
+        ),
+        (
+            "      exactly: { 2xx: 1 }\n      others: { status: 409 }",
+            "race: request #",
+        ),
+        (
+            "      each: { headers: { X-Nope: { present: true } } }",
+            "race: every request: header X-Nope: expected present, got absent",
+        ),
     ];
     for (expect, wanted) in cases {
         let reports = run_yaml(&group(expect), &server.url()).await;
         let got = messages(&reports[0]);
-        assert!(got.starts_with(wanted), "{expect}\n  wanted: {wanted}\n  got:    {got}");
+        assert!(
+            got.starts_with(wanted),
+            "{expect}\n  wanted: {wanted}\n  got:    {got}"
+        );
     }
     // `others` names the members and what they answered.
-    let reports = run_yaml(&group("      exactly: { 2xx: 1 }\n      others: { status: 409 }"), &server.url()).await;
-    assert!(messages(&reports[0]).ends_with("status: expected 409, got 412"), "{}", messages(&reports[0]));
+    let reports = run_yaml(
+        &group("      exactly: { 2xx: 1 }\n      others: { status: 409 }"),
+        &server.url(),
+    )
+    .await;
+    assert!(
+        messages(&reports[0]).ends_with("status: expected 409, got 412"),
+        "{}",
+        messages(&reports[0])
+    );
 }
 
 #[tokio::test]
 async fn the_built_in_if_match_scenarios_catch_a_server_that_ignores_if_match() {
     let url = start_wrong_server().await;
     for (file, wanted) in [
-        ("specs/if-match.yaml", "update with the stale tag: status: expected 412, got 200"),
-        ("specs/race-if-match.yaml", "race: outcomes: expected exactly 1 × 2xx, got 20 × 2xx (200 × 20)"),
-        ("specs/if-none-match-write.yaml", "the star refuses to overwrite: status: expected 412, got 200"),
+        (
+            "specs/if-match.yaml",
+            "update with the stale tag: status: expected 412, got 200",
+        ),
+        (
+            "specs/race-if-match.yaml",
+            "race: outcomes: expected exactly 1 × 2xx, got 20 × 2xx (200 × 20)",
+        ),
+        (
+            "specs/if-none-match-write.yaml",
+            "the star refuses to overwrite: status: expected 412, got 200",
+        ),
     ] {
         let yaml = std::fs::read_to_string(file).unwrap();
         let reports = run_yaml(&yaml, &url).await;
         assert_eq!(reports[0].status, Status::Failed, "{file}");
-        assert!(messages(&reports[0]).contains(wanted), "{file}: {}", messages(&reports[0]));
+        assert!(
+            messages(&reports[0]).contains(wanted),
+            "{file}: {}",
+            messages(&reports[0])
+        );
     }
 }
 
 #[tokio::test]
 async fn an_unreachable_target_fails_each_scenario_with_a_reason() {
     // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let yaml = "name: one\nsteps:\n  - { name: get, request: { path: /a } }\n---\nname: two\nsteps:\n  - { name: get, request: { path: /b } }\n";
     let reports = run_yaml(yaml, &format!("http://127.0.0.1:{port}")).await;
     assert_eq!(reports.len(), 2, "the run goes on after the first failure");
     for r in &reports {
         assert_eq!(r.status, Status::Failed);
         let got = messages(r);
-        assert!(got.starts_with("get: response: expected an HTTP response, got none (cannot connect"), "{got}");
+        assert!(
+            got.starts_with("get: response: expected an HTTP response, got none (cannot connect"),
+            "{got}"
+        );
     }
 }
 
@@ -182,7 +283,10 @@ async fn a_silent_target_times_out_and_a_garbled_one_is_reported() {
     });
     let yaml = "name: slow\nsteps:\n  - { name: get, request: { path: /a, timeout: 200ms } }\n";
     let got = messages(&run_yaml(yaml, &silent_url).await[0]);
-    assert_eq!(got, "get: response: expected an HTTP response, got none (timed out after 200ms)");
+    assert_eq!(
+        got,
+        "get: response: expected an HTTP response, got none (timed out after 200ms)"
+    );
 
     let garbled = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let garbled_url = format!("http://{}", garbled.local_addr().unwrap());
@@ -198,6 +302,12 @@ async fn a_silent_target_times_out_and_a_garbled_one_is_reported() {
     });
     let yaml = "name: rude\nsteps:\n  - { name: get, request: { path: /a } }\n";
     let got = messages(&run_yaml(yaml, &garbled_url).await[0]);
-    assert!(got.starts_with("get: response: expected an HTTP response, got none ("), "{got}");
-    assert!(got.contains("invalid HTTP") || got.contains("parse"), "{got}");
+    assert!(
+        got.starts_with("get: response: expected an HTTP response, got none ("),
+        "{got}"
+    );
+    assert!(
+        got.contains("invalid HTTP") || got.contains("parse"),
+        "{got}"
+    );
 }

@@ -7,12 +7,21 @@ use crate::judge::Failure;
 use crate::scenario::{Capture, CaptureSource, Vars};
 
 /// Applies every capture of a step; a capture that finds nothing is a failure of the step.
-pub fn apply(captures: &BTreeMap<String, Capture>, response: &Received, vars: &mut Vars, failures: &mut Vec<Failure>) {
+pub fn apply(
+    captures: &BTreeMap<String, Capture>,
+    response: &Received,
+    vars: &mut Vars,
+    failures: &mut Vec<Failure>,
+) {
     for (name, capture) in captures {
         match extract(capture, response) {
             Ok(value) if capture.secret => vars.set_secret(name, value),
             Ok(value) => vars.set(name, value),
-            Err(why) => failures.push(Failure::new(format!("capture {name}"), describe(&capture.source), why)),
+            Err(why) => failures.push(Failure::new(
+                format!("capture {name}"),
+                describe(&capture.source),
+                why,
+            )),
         }
     }
 }
@@ -49,12 +58,14 @@ pub fn apply_winner(
 
 fn extract(capture: &Capture, response: &Received) -> Result<String, String> {
     let text = match &capture.source {
-        CaptureSource::Header(name) => response.header(name).ok_or_else(|| "no such header".to_owned())?,
+        CaptureSource::Header(name) => response
+            .header(name)
+            .ok_or_else(|| "no such header".to_owned())?,
         CaptureSource::Status => response.status.to_string(),
         CaptureSource::Body => response.body_text().into_owned(),
         CaptureSource::Json(query) => {
-            let doc: serde_json::Value =
-                serde_json::from_slice(&response.body).map_err(|e| format!("content is not JSON ({e})"))?;
+            let doc: serde_json::Value = serde_json::from_slice(&response.body)
+                .map_err(|e| format!("content is not JSON ({e})"))?;
             match query.select(&doc) {
                 None => return Err("nothing at that path".to_owned()),
                 Some(serde_json::Value::String(s)) => s.clone(),
@@ -65,8 +76,15 @@ fn extract(capture: &Capture, response: &Received) -> Result<String, String> {
     let Some(pattern) = &capture.regex else {
         return Ok(text);
     };
-    let caps = pattern.0.captures(&text).ok_or_else(|| format!("/{}/ does not match {text:?}", pattern.0.as_str()))?;
-    let found = caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_owned()).unwrap_or_default();
+    let caps = pattern
+        .0
+        .captures(&text)
+        .ok_or_else(|| format!("/{}/ does not match {text:?}", pattern.0.as_str()))?;
+    let found = caps
+        .get(1)
+        .or_else(|| caps.get(0))
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
     Ok(found)
 }
 

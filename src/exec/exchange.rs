@@ -29,7 +29,9 @@ impl Received {
     pub fn header(&self, name: &str) -> Option<String> {
         let mut values = self.headers.get_all(name).iter().peekable();
         values.peek()?;
-        let joined: Vec<String> = values.map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
+        let joined: Vec<String> = values
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
         Some(joined.join(", "))
     }
 

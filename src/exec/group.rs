@@ -29,22 +29,36 @@ type Sender = SendRequest<Full<Bytes>>;
 pub async fn run(requests: Vec<Outgoing>) -> Vec<Exchange> {
     let connected = join_all(requests.iter().map(|r| within(r.timeout, connect(&r.url)))).await;
     let released = Instant::now();
-    let sends = requests.into_iter().zip(connected).enumerate().map(|(index, (outgoing, conn))| async move {
-        let response = match conn {
-            Ok(sender) => within(outgoing.timeout, exchange(sender, &outgoing)).await,
-            Err(why) => Err(why),
-        };
-        Exchange { index: Some(index), request: outgoing, response, started: released, finished: Instant::now() }
-    });
+    let sends = requests.into_iter().zip(connected).enumerate().map(
+        |(index, (outgoing, conn))| async move {
+            let response = match conn {
+                Ok(sender) => within(outgoing.timeout, exchange(sender, &outgoing)).await,
+                Err(why) => Err(why),
+            };
+            Exchange {
+                index: Some(index),
+                request: outgoing,
+                response,
+                started: released,
+                finished: Instant::now(),
+            }
+        },
+    );
     // join_all polls every send once, in order, on its first poll: that first poll hands each
     // request to its connection, so all are released in one pass.
     join_all(sends).await
 }
 
-async fn within<T>(limit: Duration, work: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
-    tokio::time::timeout(limit, work)
-        .await
-        .unwrap_or_else(|_| Err(format!("timed out after {}", humantime::format_duration(limit))))
+async fn within<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(format!(
+            "timed out after {}",
+            humantime::format_duration(limit)
+        ))
+    })
 }
 
 /// Opens a connection (TCP, then TLS for https) and performs the HTTP/1.1 handshake.
@@ -59,19 +73,30 @@ async fn connect(url: &reqwest::Url) -> Result<Sender, String> {
     .map_err(|e| format!("cannot connect: {e}"))?;
     // Small writes go out at once: the release must not wait on Nagle's algorithm.
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    let io: Box<dyn Io> = if url.scheme() == "https" { Box::new(tls(url, tcp).await?) } else { Box::new(tcp) };
-    let (sender, connection) =
-        http1::handshake(TokioIo::new(io)).await.map_err(|e| format!("HTTP handshake failed: {}", error_chain(&e)))?;
+    let io: Box<dyn Io> = if url.scheme() == "https" {
+        Box::new(tls(url, tcp).await?)
+    } else {
+        Box::new(tcp)
+    };
+    let (sender, connection) = http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| format!("HTTP handshake failed: {}", error_chain(&e)))?;
     tokio::spawn(connection);
     Ok(sender)
 }
 
 async fn tls(url: &reqwest::Url, tcp: TcpStream) -> Result<impl Io, String> {
     use rustls_platform_verifier::ConfigVerifierExt;
-    let mut config = rustls::ClientConfig::with_platform_verifier().map_err(|e| format!("TLS set-up failed: {e}"))?;
+    let mut config = rustls::ClientConfig::with_platform_verifier()
+        .map_err(|e| format!("TLS set-up failed: {e}"))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']');
-    let name = rustls::pki_types::ServerName::try_from(host.to_owned()).map_err(|e| format!("invalid TLS name: {e}"))?;
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| format!("invalid TLS name: {e}"))?;
     tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await
@@ -85,18 +110,28 @@ async fn exchange(mut sender: Sender, outgoing: &Outgoing) -> Result<Received, S
         Some(query) => format!("{}?{query}", outgoing.url.path()),
         None => outgoing.url.path().to_owned(),
     };
-    *request.uri_mut() = target.parse().map_err(|e| format!("invalid request target: {e}"))?;
+    *request.uri_mut() = target
+        .parse()
+        .map_err(|e| format!("invalid request target: {e}"))?;
     *request.headers_mut() = outgoing.headers.clone();
     let authority = &outgoing.url[url::Position::BeforeHost..url::Position::AfterPort];
     let host = HeaderValue::from_str(authority).map_err(|e| e.to_string())?;
     request.headers_mut().insert(HOST, host);
 
-    let response = sender.send_request(request).await.map_err(|e| error_chain(&e))?;
+    let response = sender
+        .send_request(request)
+        .await
+        .map_err(|e| error_chain(&e))?;
     let (parts, body) = response.into_parts();
     let body = Limited::new(body, MAX_RESPONSE)
         .collect()
         .await
         .map_err(|e| format!("reading the response content failed: {e}"))?
         .to_bytes();
-    Ok(Received { status: parts.status.as_u16(), version: format!("{:?}", parts.version), headers: parts.headers, body })
+    Ok(Received {
+        status: parts.status.as_u16(),
+        version: format!("{:?}", parts.version),
+        headers: parts.headers,
+        body,
+    })
 }

@@ -64,8 +64,10 @@ impl Runner {
         let mut default_headers = HeaderMap::new();
         default_headers.insert(USER_AGENT, HeaderValue::from_static(AGENT));
         for (name, value) in &settings.headers {
-            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name {name:?}"))?;
-            let value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header {name}"))?;
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("invalid header name {name:?}"))?;
+            let value = HeaderValue::from_str(value)
+                .map_err(|_| format!("invalid value for header {name}"))?;
             default_headers.insert(name, value);
         }
         let client = reqwest::Client::builder()
@@ -73,7 +75,12 @@ impl Runner {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))?;
-        Ok(Runner { client, target, settings, default_headers })
+        Ok(Runner {
+            client,
+            target,
+            settings,
+            default_headers,
+        })
     }
 
     pub fn target(&self) -> &Target {
@@ -97,12 +104,21 @@ impl Runner {
         for step in &scenario.cleanup {
             steps.push(self.run_step(step, dir, &mut vars, true).await);
         }
-        ScenarioRun { steps, duration: started.elapsed(), secrets: vars.secrets().to_vec() }
+        ScenarioRun {
+            steps,
+            duration: started.elapsed(),
+            secrets: vars.secrets().to_vec(),
+        }
     }
 
     async fn run_step(&self, step: &Step, dir: &Path, vars: &mut Vars, cleanup: bool) -> StepRun {
-        let mut run =
-            StepRun { name: step.name.clone(), cleanup, exchanges: Vec::new(), failures: Vec::new(), error: None };
+        let mut run = StepRun {
+            name: step.name.clone(),
+            cleanup,
+            exchanges: Vec::new(),
+            failures: Vec::new(),
+            error: None,
+        };
         match &step.action {
             Action::Send { request, expect } => {
                 let outgoing = match self.prepare(request, dir, vars).await {
@@ -126,7 +142,10 @@ impl Runner {
                 for index in 0..group.requests.len() {
                     let mut member_vars = vars.clone();
                     member_vars.set("index", index.to_string());
-                    match self.prepare(group.requests.get(index), dir, &member_vars).await {
+                    match self
+                        .prepare(group.requests.get(index), dir, &member_vars)
+                        .await
+                    {
                         Ok(o) => outgoing.push(o),
                         Err(e) => {
                             run.error = Some(format!("request #{index}: {e}"));
@@ -145,15 +164,24 @@ impl Runner {
     }
 
     /// Renders a request's templates against `vars` and resolves it against the target.
-    async fn prepare(&self, request: &Request, dir: &Path, vars: &Vars) -> Result<Outgoing, String> {
+    async fn prepare(
+        &self,
+        request: &Request,
+        dir: &Path,
+        vars: &Vars,
+    ) -> Result<Outgoing, String> {
         let render = |e: TemplateError| e.to_string();
         let path = request.path.render(vars).map_err(|e| e.to_string())?;
         let url = self.resolve(&path)?;
-        let method = hyper::Method::from_bytes(request.method.0.as_bytes()).map_err(|e| e.to_string())?;
+        let method =
+            hyper::Method::from_bytes(request.method.0.as_bytes()).map_err(|e| e.to_string())?;
         let mut headers = self.default_headers.clone();
         let (body, content_type) = match request.body.as_deref() {
             None => (Bytes::new(), None),
-            Some(Body::Text(t)) => (Bytes::from(t.render(vars).map_err(|e| e.to_string())?), None),
+            Some(Body::Text(t)) => (
+                Bytes::from(t.render(vars).map_err(|e| e.to_string())?),
+                None,
+            ),
             Some(Body::Json(value)) => {
                 let rendered = render_json(value, vars).map_err(render)?;
                 (Bytes::from(rendered.to_string()), Some("application/json"))
@@ -174,7 +202,8 @@ impl Runner {
         for (name, template) in &request.headers.0 {
             let name = HeaderName::from_bytes(name.0.as_bytes()).map_err(|e| e.to_string())?;
             let value = template.render(vars).map_err(|e| e.to_string())?;
-            let value = HeaderValue::from_str(&value).map_err(|_| format!("header {name}: value {value:?} is not valid in HTTP"))?;
+            let value = HeaderValue::from_str(&value)
+                .map_err(|_| format!("header {name}: value {value:?} is not valid in HTTP"))?;
             if !seen.contains(&name) {
                 headers.remove(&name);
                 seen.push(name.clone());
@@ -182,7 +211,13 @@ impl Runner {
             headers.append(name, value);
         }
         let timeout = request.timeout.unwrap_or(self.settings.timeout);
-        Ok(Outgoing { method, url, headers, body, timeout })
+        Ok(Outgoing {
+            method,
+            url,
+            headers,
+            body,
+            timeout,
+        })
     }
 
     /// `/path` is appended to the target URL (keeping its path prefix); `http(s)://` is absolute.
@@ -192,7 +227,8 @@ impl Runner {
         }
         let base = self.target.url.as_str().trim_end_matches('/');
         let sep = if path.starts_with('/') { "" } else { "/" };
-        reqwest::Url::parse(&format!("{base}{sep}{path}")).map_err(|e| format!("invalid path {path:?}: {e}"))
+        reqwest::Url::parse(&format!("{base}{sep}{path}"))
+            .map_err(|e| format!("invalid path {path:?}: {e}"))
     }
 
     async fn send(&self, outgoing: Outgoing) -> Exchange {
@@ -207,11 +243,20 @@ impl Runner {
             Ok(response) => read_response(response, outgoing.timeout).await,
             Err(e) => Err(describe(&e, outgoing.timeout)),
         };
-        Exchange { index: None, request: outgoing, response, started, finished: Instant::now() }
+        Exchange {
+            index: None,
+            request: outgoing,
+            response,
+            started,
+            finished: Instant::now(),
+        }
     }
 }
 
-async fn read_response(mut response: reqwest::Response, timeout: Duration) -> Result<Received, String> {
+async fn read_response(
+    mut response: reqwest::Response,
+    timeout: Duration,
+) -> Result<Received, String> {
     let status = response.status().as_u16();
     let version = format!("{:?}", response.version());
     let headers = response.headers().clone();
@@ -222,7 +267,12 @@ async fn read_response(mut response: reqwest::Response, timeout: Duration) -> Re
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Received { status, version, headers, body: Bytes::from(body) })
+    Ok(Received {
+        status,
+        version,
+        headers,
+        body: Bytes::from(body),
+    })
 }
 
 /// A reqwest error as a sentence a user can act on.

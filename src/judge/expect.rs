@@ -16,12 +16,22 @@ const EXCERPT: usize = 200;
 pub fn check_response(expect: &Expect, exchange: &Exchange, vars: &Vars) -> Vec<Failure> {
     let response = match &exchange.response {
         Ok(response) => response,
-        Err(why) => return vec![Failure::new("response", "an HTTP response", format!("none ({why})"))],
+        Err(why) => {
+            return vec![Failure::new(
+                "response",
+                "an HTTP response",
+                format!("none ({why})"),
+            )]
+        }
     };
     let mut failures = Vec::new();
     if let Some(status) = &expect.status {
         if !status.matches(response.status) {
-            failures.push(Failure::new("status", status.to_string(), response.status.to_string()));
+            failures.push(Failure::new(
+                "status",
+                status.to_string(),
+                response.status.to_string(),
+            ));
         }
     }
     for (name, check) in &expect.headers.0 {
@@ -36,10 +46,16 @@ pub fn check_response(expect: &Expect, exchange: &Exchange, vars: &Vars) -> Vec<
 /// Checks the set of outcomes of a concurrent group.
 pub fn check_group(expect: &GroupExpect, exchanges: &[Exchange], vars: &Vars) -> Vec<Failure> {
     let statuses: Vec<Option<u16>> = exchanges.iter().map(Exchange::status).collect();
-    let count = |p: StatusPattern| statuses.iter().filter(|s| s.is_some_and(|s| p.matches(s))).count() as u32;
+    let count = |p: StatusPattern| {
+        statuses
+            .iter()
+            .filter(|s| s.is_some_and(|s| p.matches(s)))
+            .count() as u32
+    };
     let tally = tally(&statuses);
     let mut failures = Vec::new();
-    let bounds: [(&[(StatusPattern, u32)], &str, fn(u32, u32) -> bool); 3] = [
+    type Bound<'a> = (&'a [(StatusPattern, u32)], &'a str, fn(u32, u32) -> bool);
+    let bounds: [Bound; 3] = [
         (&expect.exactly, "exactly", |got, want| got == want),
         (&expect.at_least, "at least", |got, want| got >= want),
         (&expect.at_most, "at most", |got, want| got <= want),
@@ -57,15 +73,26 @@ pub fn check_group(expect: &GroupExpect, exchanges: &[Exchange], vars: &Vars) ->
         }
     }
 
-    let counted: Vec<StatusPattern> =
-        expect.exactly.iter().chain(&expect.at_least).chain(&expect.at_most).map(|(p, _)| *p).collect();
+    let counted: Vec<StatusPattern> = expect
+        .exactly
+        .iter()
+        .chain(&expect.at_least)
+        .chain(&expect.at_most)
+        .map(|(p, _)| *p)
+        .collect();
     // The same failure on many members is reported once, naming them all.
     let mut per_member: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
     for (i, exchange) in exchanges.iter().enumerate() {
-        let uncounted = exchange.status().is_none_or(|s| !counted.iter().any(|p| p.matches(s)));
+        let uncounted = exchange
+            .status()
+            .is_none_or(|s| !counted.iter().any(|p| p.matches(s)));
         let mut member = Vec::new();
         if let Err(why) = &exchange.response {
-            member.push(Failure::new("response", "an HTTP response", format!("none ({why})")));
+            member.push(Failure::new(
+                "response",
+                "an HTTP response",
+                format!("none ({why})"),
+            ));
         } else {
             if let Some(others) = expect.others.as_ref().filter(|_| uncounted) {
                 member.extend(check_response(others, exchange, vars));
@@ -75,7 +102,10 @@ pub fn check_group(expect: &GroupExpect, exchanges: &[Exchange], vars: &Vars) ->
             }
         }
         for f in member {
-            per_member.entry((f.subject, f.expected, f.actual)).or_default().push(exchange.index.unwrap_or(i));
+            per_member
+                .entry((f.subject, f.expected, f.actual))
+                .or_default()
+                .push(exchange.index.unwrap_or(i));
         }
     }
     for ((subject, expected, actual), members) in per_member {
@@ -99,39 +129,63 @@ pub(crate) fn tally(statuses: &[Option<u16>]) -> String {
     }
     let parts: Vec<String> = counts
         .iter()
-        .map(|((none, code), n)| if *none { format!("no response × {n}") } else { format!("{code} × {n}") })
+        .map(|((none, code), n)| {
+            if *none {
+                format!("no response × {n}")
+            } else {
+                format!("{code} × {n}")
+            }
+        })
         .collect();
     parts.join(", ")
 }
 
-fn check_header(name: &str, check: &HeaderCheck, response: &Received, vars: &Vars, out: &mut Vec<Failure>) {
+fn check_header(
+    name: &str,
+    check: &HeaderCheck,
+    response: &Received,
+    vars: &Vars,
+    out: &mut Vec<Failure>,
+) {
     let actual = response.header(name);
     let subject = format!("header {name}");
-    let shown = |v: &Option<String>| v.as_deref().map_or_else(|| "no such header".to_owned(), quote);
+    let shown = |v: &Option<String>| {
+        v.as_deref()
+            .map_or_else(|| "no such header".to_owned(), quote)
+    };
     let want_present = check.present.or(check.absent.map(|a| !a));
     match (want_present, &actual) {
         (Some(true), None) => out.push(Failure::new(&subject, "present", "absent")),
         (Some(false), Some(v)) => out.push(Failure::new(&subject, "absent", quote(v))),
         _ => {}
     }
-    let mut compare = |template: &Option<Template>, expected: &str, holds: fn(&str, &str) -> bool| {
-        let Some(template) = template else { return };
-        match template.render(vars) {
-            Err(e) => out.push(Failure::new(&subject, format!("{expected} (template)"), e.to_string())),
-            Ok(want) => {
-                if !actual.as_deref().is_some_and(|a| holds(a, &want)) {
-                    let expected = [expected, &quote(&want)].join(" ").trim_start().to_owned();
-                    out.push(Failure::new(&subject, expected, shown(&actual)));
+    let mut compare =
+        |template: &Option<Template>, expected: &str, holds: fn(&str, &str) -> bool| {
+            let Some(template) = template else { return };
+            match template.render(vars) {
+                Err(e) => out.push(Failure::new(
+                    &subject,
+                    format!("{expected} (template)"),
+                    e.to_string(),
+                )),
+                Ok(want) => {
+                    if !actual.as_deref().is_some_and(|a| holds(a, &want)) {
+                        let expected = [expected, &quote(&want)].join(" ").trim_start().to_owned();
+                        out.push(Failure::new(&subject, expected, shown(&actual)));
+                    }
                 }
             }
-        }
-    };
+        };
     compare(&check.equals, "", |a, w| a == w);
     compare(&check.not_equals, "not", |a, w| a != w);
     compare(&check.contains, "containing", |a, w| a.contains(w));
     if let Some(pattern) = &check.matches {
         if !actual.as_deref().is_some_and(|a| pattern.0.is_match(a)) {
-            out.push(Failure::new(&subject, format!("matching /{}/", pattern.0.as_str()), shown(&actual)));
+            out.push(Failure::new(
+                &subject,
+                format!("matching /{}/", pattern.0.as_str()),
+                shown(&actual),
+            ));
         }
     }
 }
@@ -155,56 +209,97 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
     }
     if let Some(want) = contains {
         if !text.contains(&want) {
-            out.push(Failure::new("body", format!("containing {}", excerpt(&want)), actual()));
+            out.push(Failure::new(
+                "body",
+                format!("containing {}", excerpt(&want)),
+                actual(),
+            ));
         }
     }
     if let Some(pattern) = &check.matches {
         if !pattern.0.is_match(&text) {
-            out.push(Failure::new("body", format!("matching /{}/", pattern.0.as_str()), actual()));
+            out.push(Failure::new(
+                "body",
+                format!("matching /{}/", pattern.0.as_str()),
+                actual(),
+            ));
         }
     }
     if let Some(true) = check.empty {
         if !response.body.is_empty() {
-            out.push(Failure::new("body", "no content", format!("{} bytes: {}", response.body.len(), actual())));
+            out.push(Failure::new(
+                "body",
+                "no content",
+                format!("{} bytes: {}", response.body.len(), actual()),
+            ));
         }
     }
 
-    let wants_json = check.json.is_some() || check.json_subset.is_some() || !check.json_path.0.is_empty();
+    let wants_json =
+        check.json.is_some() || check.json_subset.is_some() || !check.json_path.0.is_empty();
     if !wants_json {
         return;
     }
     let doc: Value = match serde_json::from_slice(&response.body) {
         Ok(doc) => doc,
-        Err(e) => return out.push(Failure::new("body", "JSON content", format!("{} ({e})", actual()))),
+        Err(e) => {
+            return out.push(Failure::new(
+                "body",
+                "JSON content",
+                format!("{} ({e})", actual()),
+            ))
+        }
     };
     let mut template_errors = Vec::new();
     let mut expected_json = |value: &Value| match render_json(value, vars) {
         Ok(v) => Some(v),
         Err(e) => {
-            template_errors.push(Failure::new("body", "a JSON value (template)", e.to_string()));
+            template_errors.push(Failure::new(
+                "body",
+                "a JSON value (template)",
+                e.to_string(),
+            ));
             None
         }
     };
     let json = check.json.as_ref().and_then(&mut expected_json);
     let json_subset = check.json_subset.as_ref().and_then(&mut expected_json);
-    let json_paths: Vec<_> =
-        check.json_path.0.iter().filter_map(|(q, v)| expected_json(v).map(|v| (q, v))).collect();
+    let json_paths: Vec<_> = check
+        .json_path
+        .0
+        .iter()
+        .filter_map(|(q, v)| expected_json(v).map(|v| (q, v)))
+        .collect();
     out.append(&mut template_errors);
     if let Some(want) = json {
         if doc != want {
-            out.push(Failure::new("body", json_excerpt(&want), json_excerpt(&doc)));
+            out.push(Failure::new(
+                "body",
+                json_excerpt(&want),
+                json_excerpt(&doc),
+            ));
         }
     }
     if let Some(want) = json_subset {
         if !is_subset(&want, &doc) {
-            out.push(Failure::new("body", format!("{} as a subset", json_excerpt(&want)), json_excerpt(&doc)));
+            out.push(Failure::new(
+                "body",
+                format!("{} as a subset", json_excerpt(&want)),
+                json_excerpt(&doc),
+            ));
         }
     }
     for (query, want) in json_paths {
         let subject = format!("body {}", query.as_str());
         match query.select(&doc) {
-            None => out.push(Failure::new(subject, want.to_string(), "nothing at that path")),
-            Some(got) if *got != want => out.push(Failure::new(subject, want.to_string(), got.to_string())),
+            None => out.push(Failure::new(
+                subject,
+                want.to_string(),
+                "nothing at that path",
+            )),
+            Some(got) if *got != want => {
+                out.push(Failure::new(subject, want.to_string(), got.to_string()))
+            }
             Some(_) => {}
         }
     }
@@ -214,10 +309,12 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
 /// anything else: equal.
 fn is_subset(want: &Value, got: &Value) -> bool {
     match (want, got) {
-        (Value::Object(w), Value::Object(g)) => {
-            w.iter().all(|(k, wv)| g.get(k).is_some_and(|gv| is_subset(wv, gv)))
+        (Value::Object(w), Value::Object(g)) => w
+            .iter()
+            .all(|(k, wv)| g.get(k).is_some_and(|gv| is_subset(wv, gv))),
+        (Value::Array(w), Value::Array(g)) => {
+            w.len() == g.len() && w.iter().zip(g).all(|(a, b)| is_subset(a, b))
         }
-        (Value::Array(w), Value::Array(g)) => w.len() == g.len() && w.iter().zip(g).all(|(a, b)| is_subset(a, b)),
         _ => want == got,
     }
 }
@@ -255,13 +352,19 @@ mod tests {
     #[test]
     fn subset_semantics() {
         assert!(is_subset(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
-        assert!(!is_subset(&json!({"a": 1, "c": 3}), &json!({"a": 1, "b": 2})));
+        assert!(!is_subset(
+            &json!({"a": 1, "c": 3}),
+            &json!({"a": 1, "b": 2})
+        ));
         assert!(is_subset(&json!([{"id": 1}]), &json!([{"id": 1, "x": 0}])));
         assert!(!is_subset(&json!([1]), &json!([1, 2])));
     }
 
     #[test]
     fn tally_is_in_status_order() {
-        assert_eq!(tally(&[Some(412), Some(204), None, Some(412)]), "204 × 1, 412 × 2, no response × 1");
+        assert_eq!(
+            tally(&[Some(412), Some(204), None, Some(412)]),
+            "204 × 1, 412 × 2, no response × 1"
+        );
     }
 }

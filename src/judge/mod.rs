@@ -20,12 +20,24 @@ pub struct Failure {
 }
 
 impl Failure {
-    pub fn new(subject: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
-        Failure { rule: None, subject: subject.into(), expected: expected.into(), actual: actual.into() }
+    pub fn new(
+        subject: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        Failure {
+            rule: None,
+            subject: subject.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+        }
     }
 
     /// One line: `status: expected 412, got 204`.
     pub fn message(&self) -> String {
-        format!("{}: expected {}, got {}", self.subject, self.expected, self.actual)
+        format!(
+            "{}: expected {}, got {}",
+            self.subject, self.expected, self.actual
+        )
     }
 }

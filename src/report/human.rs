@@ -7,7 +7,13 @@ use super::{Report, ScenarioReport, Status};
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "contend {}: {} scenarios against {}\n", report.contend, report.scenarios.len(), report.target);
+    let _ = writeln!(
+        out,
+        "contend {}: {} scenarios against {}\n",
+        report.contend,
+        report.scenarios.len(),
+        report.target
+    );
     for scenario in &report.scenarios {
         out.push_str(&scenario_block(scenario));
     }
@@ -43,12 +49,20 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
         let _ = writeln!(out, "      {reason}");
     }
     for f in &scenario.failures {
-        let rule = f.rule.as_deref().map(|r| format!(" [{r}]")).unwrap_or_default();
+        let rule = f
+            .rule
+            .as_deref()
+            .map(|r| format!(" [{r}]"))
+            .unwrap_or_default();
         let _ = writeln!(out, "      step `{}`{rule}: {}", f.step, f.message);
     }
     if scenario.status == Status::Failed {
         let failing: Vec<&str> = scenario.failures.iter().map(|f| f.step.as_str()).collect();
-        for step in scenario.steps.iter().filter(|s| failing.contains(&s.name.as_str())) {
+        for step in scenario
+            .steps
+            .iter()
+            .filter(|s| failing.contains(&s.name.as_str()))
+        {
             for e in &step.exchanges {
                 let index = e.index.map(|i| format!("#{i} ")).unwrap_or_default();
                 let outcome = match (&e.response, &e.error) {
@@ -56,7 +70,11 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
                     (None, Some(err)) => format!("no response: {err}"),
                     (None, None) => "no response".to_owned(),
                 };
-                let _ = writeln!(out, "        {index}{} {} -> {outcome}", e.request.method, e.request.url);
+                let _ = writeln!(
+                    out,
+                    "        {index}{} {} -> {outcome}",
+                    e.request.method, e.request.url
+                );
             }
         }
     }

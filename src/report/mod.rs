@@ -113,8 +113,16 @@ pub struct ResponseReport {
 }
 
 impl Report {
-    pub fn new(target: String, run_id: String, scenarios: Vec<ScenarioReport>, duration: std::time::Duration) -> Self {
-        let mut summary = Summary { duration_ms: millis(duration), ..Summary::default() };
+    pub fn new(
+        target: String,
+        run_id: String,
+        scenarios: Vec<ScenarioReport>,
+        duration: std::time::Duration,
+    ) -> Self {
+        let mut summary = Summary {
+            duration_ms: millis(duration),
+            ..Summary::default()
+        };
         for s in &scenarios {
             match s.status {
                 Status::Passed => summary.passed += 1,
@@ -123,7 +131,13 @@ impl Report {
                 Status::Error => summary.errors += 1,
             }
         }
-        Report { contend: env!("CARGO_PKG_VERSION"), target, run_id, summary, scenarios }
+        Report {
+            contend: env!("CARGO_PKG_VERSION"),
+            target,
+            run_id,
+            summary,
+            scenarios,
+        }
     }
 
     /// True when nothing failed and nothing errored (not applicable counts as passed).
@@ -137,7 +151,11 @@ impl Report {
 }
 
 /// The report of one scenario. `run` is `None` when it was not applicable.
-pub fn scenario_report(planned: &Planned, run: Option<&ScenarioRun>, redactor: &Redactor) -> ScenarioReport {
+pub fn scenario_report(
+    planned: &Planned,
+    run: Option<&ScenarioRun>,
+    redactor: &Redactor,
+) -> ScenarioReport {
     let scenario = &planned.scenario;
     let redactor = redactor.with_secrets(run.map_or(planned.vars.secrets(), |r| &r.secrets));
     let mut report = ScenarioReport {
@@ -176,7 +194,11 @@ pub fn scenario_report(planned: &Planned, run: Option<&ScenarioRun>, redactor: &
             name: step.name.clone(),
             cleanup: step.cleanup,
             error: step.error.as_ref().map(|e| redactor.text(e)),
-            exchanges: step.exchanges.iter().map(|e| exchange_report(e, &redactor)).collect(),
+            exchanges: step
+                .exchanges
+                .iter()
+                .map(|e| exchange_report(e, &redactor))
+                .collect(),
         });
     }
     report.status = if !report.failures.is_empty() {
@@ -213,7 +235,11 @@ fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
         },
         response,
         error,
-        duration_ms: millis(exchange.finished.saturating_duration_since(exchange.started)),
+        duration_ms: millis(
+            exchange
+                .finished
+                .saturating_duration_since(exchange.started),
+        ),
     }
 }
 
@@ -224,7 +250,9 @@ fn body_text(body: &[u8], redactor: &Redactor) -> Option<String> {
     let shown = &body[..body.len().min(BODY_LIMIT)];
     let mut text = match std::str::from_utf8(shown) {
         Ok(text) => text.to_owned(),
-        Err(e) if e.valid_up_to() + 4 > shown.len() => String::from_utf8_lossy(&shown[..e.valid_up_to()]).into_owned(),
+        Err(e) if e.valid_up_to() + 4 > shown.len() => {
+            String::from_utf8_lossy(&shown[..e.valid_up_to()]).into_owned()
+        }
         Err(_) => return Some(format!("<{} bytes of binary content>", body.len())),
     };
     if body.len() > BODY_LIMIT {

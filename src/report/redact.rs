@@ -5,8 +5,15 @@ use std::collections::BTreeMap;
 use hyper::header::HeaderMap;
 
 /// Header fields whose values are credentials: always masked, whatever the value.
-const CREDENTIAL_HEADERS: &[&str] =
-    &["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "x-auth-token"];
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "x-auth-token",
+];
 
 const MASK: &str = "[secret]";
 
@@ -67,17 +74,21 @@ impl Redactor {
             } else {
                 self.text(&String::from_utf8_lossy(value.as_bytes()))
             };
-            out.entry(name.as_str().to_owned()).and_modify(|v| {
-                v.push_str(", ");
-                v.push_str(&shown);
-            }).or_insert(shown);
+            out.entry(name.as_str().to_owned())
+                .and_modify(|v| {
+                    v.push_str(", ");
+                    v.push_str(&shown);
+                })
+                .or_insert(shown);
         }
         out
     }
 }
 
 fn is_credential(name: &str) -> bool {
-    CREDENTIAL_HEADERS.iter().any(|c| c.eq_ignore_ascii_case(name))
+    CREDENTIAL_HEADERS
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(name))
 }
 
 #[cfg(test)]
@@ -87,7 +98,10 @@ mod tests {
     #[test]
     fn masks_credentials_and_secret_values() {
         let r = Redactor::for_headers(&[("Authorization".into(), "Bearer tok123".into())]);
-        assert_eq!(r.text("echo: tok123 / Bearer tok123"), "echo: [secret] / [secret]");
+        assert_eq!(
+            r.text("echo: tok123 / Bearer tok123"),
+            "echo: [secret] / [secret]"
+        );
         let mut headers = HeaderMap::new();
         headers.insert("cookie", "a=b".parse().unwrap());
         headers.insert("x-trace", "tok123-7".parse().unwrap());

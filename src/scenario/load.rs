@@ -21,13 +21,20 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn new(file: &Path, message: impl Into<String>) -> Self {
-        LoadError { file: file.to_owned(), location: None, message: message.into(), snippet: None }
+        LoadError {
+            file: file.to_owned(),
+            location: None,
+            message: message.into(),
+            snippet: None,
+        }
     }
 
     fn from_yaml(file: &Path, text: &str, err: &serde_yaml::Error) -> Self {
         // serde_yaml writes " at line L column C" into its messages; the location is shown
         // separately, from the error's own position.
-        let message = location_text().replace_all(&err.to_string(), "").into_owned();
+        let message = location_text()
+            .replace_all(&err.to_string(), "")
+            .into_owned();
         let location = err.location();
         LoadError {
             file: file.to_owned(),
@@ -111,14 +118,19 @@ pub fn scenario_files(paths: &[PathBuf], errors: &mut Vec<LoadError>) -> Vec<Pat
 fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
-        Err(err) => return errors.push(LoadError::new(dir, format!("cannot read directory: {err}"))),
+        Err(err) => {
+            return errors.push(LoadError::new(dir, format!("cannot read directory: {err}")))
+        }
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
         if path.is_dir() {
             walk(&path, files, errors);
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             files.push(path);
         }
     }
@@ -134,12 +146,15 @@ pub fn load_file(file: &Path) -> Result<Vec<Scenario>, LoadError> {
 pub fn load_str(text: &str, file: &Path) -> Result<Vec<Scenario>, LoadError> {
     let mut scenarios: Vec<Scenario> = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
-        let mut scenario =
-            Scenario::deserialize(document).map_err(|err| LoadError::from_yaml(file, text, &err))?;
+        let mut scenario = Scenario::deserialize(document)
+            .map_err(|err| LoadError::from_yaml(file, text, &err))?;
         if scenarios.iter().any(|s| s.name == scenario.name) {
             return Err(LoadError::new(
                 file,
-                format!("two scenarios are named {:?}: names must be unique within a file", scenario.name),
+                format!(
+                    "two scenarios are named {:?}: names must be unique within a file",
+                    scenario.name
+                ),
             ));
         }
         scenario.file = file.to_owned();

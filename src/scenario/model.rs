@@ -41,8 +41,9 @@ pub struct Scenario {
 }
 
 /// What a target can do. Scenarios list what they need in `requires`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
-#[derive(clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
     /// PUT to a new path creates the resource.
@@ -93,7 +94,10 @@ pub struct VarDef {
 impl<'de> Deserialize<'de> for Shorthand<VarDef> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         string_or_map(d, "a value or a map with `value` and `secret`", |s| {
-            Ok(VarDef { value: Template::parse(s)?, secret: false })
+            Ok(VarDef {
+                value: Template::parse(s)?,
+                secret: false,
+            })
         })
     }
 }
@@ -108,6 +112,7 @@ pub struct Step {
 }
 
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a handful per scenario: boxing buys nothing
 pub enum Action {
     /// One request and expectations on its response.
     Send { request: Request, expect: Expect },
@@ -147,7 +152,10 @@ impl<'de> Deserialize<'de> for MethodName {
         // RFC 9110 5.6.2: a method is a token.
         let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
         if s.is_empty() || !s.chars().all(token) {
-            return Err(de::Error::invalid_value(de::Unexpected::Str(&s), &"an HTTP method such as GET or PUT"));
+            return Err(de::Error::invalid_value(
+                de::Unexpected::Str(&s),
+                &"an HTTP method such as GET or PUT",
+            ));
         }
         Ok(MethodName(s))
     }
@@ -164,7 +172,10 @@ impl<'de> Deserialize<'de> for FieldName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let name = String::deserialize(d)?;
         if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-            return Err(de::Error::invalid_value(de::Unexpected::Str(&name), &"a header field name"));
+            return Err(de::Error::invalid_value(
+                de::Unexpected::Str(&name),
+                &"a header field name",
+            ));
         }
         Ok(FieldName(name))
     }
@@ -183,9 +194,11 @@ pub enum Body {
 
 impl<'de> Deserialize<'de> for Shorthand<Body> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        string_or_map(d, "a string, or a map with one of `text`, `json`, `file`", |s| {
-            Ok(Body::Text(Template::parse(s)?))
-        })
+        string_or_map(
+            d,
+            "a string, or a map with one of `text`, `json`, `file`",
+            |s| Ok(Body::Text(Template::parse(s)?)),
+        )
     }
 }
 
@@ -234,9 +247,14 @@ impl StatusPattern {
     fn parse(s: &str) -> Option<StatusPattern> {
         let s = s.trim();
         if let [d, b'x' | b'X', b'x' | b'X'] = s.as_bytes() {
-            return (b'1'..=b'5').contains(d).then(|| StatusPattern::Class(d - b'0'));
+            return (b'1'..=b'5')
+                .contains(d)
+                .then(|| StatusPattern::Class(d - b'0'));
         }
-        s.parse::<u16>().ok().filter(|c| (100..=599).contains(c)).map(StatusPattern::Exact)
+        s.parse::<u16>()
+            .ok()
+            .filter(|c| (100..=599).contains(c))
+            .map(StatusPattern::Exact)
     }
 }
 
@@ -266,7 +284,8 @@ impl<'de> Deserialize<'de> for StatusPattern {
                 self.visit_str(&v.to_string())
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusPattern, E> {
-                StatusPattern::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &STATUS_EXPECTED))
+                StatusPattern::parse(v)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &STATUS_EXPECTED))
             }
         }
         d.deserialize_any(V)
@@ -305,7 +324,8 @@ impl<'de> Deserialize<'de> for StatusSet {
                 self.visit_str(&v.to_string())
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSet, E> {
-                let one = StatusPattern::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))?;
+                let one = StatusPattern::parse(v)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))?;
                 Ok(StatusSet(vec![one]))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSet, A::Error> {
@@ -340,7 +360,10 @@ pub struct HeaderCheck {
 impl<'de> Deserialize<'de> for Shorthand<HeaderCheck> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         string_or_map(d, "a value (exact match) or a map of checks", |s| {
-            Ok(HeaderCheck { equals: Some(Template::parse(s)?), ..Default::default() })
+            Ok(HeaderCheck {
+                equals: Some(Template::parse(s)?),
+                ..Default::default()
+            })
         })
     }
 }
@@ -366,7 +389,10 @@ pub struct BodyCheck {
 impl<'de> Deserialize<'de> for Shorthand<BodyCheck> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         string_or_map(d, "a string (exact match) or a map of checks", |s| {
-            Ok(BodyCheck { equals: Some(Template::parse(s)?), ..Default::default() })
+            Ok(BodyCheck {
+                equals: Some(Template::parse(s)?),
+                ..Default::default()
+            })
         })
     }
 }
@@ -446,7 +472,9 @@ impl fmt::Debug for Pattern {
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        regex::Regex::new(&s).map(Pattern).map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
+        regex::Regex::new(&s)
+            .map(Pattern)
+            .map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
     }
 }
 
@@ -476,7 +504,8 @@ impl JsonQuery {
         if s.is_empty() || s.starts_with('/') {
             Ok(JsonQuery::Pointer(s.to_owned()))
         } else if s.starts_with('$') {
-            let path = serde_json_path::JsonPath::parse(s).map_err(|e| format!("invalid JSONPath {s:?}: {e}"))?;
+            let path = serde_json_path::JsonPath::parse(s)
+                .map_err(|e| format!("invalid JSONPath {s:?}: {e}"))?;
             Ok(JsonQuery::Path(s.to_owned(), Box::new(path)))
         } else {
             Err(format!("{s:?} is neither a JSON pointer (starts with `/`) nor a JSONPath (starts with `$`)"))
@@ -577,7 +606,11 @@ where
             T::deserialize(de::value::EnumAccessDeserializer::new(data)).map(Shorthand)
         }
     }
-    d.deserialize_any(V { expecting, from_str, marker: PhantomData })
+    d.deserialize_any(V {
+        expecting,
+        from_str,
+        marker: PhantomData,
+    })
 }
 
 /// A map that keeps its entries in the order written (headers, JSON paths).
@@ -612,9 +645,11 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Ordered
 
 fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let text = String::deserialize(d)?;
-    humantime::parse_duration(&text)
-        .map(Some)
-        .map_err(|e| de::Error::custom(format!("invalid duration {text:?} ({e}); write e.g. `500ms` or `5s`")))
+    humantime::parse_duration(&text).map(Some).map_err(|e| {
+        de::Error::custom(format!(
+            "invalid duration {text:?} ({e}); write e.g. `500ms` or `5s`"
+        ))
+    })
 }
 
 // ---- Steps: read as a raw map, then shaped, so that misuse gets a message naming the step. ----
@@ -716,7 +751,12 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
                             "step `{name}`: `expect.{key}` applies to a `concurrent` group, not to a single `request`"
                         ));
                     }
-                    Expect { status: e.status, headers: e.headers, body: e.body, snapshot: e.snapshot }
+                    Expect {
+                        status: e.status,
+                        headers: e.headers,
+                        body: e.body,
+                        snapshot: e.snapshot,
+                    }
                 }
             };
             Action::Send { request, expect }
@@ -751,10 +791,14 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
             Action::Race { group, expect }
         }
         (Some(_), Some(_)) => {
-            return Err(format!("step `{name}` has both `request` and `concurrent`: a step does one of them"))
+            return Err(format!(
+                "step `{name}` has both `request` and `concurrent`: a step does one of them"
+            ))
         }
         (None, None) => {
-            return Err(format!("step `{name}` needs either `request` (one request) or `concurrent` (a group)"))
+            return Err(format!(
+                "step `{name}` needs either `request` (one request) or `concurrent` (a group)"
+            ))
         }
     };
     let capture = raw
@@ -762,30 +806,39 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
         .into_iter()
         .map(|(var, c)| shape_capture(&name, &var, c).map(|c| (var, c)))
         .collect::<Result<_, _>>()?;
-    Ok(Step { name, action, capture })
+    Ok(Step {
+        name,
+        action,
+        capture,
+    })
 }
 
 fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
     let requests = match (raw.count, raw.request, raw.requests) {
         (Some(count), Some(request), None) => {
             if !(2..=MAX_GROUP).contains(&count) {
-                return Err(format!("step `{step}`: `count` must be between 2 and {MAX_GROUP}, not {count}"));
+                return Err(format!(
+                    "step `{step}`: `count` must be between 2 and {MAX_GROUP}, not {count}"
+                ));
             }
             GroupRequests::Repeat { count, request }
         }
         (None, None, Some(list)) => {
             if list.len() < 2 || list.len() > MAX_GROUP as usize {
-                return Err(format!("step `{step}`: `requests` needs between 2 and {MAX_GROUP} entries"));
+                return Err(format!(
+                    "step `{step}`: `requests` needs between 2 and {MAX_GROUP} entries"
+                ));
             }
             GroupRequests::List(list)
         }
-        _ => {
-            return Err(format!(
-                "step `{step}`: a concurrent group needs `count` with `request`, or a `requests` list"
-            ))
-        }
+        _ => return Err(format!(
+            "step `{step}`: a concurrent group needs `count` with `request`, or a `requests` list"
+        )),
     };
-    Ok(Group { requests, sync: raw.sync })
+    Ok(Group {
+        requests,
+        sync: raw.sync,
+    })
 }
 
 fn shape_capture(step: &str, var: &str, raw: RawCapture) -> Result<Capture, String> {
@@ -809,5 +862,9 @@ fn shape_capture(step: &str, var: &str, raw: RawCapture) -> Result<Capture, Stri
             sources.len()
         ));
     }
-    Ok(Capture { source: sources.remove(0), regex: raw.regex, secret: raw.secret })
+    Ok(Capture {
+        source: sources.remove(0),
+        regex: raw.regex,
+        secret: raw.secret,
+    })
 }

@@ -53,13 +53,23 @@ impl Template {
         if !rest.is_empty() {
             parts.push(Part::Literal(rest.to_owned()));
         }
-        Ok(Template { source: source.to_owned(), parts })
+        Ok(Template {
+            source: source.to_owned(),
+            parts,
+        })
     }
 
     /// A template with no variables.
     pub fn literal(text: &str) -> Template {
-        let parts = if text.is_empty() { vec![] } else { vec![Part::Literal(text.to_owned())] };
-        Template { source: text.to_owned(), parts }
+        let parts = if text.is_empty() {
+            vec![]
+        } else {
+            vec![Part::Literal(text.to_owned())]
+        };
+        Template {
+            source: text.to_owned(),
+            parts,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -94,7 +104,9 @@ impl fmt::Debug for Template {
 
 fn is_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -105,10 +117,17 @@ pub fn render_json(
 ) -> Result<serde_json::Value, TemplateError> {
     use serde_json::Value;
     Ok(match value {
-        Value::String(s) => Value::String(Template::parse(s).map_err(TemplateError::Syntax)?.render(vars)?),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| render_json(v, vars)).collect::<Result<_, _>>()?)
-        }
+        Value::String(s) => Value::String(
+            Template::parse(s)
+                .map_err(TemplateError::Syntax)?
+                .render(vars)?,
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|v| render_json(v, vars))
+                .collect::<Result<_, _>>()?,
+        ),
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| Ok((k.clone(), render_json(v, vars)?)))
@@ -171,7 +190,10 @@ impl Vars {
                 Some(("env", var)) => format!(" (environment variable {var} is not set)"),
                 _ => String::new(),
             };
-            Undefined { name: name.to_owned(), hint }
+            Undefined {
+                name: name.to_owned(),
+                hint,
+            }
         })
     }
 
@@ -207,17 +229,29 @@ mod tests {
 
     #[test]
     fn undefined_variables_are_named() {
-        let err = Template::parse("{{nope}}").unwrap().render(&vars()).unwrap_err();
+        let err = Template::parse("{{nope}}")
+            .unwrap()
+            .render(&vars())
+            .unwrap_err();
         assert_eq!(err.to_string(), "variable `nope` is not defined");
-        let err = Template::parse("{{env.MISSING}}").unwrap().render(&vars()).unwrap_err();
-        assert_eq!(err.to_string(), "variable `env.MISSING` is not defined (environment variable MISSING is not set)");
+        let err = Template::parse("{{env.MISSING}}")
+            .unwrap()
+            .render(&vars())
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "variable `env.MISSING` is not defined (environment variable MISSING is not set)"
+        );
     }
 
     #[test]
     fn json_strings_are_templates() {
         let value = serde_json::json!({"tag": "{{etag}}", "n": 1, "list": ["{{env.HOME}}"]});
         let out = render_json(&value, &vars()).unwrap();
-        assert_eq!(out, serde_json::json!({"tag": "\"abc\"", "n": 1, "list": ["/root"]}));
+        assert_eq!(
+            out,
+            serde_json::json!({"tag": "\"abc\"", "n": 1, "list": ["/root"]})
+        );
     }
 
     #[test]

@@ -30,7 +30,9 @@ pub enum Verdict {
 /// True when the request carries any precondition that guards a write (13.1.1, 13.1.2, 13.1.4).
 /// Used for 428 (RFC 6585 section 3).
 pub fn has_write_precondition(headers: &HeaderMap) -> bool {
-    [IF_MATCH, IF_NONE_MATCH, IF_UNMODIFIED_SINCE].iter().any(|h| headers.contains_key(h))
+    [IF_MATCH, IF_NONE_MATCH, IF_UNMODIFIED_SINCE]
+        .iter()
+        .any(|h| headers.contains_key(h))
 }
 
 /// Steps 1 to 4 of 13.2.2. `safe` is true for GET and HEAD.
@@ -156,51 +158,111 @@ mod tests {
     #[test]
     fn if_match_uses_strong_comparison() {
         assert_eq!(verdict(&[("if-match", "\"v1\"")], false), Verdict::Proceed);
-        assert_eq!(verdict(&[("if-match", "\"x\", \"v1\"")], false), Verdict::Proceed);
-        assert!(matches!(verdict(&[("if-match", "W/\"v1\"")], false), Verdict::Failed(_)));
-        assert!(matches!(verdict(&[("if-match", "\"v0\"")], false), Verdict::Failed(_)));
+        assert_eq!(
+            verdict(&[("if-match", "\"x\", \"v1\"")], false),
+            Verdict::Proceed
+        );
+        assert!(matches!(
+            verdict(&[("if-match", "W/\"v1\"")], false),
+            Verdict::Failed(_)
+        ));
+        assert!(matches!(
+            verdict(&[("if-match", "\"v0\"")], false),
+            Verdict::Failed(_)
+        ));
         let missing = evaluate(None, &headers(&[("if-match", "*")]), false);
         assert!(matches!(missing, Verdict::Failed(_)));
     }
 
     #[test]
     fn if_none_match_uses_weak_comparison() {
-        assert_eq!(verdict(&[("if-none-match", "W/\"v1\"")], true), Verdict::NotModified);
-        assert!(matches!(verdict(&[("if-none-match", "\"v1\"")], false), Verdict::Failed(_)));
-        assert_eq!(verdict(&[("if-none-match", "\"v0\"")], true), Verdict::Proceed);
-        assert_eq!(evaluate(None, &headers(&[("if-none-match", "*")]), false), Verdict::Proceed);
+        assert_eq!(
+            verdict(&[("if-none-match", "W/\"v1\"")], true),
+            Verdict::NotModified
+        );
+        assert!(matches!(
+            verdict(&[("if-none-match", "\"v1\"")], false),
+            Verdict::Failed(_)
+        ));
+        assert_eq!(
+            verdict(&[("if-none-match", "\"v0\"")], true),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            evaluate(None, &headers(&[("if-none-match", "*")]), false),
+            Verdict::Proceed
+        );
     }
 
     #[test]
     fn precedence_follows_13_2_2() {
         // If-Match before If-None-Match.
-        let v = verdict(&[("if-match", "\"old\""), ("if-none-match", "\"v1\"")], true);
+        let v = verdict(
+            &[("if-match", "\"old\""), ("if-none-match", "\"v1\"")],
+            true,
+        );
         assert!(matches!(v, Verdict::Failed(_)));
         // IUS ignored when If-Match is present.
-        let v = verdict(&[("if-match", "\"v1\""), ("if-unmodified-since", BEFORE_LM)], false);
+        let v = verdict(
+            &[("if-match", "\"v1\""), ("if-unmodified-since", BEFORE_LM)],
+            false,
+        );
         assert_eq!(v, Verdict::Proceed);
         // IUS before If-None-Match.
-        let v = verdict(&[("if-unmodified-since", BEFORE_LM), ("if-none-match", "\"v1\"")], true);
+        let v = verdict(
+            &[
+                ("if-unmodified-since", BEFORE_LM),
+                ("if-none-match", "\"v1\""),
+            ],
+            true,
+        );
         assert!(matches!(v, Verdict::Failed(_)));
         // IMS ignored when If-None-Match is present.
-        let v = verdict(&[("if-none-match", "\"old\""), ("if-modified-since", LM)], true);
+        let v = verdict(
+            &[("if-none-match", "\"old\""), ("if-modified-since", LM)],
+            true,
+        );
         assert_eq!(v, Verdict::Proceed);
     }
 
     #[test]
     fn dates_compare_and_invalid_dates_are_ignored() {
-        assert_eq!(verdict(&[("if-modified-since", LM)], true), Verdict::NotModified);
-        assert_eq!(verdict(&[("if-modified-since", BEFORE_LM)], true), Verdict::Proceed);
-        assert_eq!(verdict(&[("if-modified-since", "not a date")], true), Verdict::Proceed);
-        assert_eq!(verdict(&[("if-modified-since", LM)], false), Verdict::Proceed);
-        assert_eq!(verdict(&[("if-unmodified-since", LM)], false), Verdict::Proceed);
-        assert_eq!(verdict(&[("if-unmodified-since", "garbage")], false), Verdict::Proceed);
-        assert!(matches!(verdict(&[("if-unmodified-since", BEFORE_LM)], false), Verdict::Failed(_)));
+        assert_eq!(
+            verdict(&[("if-modified-since", LM)], true),
+            Verdict::NotModified
+        );
+        assert_eq!(
+            verdict(&[("if-modified-since", BEFORE_LM)], true),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            verdict(&[("if-modified-since", "not a date")], true),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            verdict(&[("if-modified-since", LM)], false),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            verdict(&[("if-unmodified-since", LM)], false),
+            Verdict::Proceed
+        );
+        assert_eq!(
+            verdict(&[("if-unmodified-since", "garbage")], false),
+            Verdict::Proceed
+        );
+        assert!(matches!(
+            verdict(&[("if-unmodified-since", BEFORE_LM)], false),
+            Verdict::Failed(_)
+        ));
     }
 
     #[test]
     fn malformed_lists_are_bad_requests() {
-        assert!(matches!(verdict(&[("if-match", "v1")], false), Verdict::BadRequest(_)));
+        assert!(matches!(
+            verdict(&[("if-match", "v1")], false),
+            Verdict::BadRequest(_)
+        ));
     }
 
     #[test]

@@ -52,10 +52,15 @@ impl RunningServer {
     pub fn target(&self) -> Target {
         let capabilities = Capability::ALL
             .into_iter()
-            .filter(|c| *c != Capability::RequiresPreconditions || self.config.require_preconditions)
+            .filter(|c| {
+                *c != Capability::RequiresPreconditions || self.config.require_preconditions
+            })
             .collect();
         Target {
-            url: self.url().parse().expect("a socket address makes a valid URL"),
+            url: self
+                .url()
+                .parse()
+                .expect("a socket address makes a valid URL"),
             label: format!("{} (embedded reference server)", self.url()),
             capabilities,
         }
@@ -93,7 +98,11 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
             });
         }
     });
-    Ok(RunningServer { addr, config, _stop: stop })
+    Ok(RunningServer {
+        addr,
+        config,
+        _stop: stop,
+    })
 }
 
 async fn serve(
@@ -104,7 +113,8 @@ async fn serve(
     let content = match Limited::new(body, MAX_CONTENT).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => {
-            let mut reply = Response::new(Full::new(Bytes::from("content too large or cut short\n")));
+            let mut reply =
+                Response::new(Full::new(Bytes::from("content too large or cut short\n")));
             *reply.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
             return Ok(reply);
         }

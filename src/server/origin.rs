@@ -35,7 +35,10 @@ pub(super) type Reply = Response<Full<Bytes>>;
 
 impl Origin {
     pub(super) fn new(config: ServerConfig) -> Self {
-        Origin { config, store: Mutex::new(BTreeMap::new()) }
+        Origin {
+            config,
+            store: Mutex::new(BTreeMap::new()),
+        }
     }
 
     pub(super) fn handle(
@@ -66,7 +69,9 @@ impl Origin {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Resource>> {
         // A panic while holding the lock cannot leave a half-written resource (each write is one
         // insert or remove), so a poisoned lock is still safe to use.
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn read(&self, head: bool, path: &str, headers: &HeaderMap) -> Reply {
@@ -98,7 +103,11 @@ impl Origin {
         };
         let mut reply = match range {
             RangeRequest::Ignore => {
-                let body = if head { Bytes::new() } else { resource.content.clone() };
+                let body = if head {
+                    Bytes::new()
+                } else {
+                    resource.content.clone()
+                };
                 let mut reply = Response::new(Full::new(body));
                 set(&mut reply, header::CONTENT_LENGTH, &total.to_string());
                 reply
@@ -113,11 +122,17 @@ impl Origin {
             }
             RangeRequest::Unsatisfiable => {
                 let mut reply = explain(StatusCode::RANGE_NOT_SATISFIABLE, "range not satisfiable");
-                set(&mut reply, header::CONTENT_RANGE, &format!("bytes */{total}"));
+                set(
+                    &mut reply,
+                    header::CONTENT_RANGE,
+                    &format!("bytes */{total}"),
+                );
                 return reply;
             }
         };
-        reply.headers_mut().insert(header::CONTENT_TYPE, resource.content_type.clone());
+        reply
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, resource.content_type.clone());
         set(&mut reply, header::ACCEPT_RANGES, "bytes");
         validators(&mut reply, &resource.current);
         reply
@@ -140,12 +155,22 @@ impl Origin {
             Verdict::BadRequest(why) => return explain(StatusCode::BAD_REQUEST, &why),
         }
         let created = existing.is_none();
-        let current = Current { etag: etag_of(&content), last_modified: now_in_seconds() };
+        let current = Current {
+            etag: etag_of(&content),
+            last_modified: now_in_seconds(),
+        };
         let content_type = headers
             .get(header::CONTENT_TYPE)
             .cloned()
             .unwrap_or_else(|| HeaderValue::from_static("application/octet-stream"));
-        store.insert(path.to_owned(), Resource { content, content_type, current: current.clone() });
+        store.insert(
+            path.to_owned(),
+            Resource {
+                content,
+                content_type,
+                current: current.clone(),
+            },
+        );
         drop(store);
 
         // 9.3.4: the validators may be sent because the content was stored unchanged.
@@ -205,7 +230,10 @@ fn hierarchy_conflict(store: &BTreeMap<String, Resource>, path: &str) -> Option<
         }
     }
     let children = format!("{}/", path.trim_end_matches('/'));
-    let has_child = store.range(children.clone()..).next().is_some_and(|(k, _)| k.starts_with(&children));
+    let has_child = store
+        .range(children.clone()..)
+        .next()
+        .is_some_and(|(k, _)| k.starts_with(&children));
     has_child.then(|| format!("cannot write {path}: it is a collection that holds other resources"))
 }
 
@@ -218,15 +246,25 @@ enum RangeRequest {
 /// A single byte range (14.1.2). Anything else, multiple ranges included, is ignored: a server
 /// may always ignore Range and send the full representation.
 fn parse_byte_range(value: &[u8], total: u64) -> RangeRequest {
-    let Some(spec) = std::str::from_utf8(value).ok().and_then(|v| v.trim().strip_prefix("bytes="))
+    let Some(spec) = std::str::from_utf8(value)
+        .ok()
+        .and_then(|v| v.trim().strip_prefix("bytes="))
     else {
         return RangeRequest::Ignore;
     };
     let Some((first, last)) = spec.trim().split_once('-') else {
         return RangeRequest::Ignore;
     };
-    let number = |s: &str| (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
-    let (first, last) = match (number(first.trim()), number(last.trim()), last.trim().is_empty()) {
+    let number = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    let (first, last) = match (
+        number(first.trim()),
+        number(last.trim()),
+        last.trim().is_empty(),
+    ) {
         (Some(first), Some(last), _) if first <= last => (first, last.min(total.saturating_sub(1))),
         (Some(first), None, true) => (first, total.saturating_sub(1)),
         (None, Some(suffix), _) if first.trim().is_empty() => {
@@ -252,13 +290,20 @@ fn etag_of(content: &[u8]) -> EntityTag {
 
 /// HTTP dates have one-second resolution; storing the truncated time keeps comparisons exact.
 fn now_in_seconds() -> SystemTime {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
 fn validators(reply: &mut Reply, current: &Current) {
     set(reply, header::ETAG, &current.etag.to_string());
-    set(reply, header::LAST_MODIFIED, &fmt_http_date(current.last_modified));
+    set(
+        reply,
+        header::LAST_MODIFIED,
+        &fmt_http_date(current.last_modified),
+    );
 }
 
 fn set(reply: &mut Reply, name: header::HeaderName, value: &str) {
@@ -277,7 +322,11 @@ fn empty(status: StatusCode) -> Reply {
 fn explain(status: StatusCode, why: &str) -> Reply {
     let mut reply = Response::new(Full::new(Bytes::from(format!("{why}\n"))));
     *reply.status_mut() = status;
-    set(&mut reply, header::CONTENT_TYPE, "text/plain; charset=utf-8");
+    set(
+        &mut reply,
+        header::CONTENT_TYPE,
+        "text/plain; charset=utf-8",
+    );
     reply
 }
 
@@ -316,7 +365,8 @@ mod tests {
     #[test]
     fn hierarchy_conflicts_name_the_parent() {
         let origin = Origin::new(ServerConfig::default());
-        let put = |path: &str| origin.handle(&Method::PUT, path, &HeaderMap::new(), Bytes::from("x"));
+        let put =
+            |path: &str| origin.handle(&Method::PUT, path, &HeaderMap::new(), Bytes::from("x"));
         assert_eq!(put("/a").status(), StatusCode::CREATED);
         assert_eq!(put("/a/b").status(), StatusCode::CONFLICT);
         assert_eq!(put("/c/d").status(), StatusCode::CREATED);

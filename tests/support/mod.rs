@@ -27,7 +27,9 @@ pub async fn start_wrong_server() -> String {
     let store: Arc<Mutex<(u64, HashMap<String, Bytes>)>> = Arc::default();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let store = store.clone();
             tokio::spawn(async move {
                 let service = hyper::service::service_fn(move |req| wrong(store.clone(), req));
@@ -45,7 +47,11 @@ async fn wrong(
     req: Request<hyper::body::Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let content = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let content = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let path = parts.uri.path().to_owned();
     let mut guard = store.lock().unwrap();
     let (version, docs) = &mut *guard;
@@ -53,7 +59,8 @@ async fn wrong(
         let mut r = Response::new(Full::new(body));
         *r.status_mut() = status;
         if let Some(v) = etag {
-            r.headers_mut().insert("etag", format!("\"{v}\"").parse().unwrap());
+            r.headers_mut()
+                .insert("etag", format!("\"{v}\"").parse().unwrap());
         }
         r.headers_mut().insert("x-wrong", "yes".parse().unwrap());
         r
@@ -62,12 +69,18 @@ async fn wrong(
         Method::PUT => {
             *version += 1;
             let created = docs.insert(path, content).is_none();
-            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            let status = if created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             reply(status, Bytes::new(), Some(*version))
         }
-        Method::GET if path == "/json" => {
-            reply(StatusCode::OK, Bytes::from(r#"{"id":7,"tags":["a","b"],"owner":{"name":"ann"}}"#), None)
-        }
+        Method::GET if path == "/json" => reply(
+            StatusCode::OK,
+            Bytes::from(r#"{"id":7,"tags":["a","b"],"owner":{"name":"ann"}}"#),
+            None,
+        ),
         Method::GET => match docs.get(&path) {
             Some(doc) => reply(StatusCode::OK, doc.clone(), Some(*version)),
             None => reply(StatusCode::NOT_FOUND, Bytes::new(), None),
@@ -82,7 +95,8 @@ async fn wrong(
 
 /// Runs every scenario in `yaml` against `url` and returns their reports.
 pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
-    let scenarios = scenario::load_str(yaml, Path::new("inline.yaml")).unwrap_or_else(|e| panic!("{e}"));
+    let scenarios =
+        scenario::load_str(yaml, Path::new("inline.yaml")).unwrap_or_else(|e| panic!("{e}"));
     let target = Target {
         url: url.parse().unwrap(),
         label: url.to_owned(),
@@ -93,7 +107,8 @@ pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
     let mut reports = Vec::new();
     for s in scenarios {
         let id = plan::scenario_id(Path::new(""), &s);
-        let planned = plan::plan(Arc::new(s), id, &target, &settings, "test").unwrap_or_else(|e| panic!("{e}"));
+        let planned = plan::plan(Arc::new(s), id, &target, &settings, "test")
+            .unwrap_or_else(|e| panic!("{e}"));
         reports.push(contend::suite::run_one(&runner, &planned, &Redactor::default()).await);
     }
     reports
@@ -101,5 +116,10 @@ pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
 
 /// The failure messages of a report, one per line.
 pub fn messages(report: &ScenarioReport) -> String {
-    report.failures.iter().map(|f| format!("{}: {}", f.step, f.message)).collect::<Vec<_>>().join("\n")
+    report
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}", f.step, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

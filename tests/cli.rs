@@ -1,0 +1,181 @@
+//! The `contend` binary end to end: exit codes, output formats, serve + run, secrets.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+fn contend(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_built_in_suite_passes_against_the_embedded_server() {
+    let out = contend(&["run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("embedded reference server"), "{text}");
+    assert!(
+        text.contains(" 0 failed, ") && text.contains(" 0 errors"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_428_scenario_passes_when_the_embedded_server_requires_preconditions() {
+    let out = contend(&[
+        "run",
+        "--require-preconditions",
+        "specs/precondition-required.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("1 passed"), "{}", stdout(&out));
+}
+
+#[test]
+fn invalid_input_exits_2_with_a_location() {
+    let out = contend(&["run", "fixtures/invalid/unknown-key.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(
+            "fixtures/invalid/unknown-key.yaml:7:7: error: steps[0].request: unknown field `bdy`"
+        ),
+        "{err}"
+    );
+
+    let out = contend(&["run", "--target", "ftp://example"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let out = contend(&["run", "--jobs", "many"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_output_shows_every_request_of_a_group() {
+    let out = contend(&["run", "--format", "json", "specs/race-if-match.yaml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["passed"], 1);
+    let race = &report["scenarios"][0]["steps"][1];
+    assert_eq!(race["name"], "race");
+    let exchanges = race["exchanges"].as_array().unwrap();
+    assert_eq!(exchanges.len(), 20);
+    let statuses: Vec<u64> = exchanges
+        .iter()
+        .map(|e| e["response"]["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| (200..300).contains(*s)).count(),
+        1
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == 412).count(), 19);
+    for (i, e) in exchanges.iter().enumerate() {
+        assert_eq!(e["index"], i);
+        assert_eq!(e["request"]["method"], "PUT");
+    }
+}
+
+#[test]
+fn serve_and_run_against_it_give_the_same_verdicts_as_embedded() {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+
+    let verdicts = |out: &Output| -> Vec<(String, String)> {
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["id"].as_str().unwrap().to_owned(),
+                    s["status"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let remote = contend(&["run", "--format", "json", "--target", &url]);
+    let embedded = contend(&["run", "--format", "json"]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(remote.status.code(), Some(0));
+    assert_eq!(verdicts(&remote), verdicts(&embedded));
+}
+
+#[test]
+fn every_feature_runs_and_secrets_stay_out_of_the_output() {
+    let secret = "tour-token-8d1f";
+    for format in ["human", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+            .args([
+                "run",
+                "--format",
+                format,
+                "fixtures/every-feature.yaml",
+                "-H",
+                "Cookie: session=cookie-5a5a",
+            ])
+            .env("CONTEND_TOUR_TOKEN", secret)
+            .output()
+            .unwrap();
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert_eq!(out.status.code(), Some(0), "{all}");
+        assert!(
+            !all.contains(secret),
+            "secret variable leaked in {format} output"
+        );
+        assert!(
+            !all.contains("cookie-5a5a"),
+            "cookie leaked in {format} output"
+        );
+        if format == "json" {
+            assert!(all.contains("\"authorization\": \"[secret]\""), "{all}");
+        }
+    }
+}
+
+#[test]
+fn a_failing_target_exits_1_and_names_what_was_expected() {
+    // The reference server in 428 mode refuses the suite's unconditional writes: real failures.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--require-preconditions"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first.trim().rsplit(' ').next().unwrap().to_owned();
+    let out = contend(&["run", "--target", &url, "specs/validators.yaml"]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(1));
+    let wanted = "step `replace the content`: status: expected 200 or 204, got 428";
+    assert!(stdout(&out).contains(wanted), "{}", stdout(&out));
+    assert!(stdout(&out).contains("FAIL "), "{}", stdout(&out));
+}

@@ -1,0 +1,72 @@
+//! Parsing: the model a scenario file becomes, and the located errors a broken one gives.
+
+use std::path::Path;
+
+use contend::scenario::{load_file, load_str, Template, Vars};
+
+#[test]
+fn every_feature_parses_into_the_model() {
+    let scenarios = load_file(Path::new("fixtures/every-feature.yaml")).unwrap();
+    insta::assert_debug_snapshot!(scenarios);
+}
+
+#[test]
+fn invalid_files_name_file_line_column_and_what_was_expected() {
+    let mut files: Vec<_> = std::fs::read_dir("fixtures/invalid")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 7);
+    for file in files {
+        let err = load_file(&file).expect_err("an invalid fixture must not load");
+        let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+        insta::assert_snapshot!(name, err.to_string());
+    }
+}
+
+#[test]
+fn several_documents_make_several_scenarios_and_names_must_differ() {
+    let two = "name: a\nsteps: [{ name: s, request: { path: / } }]\n---\nname: b\nsteps: [{ name: s, request: { path: / } }]\n";
+    let loaded = load_str(two, Path::new("two.yaml")).unwrap();
+    assert_eq!(
+        loaded.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    let same = two.replace("name: b", "name: a");
+    let err = load_str(&same, Path::new("two.yaml")).unwrap_err();
+    insta::assert_snapshot!(err.to_string(), @r#"
+    error: two scenarios are named "a": names must be unique within a file
+      --> two.yaml
+    "#);
+}
+
+#[test]
+fn templates_survive_yaml_quoting() {
+    // The value is YAML-parsed first, templated after: quotes and colons in it are just text.
+    let yaml = r#"
+name: q
+steps:
+  - name: s
+    request:
+      path: /x
+      headers: { If-Match: '"a", {{tag}}', X-Colon: "a: {{tag}}" }
+"#;
+    let loaded = load_str(yaml, Path::new("q.yaml")).unwrap();
+    let contend::scenario::Action::Send { request, .. } = &loaded[0].steps[0].action else {
+        panic!()
+    };
+    let mut vars = Vars::default();
+    vars.set("tag", "\"b\"");
+    let rendered: Vec<String> = request
+        .headers
+        .0
+        .iter()
+        .map(|(_, t)| t.render(&vars).unwrap())
+        .collect();
+    assert_eq!(rendered, [r#""a", "b""#, r#"a: "b""#]);
+    assert_eq!(
+        Template::parse("{{tag}}").unwrap().render(&vars).unwrap(),
+        "\"b\""
+    );
+}
