@@ -175,5 +175,7 @@ fn settings() -> Settings {
     if let Ok(auth) = std::env::var("CONTEND_AUTHORIZATION") {
         settings.headers.push(("Authorization".into(), auth));
     }
+    // The same switch insta users know.
+    settings.update_snapshots = std::env::var("CONTEND_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
     settings
 }

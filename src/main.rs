@@ -72,6 +72,9 @@ struct RunArgs {
     /// applicable. Default for --target: everything but requires-preconditions.
     #[arg(long, value_delimiter = ',')]
     capabilities: Option<Vec<Capability>>,
+    /// Record response content as the stored snapshots instead of comparing with them.
+    #[arg(long)]
+    update_snapshots: bool,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
@@ -202,6 +205,7 @@ async fn run(args: RunArgs) -> ExitCode {
         vars: args.vars.clone(),
         headers: args.headers.clone(),
         timeout: args.timeout,
+        update_snapshots: args.update_snapshots,
     };
     let run_id = plan::new_run_id();
     let planned = match suite::plan_all(

@@ -32,6 +32,8 @@ pub struct Settings {
     pub headers: Vec<(String, String)>,
     /// Per-request timeout unless a request sets its own.
     pub timeout: Duration,
+    /// Record response content as the stored snapshot instead of comparing with it.
+    pub update_snapshots: bool,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
             vars: Vec::new(),
             headers: Vec::new(),
             timeout: Duration::from_secs(10),
+            update_snapshots: false,
         }
     }
 }

@@ -179,3 +179,52 @@ fn a_failing_target_exits_1_and_names_what_was_expected() {
     assert!(stdout(&out).contains(wanted), "{}", stdout(&out));
     assert!(stdout(&out).contains("FAIL "), "{}", stdout(&out));
 }
+
+#[test]
+fn snapshots_are_recorded_compared_and_diffed() {
+    let dir = std::env::temp_dir().join(format!("contend-snap-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("snap.yaml");
+    std::fs::write(
+        &file,
+        r#"
+name: content snapshot
+steps:
+  - name: store
+    request: { method: PUT, path: "{{scratch}}/doc", body: "line one\nline two\n" }
+  - name: read
+    request: { path: "{{scratch}}/doc" }
+    expect: { status: 200, snapshot: doc-content }
+"#,
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let stored = dir.join("snapshots/snap__doc-content.snap");
+
+    let first = contend(&["run", file]);
+    assert_eq!(first.status.code(), Some(1));
+    assert!(
+        stdout(&first).contains("snapshot doc-content: expected a stored snapshot, got none yet"),
+        "{}",
+        stdout(&first)
+    );
+
+    let record = contend(&["run", "--update-snapshots", file]);
+    assert_eq!(record.status.code(), Some(0), "{}", stdout(&record));
+    assert_eq!(
+        std::fs::read_to_string(&stored).unwrap(),
+        "line one\nline two\n"
+    );
+    assert_eq!(contend(&["run", file]).status.code(), Some(0));
+
+    std::fs::write(&stored, "line one\nline 2\n").unwrap();
+    let changed = contend(&["run", "--format", "json", file]);
+    assert_eq!(changed.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&changed.stdout).unwrap();
+    let actual = report["scenarios"][0]["failures"][0]["actual"]
+        .as_str()
+        .unwrap();
+    assert!(actual.contains("-line 2\n+line two"), "{actual}");
+    assert!(dir.join("snapshots/snap__doc-content.snap.new").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,6 +5,7 @@
 mod capture;
 mod exchange;
 mod group;
+mod snapshot;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -90,11 +91,10 @@ impl Runner {
     pub async fn run(&self, planned: &Planned) -> ScenarioRun {
         let started = Instant::now();
         let scenario = &planned.scenario;
-        let dir = scenario.file.parent().unwrap_or(Path::new("."));
         let mut vars = planned.vars.clone();
         let mut steps = Vec::new();
         for step in &scenario.steps {
-            let run = self.run_step(step, dir, &mut vars, false).await;
+            let run = self.run_step(step, &scenario.file, &mut vars, false).await;
             let passed = run.passed();
             steps.push(run);
             if !passed {
@@ -102,7 +102,7 @@ impl Runner {
             }
         }
         for step in &scenario.cleanup {
-            steps.push(self.run_step(step, dir, &mut vars, true).await);
+            steps.push(self.run_step(step, &scenario.file, &mut vars, true).await);
         }
         ScenarioRun {
             steps,
@@ -111,7 +111,9 @@ impl Runner {
         }
     }
 
-    async fn run_step(&self, step: &Step, dir: &Path, vars: &mut Vars, cleanup: bool) -> StepRun {
+    /// `file` is the scenario's file: body files and snapshots are found beside it.
+    async fn run_step(&self, step: &Step, file: &Path, vars: &mut Vars, cleanup: bool) -> StepRun {
+        let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun {
             name: step.name.clone(),
             cleanup,
@@ -130,6 +132,13 @@ impl Runner {
                 };
                 let exchange = self.send(outgoing).await;
                 run.failures = judge::check_response(expect, &exchange, vars);
+                if let (Some(name), Ok(response)) = (&expect.snapshot, &exchange.response) {
+                    let text = response.body_text();
+                    match snapshot::compare(file, name, &text, self.settings.update_snapshots) {
+                        Ok(failure) => run.failures.extend(failure),
+                        Err(e) => run.error = Some(e),
+                    }
+                }
                 if run.failures.is_empty() {
                     if let Ok(response) = &exchange.response {
                         capture::apply(&step.capture, response, vars, &mut run.failures);

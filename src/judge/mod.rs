@@ -2,8 +2,10 @@
 //! easy to test with recorded exchanges.
 
 mod expect;
+mod snapshot;
 
 pub use expect::{check_group, check_response};
+pub use snapshot::check_snapshot;
 
 use serde::Serialize;
 

@@ -212,7 +212,8 @@ pub struct Expect {
     pub headers: OrderedMap<FieldName, Shorthand<HeaderCheck>>,
     #[serde(default)]
     pub body: Option<Shorthand<BodyCheck>>,
-    /// Compare the response content with a stored insta snapshot of this name.
+    /// Compare the response content with the snapshot of this name stored beside the scenario
+    /// (`snapshots/<file>__<name>.snap`); `--update-snapshots` records it.
     #[serde(default)]
     pub snapshot: Option<String>,
 }
@@ -831,9 +832,11 @@ fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
             }
             GroupRequests::List(list)
         }
-        _ => return Err(format!(
+        _ => {
+            return Err(format!(
             "step `{step}`: a concurrent group needs `count` with `request`, or a `requests` list"
-        )),
+        ))
+        }
     };
     Ok(Group {
         requests,
