@@ -38,7 +38,10 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
         }
         files
     };
-    let target = listed_target();
+    let target = match listed_target() {
+        Ok(t) => t,
+        Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
+    };
     let run_id = plan::new_run_id();
     let settings = settings();
     let mut trials = Vec::new();
@@ -118,7 +121,7 @@ fn start_context() -> Result<Context, String> {
             _server: Some(server),
         });
     }
-    let runner = Runner::new(listed_target(), settings)?;
+    let runner = Runner::new(listed_target()?, settings)?;
     Ok(Context {
         runtime,
         runner,
@@ -130,7 +133,8 @@ fn start_context() -> Result<Context, String> {
 
 fn run_trial(planned: Planned) -> Result<(), Failed> {
     let cx = context().map_err(Failed::from)?;
-    // Each trial plans against the real target URL: the listing did not know the port.
+    // Planning happened at listing time; the runner holds the real URL (the embedded server's
+    // port is only known once it started).
     let report = cx
         .runtime
         .block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
@@ -141,35 +145,38 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
 }
 
 /// The target as far as it is known without starting anything: enough to decide which
-/// scenarios apply. `CONTEND_CAPABILITIES` (comma-separated) overrides the default.
-fn listed_target() -> Target {
-    let url = std::env::var("CONTEND_TARGET").unwrap_or_else(|_| "http://127.0.0.1/".to_owned());
-    let default: Vec<Capability> = Capability::ALL
-        .into_iter()
-        .filter(|c| *c != Capability::RequiresPreconditions)
-        .collect();
+/// scenarios apply. `CONTEND_CAPABILITIES` (comma-separated) overrides the default list.
+fn listed_target() -> Result<Target, String> {
     let capabilities = match std::env::var("CONTEND_CAPABILITIES") {
-        Ok(list) => list
-            .split(',')
-            .filter_map(|name| {
-                Capability::ALL
-                    .into_iter()
-                    .find(|c| c.name() == name.trim())
-            })
-            .collect(),
-        Err(_) => default.into_iter().collect(),
+        Ok(list) => Some(
+            list.split(',')
+                .map(|name| {
+                    Capability::ALL
+                        .into_iter()
+                        .find(|c| c.name() == name.trim())
+                        .ok_or_else(|| {
+                            format!("CONTEND_CAPABILITIES: unknown capability {:?}", name.trim())
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Err(_) => None,
     };
-    Target {
-        url: url
-            .parse()
-            .unwrap_or_else(|_| "http://127.0.0.1/".parse().expect("valid URL")),
-        label: url,
-        capabilities,
+    match std::env::var("CONTEND_TARGET") {
+        Ok(url) => Target::remote(&url, capabilities.as_deref())
+            .map_err(|e| format!("CONTEND_TARGET: {e}")),
+        // The embedded server's port is not known until it starts; its capabilities are.
+        #[cfg(feature = "server")]
+        Err(_) => Target::remote("http://127.0.0.1/", capabilities.as_deref()),
+        #[cfg(not(feature = "server"))]
+        Err(_) => Err(
+            "CONTEND_TARGET is not set, and contend was built without its embedded server".into(),
+        ),
     }
 }
 
-/// Settings from the environment: `CONTEND_HEADER_*` is not supported on purpose (headers with
-/// credentials belong in CI secrets passed as `CONTEND_AUTHORIZATION`).
+/// Settings from the environment: `CONTEND_AUTHORIZATION` (kept out of output like `--header`
+/// credentials) and `CONTEND_UPDATE_SNAPSHOTS=1`.
 fn settings() -> Settings {
     let mut settings = Settings::default();
     if let Ok(auth) = std::env::var("CONTEND_AUTHORIZATION") {

@@ -160,29 +160,10 @@ async fn run(args: RunArgs) -> ExitCode {
     // Keep the embedded server alive for the whole run.
     let mut _embedded = None;
     let target = match &args.target {
-        Some(url) => {
-            let parsed = match reqwest::Url::parse(url) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-                Ok(_) => {
-                    return bad_input(&format!(
-                        "target {url:?} must be an http:// or https:// URL"
-                    ))
-                }
-                Err(e) => return bad_input(&format!("target {url:?} is not a URL: {e}")),
-            };
-            let capabilities = match &args.capabilities {
-                Some(list) => list.iter().copied().collect(),
-                None => Capability::ALL
-                    .into_iter()
-                    .filter(|c| *c != Capability::RequiresPreconditions)
-                    .collect(),
-            };
-            Target {
-                url: parsed,
-                label: url.clone(),
-                capabilities,
-            }
-        }
+        Some(url) => match Target::remote(url, args.capabilities.as_deref()) {
+            Ok(target) => target,
+            Err(e) => return bad_input(&e),
+        },
         None => {
             let config = server::ServerConfig {
                 require_preconditions: args.require_preconditions,

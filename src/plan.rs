@@ -23,6 +23,30 @@ pub struct Target {
     pub capabilities: BTreeSet<Capability>,
 }
 
+impl Target {
+    /// A server given by URL. Without a capability list it is assumed to support everything
+    /// but `requires-preconditions` (a mode a server must declare).
+    pub fn remote(url: &str, capabilities: Option<&[Capability]>) -> Result<Target, String> {
+        let parsed = match reqwest::Url::parse(url) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+            Ok(_) => return Err(format!("target {url:?} must be an http:// or https:// URL")),
+            Err(e) => return Err(format!("target {url:?} is not a URL: {e}")),
+        };
+        let capabilities = match capabilities {
+            Some(list) => list.iter().copied().collect(),
+            None => Capability::ALL
+                .into_iter()
+                .filter(|c| *c != Capability::RequiresPreconditions)
+                .collect(),
+        };
+        Ok(Target {
+            url: parsed,
+            label: url.to_owned(),
+            capabilities,
+        })
+    }
+}
+
 /// Settings of one run that every scenario shares.
 #[derive(Debug, Clone)]
 pub struct Settings {
