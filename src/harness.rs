@@ -176,11 +176,19 @@ fn listed_target() -> Result<Target, String> {
 }
 
 /// Settings from the environment: `CONTEND_AUTHORIZATION` (kept out of output like `--header`
-/// credentials) and `CONTEND_UPDATE_SNAPSHOTS=1`.
+/// credentials), `CONTEND_STRICT=1`, `CONTEND_ALLOW=rule,rule` and `CONTEND_UPDATE_SNAPSHOTS=1`.
 fn settings() -> Settings {
     let mut settings = Settings::default();
     if let Ok(auth) = std::env::var("CONTEND_AUTHORIZATION") {
         settings.headers.push(("Authorization".into(), auth));
+    }
+    settings.policy.strict = std::env::var("CONTEND_STRICT").is_ok_and(|v| v == "1");
+    if let Ok(list) = std::env::var("CONTEND_ALLOW") {
+        settings.policy.allow = list
+            .split(',')
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty())
+            .collect();
     }
     // The same switch insta users know.
     settings.update_snapshots = std::env::var("CONTEND_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");

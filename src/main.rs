@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use contend::judge::catalog::{self, CoverageState};
+use contend::judge::Policy;
 use contend::plan::{self, Settings, Target};
 use contend::report::{self, Redactor};
 use contend::scenario::{self, Capability, Scenario};
@@ -38,6 +40,16 @@ enum Command {
         /// Scenario files or directories.
         #[arg(default_value = "specs")]
         paths: Vec<PathBuf>,
+        /// Print the coverage table instead: each catalog rule and what checks it.
+        #[arg(long)]
+        requirements: bool,
+    },
+    /// Explain a rule of the catalog: requirement, level, section, probe, examples.
+    Explain {
+        /// A rule id such as if-match.mismatch; omit it (or use --all) to list every rule.
+        rule: Option<String>,
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -72,6 +84,12 @@ struct RunArgs {
     /// applicable. Default for --target: everything but requires-preconditions.
     #[arg(long, value_delimiter = ',')]
     capabilities: Option<Vec<Capability>>,
+    /// Treat SHOULD-level findings as failures, not warnings.
+    #[arg(long)]
+    strict: bool,
+    /// Waive a rule by id: its findings are reported but never fail (repeatable).
+    #[arg(long = "allow", value_name = "RULE")]
+    allow: Vec<String>,
     /// Record response content as the stored snapshots instead of comparing with them.
     #[arg(long)]
     update_snapshots: bool,
@@ -120,7 +138,19 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Serve(args) => runtime.block_on(serve(args)),
-        Command::List { paths } => list(&paths),
+        Command::List {
+            paths,
+            requirements: false,
+        } => list(&paths),
+        Command::List {
+            paths,
+            requirements: true,
+        } => list_requirements(&paths),
+        Command::Explain {
+            rule: Some(id),
+            all: false,
+        } => explain(&id),
+        Command::Explain { .. } => explain_all(),
     }
 }
 
@@ -187,6 +217,10 @@ async fn run(args: RunArgs) -> ExitCode {
         headers: args.headers.clone(),
         timeout: args.timeout,
         update_snapshots: args.update_snapshots,
+        policy: Policy {
+            strict: args.strict,
+            allow: args.allow.clone(),
+        },
     };
     let run_id = plan::new_run_id();
     let planned = match suite::plan_all(
@@ -260,6 +294,84 @@ fn list(paths: &[PathBuf]) -> ExitCode {
         println!("{line}");
     }
     println!("\n{} scenarios", scenarios.len());
+    ExitCode::SUCCESS
+}
+
+fn list_requirements(paths: &[PathBuf]) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let root = root_of(paths);
+    let ids: Vec<(String, &[String])> = scenarios
+        .iter()
+        .map(|s| (plan::scenario_id(&root, s), s.requirements.as_slice()))
+        .collect();
+    let coverage = catalog::coverage(ids.iter().map(|(id, reqs)| (id.clone(), *reqs)));
+    let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let mut counts = [0usize; 3];
+    for c in &coverage {
+        let mut by: Vec<String> = Vec::new();
+        if c.passive {
+            by.push("passive check".into());
+        }
+        by.extend(c.scenarios.iter().cloned());
+        let state = c.state();
+        counts[state as usize] += 1;
+        let shown = match state {
+            CoverageState::Checked => by.join(", "),
+            CoverageState::NotYetChecked => format!("NOT YET CHECKED: {}", c.rule.probe),
+            CoverageState::Informational => format!("informational: {}", c.rule.probe),
+        };
+        println!("{:<width$}  {:<8}  {shown}", c.rule.id, c.rule.level.name());
+    }
+    // Requirements that name no catalog rule: the user's own, or typos.
+    for (id, reqs) in &ids {
+        for r in reqs.iter().filter(|r| catalog::find(r).is_none()) {
+            println!("{r:<width$}  (not in the catalog)  {id}");
+        }
+    }
+    println!(
+        "\n{} rules: {} checked, {} checkable but not yet checked, {} informational",
+        coverage.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+    ExitCode::SUCCESS
+}
+
+fn explain(id: &str) -> ExitCode {
+    let Some(rule) = catalog::find(id) else {
+        eprintln!("error: no rule {id:?}; `contend explain --all` lists them");
+        return ExitCode::from(BAD_INPUT);
+    };
+    let kind = match rule.kind {
+        catalog::Kind::Passive => "passive: checked on every exchange of every scenario",
+        catalog::Kind::Active => "active: scenarios under specs/ probe it",
+        catalog::Kind::Informational => "informational",
+    };
+    println!("{}  {}  {}", rule.id, rule.level.name(), rule.section);
+    println!("  {}\n", rule.summary);
+    println!("  read:     {}", rule.link);
+    println!("  checked:  {kind}");
+    println!("  probe:    {}", rule.probe);
+    println!("  good:     {}", rule.good);
+    println!("  bad:      {}", rule.bad);
+    ExitCode::SUCCESS
+}
+
+fn explain_all() -> ExitCode {
+    let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    for rule in catalog::RULES {
+        println!(
+            "{:<width$}  {:<8}  {:<18}  {}",
+            rule.id,
+            rule.level.name(),
+            rule.section,
+            rule.summary
+        );
+    }
     ExitCode::SUCCESS
 }
 

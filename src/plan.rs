@@ -58,6 +58,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Record response content as the stored snapshot instead of comparing with it.
     pub update_snapshots: bool,
+    /// How findings weigh: `--strict`, `--allow RULE`.
+    pub policy: crate::judge::Policy,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
             headers: Vec::new(),
             timeout: Duration::from_secs(10),
             update_snapshots: false,
+            policy: Default::default(),
         }
     }
 }
@@ -153,6 +156,18 @@ pub fn plan(
     }
 
     check_variables(&scenario, &vars).map_err(fail)?;
+    for step in scenario.steps.iter().chain(&scenario.cleanup) {
+        if let Some(rule) = step
+            .rule
+            .as_deref()
+            .filter(|r| crate::judge::catalog::find(r).is_none())
+        {
+            return Err(fail(format!(
+                "step `{}`: `rule: {rule}` is not in the catalog (`contend explain --all` lists the ids)",
+                step.name
+            )));
+        }
+    }
 
     let missing: Vec<&str> = scenario
         .requires

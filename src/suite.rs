@@ -41,9 +41,11 @@ pub async fn run_one(runner: &Runner, planned: &Planned, redactor: &Redactor) ->
     match planned.applicability {
         Applicability::Run => {
             let run = runner.run(planned).await;
-            report::scenario_report(planned, Some(&run), redactor)
+            report::scenario_report(planned, Some(&run), redactor, &runner.settings().policy)
         }
-        Applicability::NotApplicable(_) => report::scenario_report(planned, None, redactor),
+        Applicability::NotApplicable(_) => {
+            report::scenario_report(planned, None, redactor, &runner.settings().policy)
+        }
     }
 }
 

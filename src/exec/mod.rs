@@ -39,6 +39,8 @@ pub struct StepRun {
     pub name: String,
     pub cleanup: bool,
     pub exchanges: Vec<Exchange>,
+    /// The exchanges are a concurrent group's.
+    pub concurrent: bool,
     pub failures: Vec<Failure>,
     /// The step could not be sent as written (a fixture missing, a capture that failed earlier):
     /// a setup problem, not a verdict on the target.
@@ -88,6 +90,10 @@ impl Runner {
         &self.target
     }
 
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     pub async fn run(&self, planned: &Planned) -> ScenarioRun {
         let started = Instant::now();
         let scenario = &planned.scenario;
@@ -104,6 +110,7 @@ impl Runner {
         for step in &scenario.cleanup {
             steps.push(self.run_step(step, &scenario.file, &mut vars, true).await);
         }
+        apply_passive_checks(&mut steps);
         ScenarioRun {
             steps,
             duration: started.elapsed(),
@@ -118,6 +125,7 @@ impl Runner {
             name: step.name.clone(),
             cleanup,
             exchanges: Vec::new(),
+            concurrent: false,
             failures: Vec::new(),
             error: None,
         };
@@ -162,11 +170,17 @@ impl Runner {
                         }
                     }
                 }
+                run.concurrent = true;
                 run.exchanges = group::run(outgoing).await;
                 run.failures = judge::check_group(expect, &run.exchanges, vars);
                 if run.failures.is_empty() {
                     capture::apply_winner(&step.capture, &run.exchanges, vars, &mut run.failures);
                 }
+            }
+        }
+        if let Some(rule) = &step.rule {
+            for f in run.failures.iter_mut().filter(|f| f.rule.is_none()) {
+                f.rule = Some(rule.clone());
             }
         }
         run
@@ -282,6 +296,34 @@ async fn read_response(
         headers,
         body: Bytes::from(body),
     })
+}
+
+/// Runs the catalog's passive checks over the scenario's whole history and files each finding
+/// under the step whose exchange showed it.
+fn apply_passive_checks(steps: &mut [StepRun]) {
+    let mut owner = Vec::new();
+    let mut history = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        for exchange in &step.exchanges {
+            owner.push(i);
+            history.push(judge::passive::Entry {
+                exchange,
+                concurrent: step.concurrent,
+            });
+        }
+    }
+    let findings = judge::passive::check(&history);
+    for (at, failure) in findings {
+        let step = &mut steps[owner[at]];
+        // One finding per rule and subject per step: a race of 20 shows a bad header once.
+        if !step
+            .failures
+            .iter()
+            .any(|f| f.rule == failure.rule && f.subject == failure.subject)
+        {
+            step.failures.push(failure);
+        }
+    }
 }
 
 /// A reqwest error as a sentence a user can act on.

@@ -1,7 +1,9 @@
 //! Judge: pure functions from exchanges and expectations to [`Failure`]s. No I/O, no clock:
 //! easy to test with recorded exchanges.
 
+pub mod catalog;
 mod expect;
+pub mod passive;
 mod snapshot;
 
 pub use expect::{check_group, check_response};
@@ -41,5 +43,35 @@ impl Failure {
             "{}: expected {}, got {}",
             self.subject, self.expected, self.actual
         )
+    }
+}
+
+/// How findings weigh in a verdict: SHOULD-level rules warn unless `strict`; rules in `allow`
+/// are waived (reported, never failing).
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    pub strict: bool,
+    pub allow: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Failure,
+    Warning,
+    Waived,
+}
+
+impl Policy {
+    pub fn weigh(&self, failure: &Failure) -> Weight {
+        let Some(id) = failure.rule.as_deref() else {
+            return Weight::Failure;
+        };
+        if self.allow.iter().any(|a| a == id) {
+            return Weight::Waived;
+        }
+        match catalog::find(id) {
+            Some(rule) if rule.level.is_advisory() && !self.strict => Weight::Warning,
+            _ => Weight::Failure,
+        }
     }
 }

@@ -20,12 +20,13 @@ pub fn render(report: &Report) -> String {
     let s = &report.summary;
     let _ = writeln!(
         out,
-        "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors ({:.2} s)",
+        "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors, {} warnings ({:.2} s)",
         report.scenarios.len(),
         s.passed,
         s.failed,
         s.not_applicable,
         s.errors,
+        s.warnings,
         s.duration_ms / 1000.0
     );
     out

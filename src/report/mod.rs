@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::exec::{Exchange, ScenarioRun};
+use crate::judge::{catalog, Policy, Weight};
 use crate::plan::{Applicability, Planned};
 pub use redact::Redactor;
 
@@ -34,6 +35,8 @@ pub struct Summary {
     pub not_applicable: usize,
     /// Scenarios that could not be run as written (setup problems, not verdicts).
     pub errors: usize,
+    /// SHOULD-level findings, across all scenarios (failures only with `--strict`).
+    pub warnings: usize,
     pub duration_ms: f64,
 }
 
@@ -58,6 +61,10 @@ pub struct ScenarioReport {
     pub reason: Option<String>,
     pub requirements: Vec<String>,
     pub failures: Vec<FailureReport>,
+    /// Findings of SHOULD-level rules (failures with `--strict`).
+    pub warnings: Vec<FailureReport>,
+    /// Findings of rules waived with `--allow`.
+    pub waived: Vec<FailureReport>,
     pub steps: Vec<StepReport>,
     pub duration_ms: f64,
 }
@@ -65,6 +72,11 @@ pub struct ScenarioReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct FailureReport {
     pub rule: Option<String>,
+    /// The rule's level and section (`MUST`, `RFC 9110 13.1.1`), when there is a rule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub level: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<&'static str>,
     pub step: String,
     pub message: String,
     pub expected: String,
@@ -124,6 +136,7 @@ impl Report {
             ..Summary::default()
         };
         for s in &scenarios {
+            summary.warnings += s.warnings.len();
             match s.status {
                 Status::Passed => summary.passed += 1,
                 Status::Failed => summary.failed += 1,
@@ -155,6 +168,7 @@ pub fn scenario_report(
     planned: &Planned,
     run: Option<&ScenarioRun>,
     redactor: &Redactor,
+    policy: &Policy,
 ) -> ScenarioReport {
     let scenario = &planned.scenario;
     let redactor = redactor.with_secrets(run.map_or(planned.vars.secrets(), |r| &r.secrets));
@@ -166,6 +180,8 @@ pub fn scenario_report(
         reason: None,
         requirements: scenario.requirements.clone(),
         failures: Vec::new(),
+        warnings: Vec::new(),
+        waived: Vec::new(),
         steps: Vec::new(),
         duration_ms: 0.0,
     };
@@ -179,13 +195,21 @@ pub fn scenario_report(
     report.duration_ms = millis(run.duration);
     for step in &run.steps {
         for f in &step.failures {
-            report.failures.push(FailureReport {
+            let rule = f.rule.as_deref().and_then(catalog::find);
+            let shown = FailureReport {
                 rule: f.rule.clone(),
+                level: rule.map(|r| r.level.name()),
+                section: rule.map(|r| r.section),
                 step: step.name.clone(),
                 message: redactor.text(&f.message()),
                 expected: redactor.text(&f.expected),
                 actual: redactor.text(&f.actual),
-            });
+            };
+            match policy.weigh(f) {
+                Weight::Failure => report.failures.push(shown),
+                Weight::Warning => report.warnings.push(shown),
+                Weight::Waived => report.waived.push(shown),
+            }
         }
         if let (Some(error), None) = (&step.error, &report.reason) {
             report.reason = Some(redactor.text(&format!("step `{}`: {error}", step.name)));

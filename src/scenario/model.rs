@@ -105,6 +105,9 @@ impl<'de> Deserialize<'de> for Shorthand<VarDef> {
 #[derive(Debug)]
 pub struct Step {
     pub name: String,
+    /// The catalog rule this step's expectations check (`if-match.mismatch`): its failures are
+    /// reported under that rule, with its level and section.
+    pub rule: Option<String>,
     pub action: Action,
     /// Values to keep for later steps, by variable name. In a concurrent group they are taken
     /// from the winner (the one 2xx outcome).
@@ -660,6 +663,8 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Erro
 struct RawStep {
     name: String,
     #[serde(default)]
+    rule: Option<String>,
+    #[serde(default)]
     request: Option<Request>,
     #[serde(default)]
     concurrent: Option<RawGroup>,
@@ -809,6 +814,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
         .collect::<Result<_, _>>()?;
     Ok(Step {
         name,
+        rule: raw.rule,
         action,
         capture,
     })
