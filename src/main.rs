@@ -13,7 +13,18 @@ use contend::judge::Policy;
 use contend::plan::{self, Settings, Target};
 use contend::report::{self, Redactor};
 use contend::scenario::{self, Capability, Scenario};
+use contend::server::Fault;
 use contend::{exec, server, suite};
+
+/// Prints a line to stdout. A reader that went away (`contend list | head`) ends the program
+/// quietly instead of with a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+            std::process::exit(0)
+        }
+    }};
+}
 
 /// Exit code for bad input: unreadable or invalid scenarios, bad flags, a bad target URL.
 const BAD_INPUT: u8 = 2;
@@ -96,6 +107,9 @@ struct RunArgs {
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
+    /// Plant a fault in the embedded server (repeatable; see `contend serve --list-faults`).
+    #[arg(long = "fault", value_name = "FAULT")]
+    faults: Vec<Fault>,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
 }
@@ -114,6 +128,12 @@ struct ServeArgs {
     /// Answer unconditional writes to existing resources with 428 Precondition Required.
     #[arg(long)]
     require_preconditions: bool,
+    /// Plant a fault: a realistic bug for contend to catch (repeatable).
+    #[arg(long = "fault", value_name = "FAULT")]
+    faults: Vec<Fault>,
+    /// List the faults and the rules each breaks, then exit.
+    #[arg(long)]
+    list_faults: bool,
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -197,6 +217,7 @@ async fn run(args: RunArgs) -> ExitCode {
         None => {
             let config = server::ServerConfig {
                 require_preconditions: args.require_preconditions,
+                faults: args.faults.iter().copied().collect(),
             };
             match server::start(([127, 0, 0, 1], 0).into(), config).await {
                 Ok(running) => {
@@ -245,8 +266,8 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     let report = suite::run_all(&runner, &planned, args.jobs, &redactor, &run_id).await;
     match args.format {
-        Format::Human => print!("{}", report::human::render(&report)),
-        Format::Json => println!("{}", report.to_json()),
+        Format::Human => say!("{}", report::human::render(&report).trim_end()),
+        Format::Json => say!("{}", report.to_json()),
     }
     if report.succeeded() {
         ExitCode::SUCCESS
@@ -256,8 +277,20 @@ async fn run(args: RunArgs) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
+    if args.list_faults {
+        for fault in Fault::ALL {
+            say!(
+                "{}\n    {}\n    breaks: {}",
+                fault.name(),
+                fault.description(),
+                fault.breaks().join(", ")
+            );
+        }
+        return ExitCode::SUCCESS;
+    }
     let config = server::ServerConfig {
         require_preconditions: args.require_preconditions,
+        faults: args.faults.iter().copied().collect(),
     };
     let running = match server::start(args.addr, config).await {
         Ok(r) => r,
@@ -291,9 +324,9 @@ fn list(paths: &[PathBuf]) -> ExitCode {
         if !requires.is_empty() {
             line.push_str(&format!("  requires: {}", requires.join(", ")));
         }
-        println!("{line}");
+        say!("{line}");
     }
-    println!("\n{} scenarios", scenarios.len());
+    say!("\n{} scenarios", scenarios.len());
     ExitCode::SUCCESS
 }
 
@@ -323,15 +356,15 @@ fn list_requirements(paths: &[PathBuf]) -> ExitCode {
             CoverageState::NotYetChecked => format!("NOT YET CHECKED: {}", c.rule.probe),
             CoverageState::Informational => format!("informational: {}", c.rule.probe),
         };
-        println!("{:<width$}  {:<8}  {shown}", c.rule.id, c.rule.level.name());
+        say!("{:<width$}  {:<8}  {shown}", c.rule.id, c.rule.level.name());
     }
     // Requirements that name no catalog rule: the user's own, or typos.
     for (id, reqs) in &ids {
         for r in reqs.iter().filter(|r| catalog::find(r).is_none()) {
-            println!("{r:<width$}  (not in the catalog)  {id}");
+            say!("{r:<width$}  (not in the catalog)  {id}");
         }
     }
-    println!(
+    say!(
         "\n{} rules: {} checked, {} checkable but not yet checked, {} informational",
         coverage.len(),
         counts[0],
@@ -351,20 +384,20 @@ fn explain(id: &str) -> ExitCode {
         catalog::Kind::Active => "active: scenarios under specs/ probe it",
         catalog::Kind::Informational => "informational",
     };
-    println!("{}  {}  {}", rule.id, rule.level.name(), rule.section);
-    println!("  {}\n", rule.summary);
-    println!("  read:     {}", rule.link);
-    println!("  checked:  {kind}");
-    println!("  probe:    {}", rule.probe);
-    println!("  good:     {}", rule.good);
-    println!("  bad:      {}", rule.bad);
+    say!("{}  {}  {}", rule.id, rule.level.name(), rule.section);
+    say!("  {}\n", rule.summary);
+    say!("  read:     {}", rule.link);
+    say!("  checked:  {kind}");
+    say!("  probe:    {}", rule.probe);
+    say!("  good:     {}", rule.good);
+    say!("  bad:      {}", rule.bad);
     ExitCode::SUCCESS
 }
 
 fn explain_all() -> ExitCode {
     let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
     for rule in catalog::RULES {
-        println!(
+        say!(
             "{:<width$}  {:<8}  {:<18}  {}",
             rule.id,
             rule.level.name(),

@@ -158,11 +158,11 @@ fn every_feature_runs_and_secrets_stay_out_of_the_output() {
     }
 }
 
-#[test]
-fn a_failing_target_exits_1_and_names_what_was_expected() {
-    // The reference server in 428 mode refuses the suite's unconditional writes: real failures.
+/// Starts `contend serve` with extra flags on an ephemeral port; returns the child and its URL.
+fn serve(flags: &[&str]) -> (std::process::Child, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_contend"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--require-preconditions"])
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(flags)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -171,13 +171,77 @@ fn a_failing_target_exits_1_and_names_what_was_expected() {
         .read_line(&mut first)
         .unwrap();
     let url = first.trim().rsplit(' ').next().unwrap().to_owned();
-    let out = contend(&["run", "--target", &url, "specs/validators.yaml"]);
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    (server, url)
+}
+
+#[test]
+fn a_server_that_ignores_if_match_fails_with_the_rule_named() {
+    let (mut server, url) = serve(&["--fault", "ignore-if-match"]);
+    let out = contend(&[
+        "run",
+        "--target",
+        &url,
+        "specs/if-match.yaml",
+        "specs/race-if-match.yaml",
+    ]);
     server.kill().unwrap();
     let _ = server.wait();
     assert_eq!(out.status.code(), Some(1));
-    let wanted = "step `replace the content`: status: expected 200 or 204, got 428";
-    assert!(stdout(&out).contains(wanted), "{}", stdout(&out));
-    assert!(stdout(&out).contains("FAIL "), "{}", stdout(&out));
+    let text = stdout(&out);
+    for wanted in [
+        "step `update with the stale tag` [if-match.mismatch, MUST, RFC 9110 13.1.1]: status: expected 412, got 204",
+        "step `race` [race.one-winner, MUST, RFC 9110 13.1.1 (its purpose)]: outcomes: expected exactly 1 × 2xx, got 20 × 2xx (204 × 20)",
+    ] {
+        assert!(text.contains(wanted), "{wanted}\n{text}");
+    }
+}
+
+#[test]
+fn should_level_findings_warn_unless_strict_and_allow_waives() {
+    let args = [
+        "run",
+        "--fault",
+        "409-without-content",
+        "specs/conflict-409.yaml",
+    ];
+    let out = contend(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .contains("warning: step `PUT beneath it` [409.explains, SHOULD, RFC 9110 15.5.10]"),
+        "{}",
+        stdout(&out)
+    );
+    let strict = contend(&[&args[..], &["--strict"]].concat());
+    assert_eq!(strict.status.code(), Some(1));
+    let waived = contend(&[&args[..], &["--strict", "--allow", "409.explains"]].concat());
+    assert_eq!(waived.status.code(), Some(0));
+    assert!(
+        stdout(&waived).contains("waived: step `PUT beneath it`"),
+        "{}",
+        stdout(&waived)
+    );
+}
+
+#[test]
+fn explain_and_the_coverage_table() {
+    let out = contend(&["explain", "if-match.strong"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("if-match.strong  MUST  RFC 9110 13.1.1, 8.8.3.2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("https://www.rfc-editor.org/rfc/rfc9110#section-8.8.3.2"),
+        "{text}"
+    );
+    assert_eq!(contend(&["explain", "no.such-rule"]).status.code(), Some(2));
+
+    let table = stdout(&contend(&["list", "--requirements"]));
+    assert!(table.contains("if-match.mismatch"), "{table}");
+    assert!(table.lines().last().unwrap().contains("rules:"), "{table}");
 }
 
 #[test]

@@ -49,13 +49,20 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
     if let Some(reason) = &scenario.reason {
         let _ = writeln!(out, "      {reason}");
     }
-    for f in &scenario.failures {
-        let rule = f
-            .rule
-            .as_deref()
-            .map(|r| format!(" [{r}]"))
-            .unwrap_or_default();
-        let _ = writeln!(out, "      step `{}`{rule}: {}", f.step, f.message);
+    let listed = [
+        ("", &scenario.failures),
+        ("warning: ", &scenario.warnings),
+        ("waived: ", &scenario.waived),
+    ];
+    for (label, findings) in listed {
+        for f in findings {
+            let rule = match (&f.rule, f.level, f.section) {
+                (Some(id), Some(level), Some(section)) => format!(" [{id}, {level}, {section}]"),
+                (Some(id), _, _) => format!(" [{id}]"),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "      {label}step `{}`{rule}: {}", f.step, f.message);
+        }
     }
     if scenario.status == Status::Failed {
         let failing: Vec<&str> = scenario.failures.iter().map(|f| f.step.as_str()).collect();

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use hyper::header::{HeaderMap, HeaderName, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 use hyper::header::{IF_RANGE, IF_UNMODIFIED_SINCE};
 
+use super::faults::{Fault, Faults};
 use crate::validators::{parse_http_date, EntityTag, SyntaxError, TagList};
 
 /// The validators of the selected representation, if there is one.
@@ -35,25 +36,55 @@ pub fn has_write_precondition(headers: &HeaderMap) -> bool {
         .any(|h| headers.contains_key(h))
 }
 
-/// Steps 1 to 4 of 13.2.2. `safe` is true for GET and HEAD.
-pub fn evaluate(current: Option<&Current>, headers: &HeaderMap, safe: bool) -> Verdict {
-    match evaluate_inner(current, headers, safe) {
-        Ok(verdict) => verdict,
-        Err(err) => Verdict::BadRequest(err.0),
-    }
-}
-
-fn evaluate_inner(
+/// Steps 1 to 4 of 13.2.2. `safe` is true for GET and HEAD. `faults` plants bugs; with none
+/// this is RFC 9110 exactly.
+pub fn evaluate(
     current: Option<&Current>,
     headers: &HeaderMap,
     safe: bool,
+    faults: &Faults,
+) -> Verdict {
+    let steps: [Step; 2] = if faults.has(Fault::InmBeforeIfMatch) {
+        [if_none_match_steps, if_match_steps]
+    } else {
+        [if_match_steps, if_none_match_steps]
+    };
+    for step in steps {
+        match step(current, headers, safe, faults) {
+            Ok(Verdict::Proceed) => {}
+            Ok(verdict) => return verdict,
+            Err(err) => return Verdict::BadRequest(err.0),
+        }
+    }
+    Verdict::Proceed
+}
+
+type Step = fn(Option<&Current>, &HeaderMap, bool, &Faults) -> Result<Verdict, SyntaxError>;
+
+/// Steps 1 and 2: If-Match (strong comparison; `*` is true when a representation exists), or
+/// without it If-Unmodified-Since (ignored when invalid).
+fn if_match_steps(
+    current: Option<&Current>,
+    headers: &HeaderMap,
+    _safe: bool,
+    faults: &Faults,
 ) -> Result<Verdict, SyntaxError> {
-    // Step 1: If-Match, strong comparison; `*` is true when a representation exists.
-    if let Some(list) = tag_list(headers, &IF_MATCH)? {
+    let if_match = if faults.has(Fault::IgnoreIfMatch) {
+        None
+    } else {
+        tag_list(headers, &IF_MATCH)?
+    };
+    if let Some(list) = if_match {
+        let compare = if faults.has(Fault::WeakIfMatch) {
+            EntityTag::weak_eq
+        } else {
+            EntityTag::strong_eq
+        };
         let matched = match (&list, current) {
+            (TagList::Any, None) => faults.has(Fault::StarIfMatchCreates),
             (_, None) => false,
             (TagList::Any, Some(_)) => true,
-            (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| t.strong_eq(&cur.etag)),
+            (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| compare(t, &cur.etag)),
         };
         if !matched {
             return Ok(Verdict::Failed(match current {
@@ -62,34 +93,56 @@ fn evaluate_inner(
             }));
         }
     } else if let (Some(since), Some(cur)) = (single_date(headers, &IF_UNMODIFIED_SINCE), current) {
-        // Step 2: If-Unmodified-Since, only without If-Match; ignored when invalid.
-        if cur.last_modified > since {
+        if cur.last_modified > since && !faults.has(Fault::IgnoreIus) {
             return Ok(Verdict::Failed(format!(
                 "modified since the If-Unmodified-Since date: Last-Modified is {}",
                 crate::validators::fmt_http_date(cur.last_modified)
             )));
         }
     }
+    Ok(Verdict::Proceed)
+}
 
-    // Step 3: If-None-Match, weak comparison; `*` is false when a representation exists.
-    if let Some(list) = tag_list(headers, &IF_NONE_MATCH)? {
-        let matched = match (&list, current) {
+/// Steps 3 and 4: If-None-Match (weak comparison; `*` is false when a representation exists),
+/// or without it, for GET and HEAD, If-Modified-Since.
+fn if_none_match_steps(
+    current: Option<&Current>,
+    headers: &HeaderMap,
+    safe: bool,
+    faults: &Faults,
+) -> Result<Verdict, SyntaxError> {
+    let if_none_match = tag_list(headers, &IF_NONE_MATCH)?;
+    if let Some(list) = &if_none_match {
+        let compare = if faults.has(Fault::StrongIfNoneMatch) {
+            EntityTag::strong_eq
+        } else {
+            EntityTag::weak_eq
+        };
+        let matched = match (list, current) {
             (_, None) => false,
-            (TagList::Any, Some(_)) => true,
-            (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| t.weak_eq(&cur.etag)),
+            (TagList::Any, Some(_)) => safe || !faults.has(Fault::StarInmOverwrites),
+            (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| compare(t, &cur.etag)),
         };
         if matched {
-            return Ok(if safe {
+            return Ok(if safe && !faults.has(Fault::PreconditionFailedOnGet) {
                 Verdict::NotModified
             } else {
                 Verdict::Failed("If-None-Match matches the current representation".into())
             });
         }
-    } else if safe {
-        // Step 4: If-Modified-Since, GET/HEAD only, only without If-None-Match.
-        if let (Some(since), Some(cur)) = (single_date(headers, &IF_MODIFIED_SINCE), current) {
-            if cur.last_modified <= since {
-                return Ok(Verdict::NotModified);
+    }
+    let ims_applies = (safe || faults.has(Fault::ImsOnPut))
+        && (if_none_match.is_none() || faults.has(Fault::ImsDespiteInm));
+    if ims_applies {
+        if let Some(cur) = current {
+            match single_date(headers, &IF_MODIFIED_SINCE) {
+                Some(since) if cur.last_modified <= since => return Ok(Verdict::NotModified),
+                None if headers.contains_key(IF_MODIFIED_SINCE)
+                    && faults.has(Fault::InvalidImsNotModified) =>
+                {
+                    return Ok(Verdict::NotModified)
+                }
+                _ => {}
             }
         }
     }
@@ -97,14 +150,22 @@ fn evaluate_inner(
 }
 
 /// Step 5: If-Range (13.1.5). True when the Range may be honoured.
-pub fn if_range_holds(current: &Current, headers: &HeaderMap) -> bool {
+pub fn if_range_holds(current: &Current, headers: &HeaderMap, faults: &Faults) -> bool {
     let Some(value) = headers.get(IF_RANGE) else {
         return true;
     };
+    if faults.has(Fault::RangeIgnoresIfRange) {
+        return true;
+    }
     let value = value.as_bytes();
     if value.starts_with(b"\"") || value.starts_with(b"W/") {
         // Strong comparison: a weak tag never matches.
-        return EntityTag::parse(value).is_ok_and(|tag| tag.strong_eq(&current.etag));
+        let compare = if faults.has(Fault::WeakIfRange) {
+            EntityTag::weak_eq
+        } else {
+            EntityTag::strong_eq
+        };
+        return EntityTag::parse(value).is_ok_and(|tag| compare(&tag, &current.etag));
     }
     parse_http_date(value).is_some_and(|date| date == current.last_modified)
 }
@@ -149,7 +210,7 @@ mod tests {
     }
 
     fn verdict(pairs: &[(&'static str, &str)], safe: bool) -> Verdict {
-        evaluate(Some(&current()), &headers(pairs), safe)
+        evaluate(Some(&current()), &headers(pairs), safe, &Faults::default())
     }
 
     const LM: &str = "Tue, 14 Nov 2023 22:13:20 GMT";
@@ -170,7 +231,12 @@ mod tests {
             verdict(&[("if-match", "\"v0\"")], false),
             Verdict::Failed(_)
         ));
-        let missing = evaluate(None, &headers(&[("if-match", "*")]), false);
+        let missing = evaluate(
+            None,
+            &headers(&[("if-match", "*")]),
+            false,
+            &Faults::default(),
+        );
         assert!(matches!(missing, Verdict::Failed(_)));
     }
 
@@ -189,7 +255,12 @@ mod tests {
             Verdict::Proceed
         );
         assert_eq!(
-            evaluate(None, &headers(&[("if-none-match", "*")]), false),
+            evaluate(
+                None,
+                &headers(&[("if-none-match", "*")]),
+                false,
+                &Faults::default()
+            ),
             Verdict::Proceed
         );
     }
@@ -268,10 +339,30 @@ mod tests {
     #[test]
     fn if_range_is_strong_or_exact_date() {
         let cur = current();
-        assert!(if_range_holds(&cur, &headers(&[("if-range", "\"v1\"")])));
-        assert!(!if_range_holds(&cur, &headers(&[("if-range", "W/\"v1\"")])));
-        assert!(!if_range_holds(&cur, &headers(&[("if-range", "\"v0\"")])));
-        assert!(if_range_holds(&cur, &headers(&[("if-range", LM)])));
-        assert!(!if_range_holds(&cur, &headers(&[("if-range", BEFORE_LM)])));
+        assert!(if_range_holds(
+            &cur,
+            &headers(&[("if-range", "\"v1\"")]),
+            &Faults::default()
+        ));
+        assert!(!if_range_holds(
+            &cur,
+            &headers(&[("if-range", "W/\"v1\"")]),
+            &Faults::default()
+        ));
+        assert!(!if_range_holds(
+            &cur,
+            &headers(&[("if-range", "\"v0\"")]),
+            &Faults::default()
+        ));
+        assert!(if_range_holds(
+            &cur,
+            &headers(&[("if-range", LM)]),
+            &Faults::default()
+        ));
+        assert!(!if_range_holds(
+            &cur,
+            &headers(&[("if-range", BEFORE_LM)]),
+            &Faults::default()
+        ));
     }
 }

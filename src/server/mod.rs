@@ -4,7 +4,10 @@
 //! Nothing else in the crate depends on this module; the CLI and the test harness start it.
 
 mod conditions;
+mod faults;
 mod origin;
+
+pub use faults::{Fault, Faults};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,6 +33,8 @@ const MAX_CONTENT: usize = 16 * 1024 * 1024;
 pub struct ServerConfig {
     /// Answer 428 to unconditional writes of existing resources (RFC 6585 section 3).
     pub require_preconditions: bool,
+    /// Planted bugs; empty for the correct server.
+    pub faults: Faults,
 }
 
 /// A reference server listening in the background; it stops when this is dropped.
@@ -119,5 +124,7 @@ async fn serve(
             return Ok(reply);
         }
     };
-    Ok(origin.handle(&parts.method, parts.uri.path(), &parts.headers, content))
+    Ok(origin
+        .handle(&parts.method, parts.uri.path(), &parts.headers, content)
+        .await)
 }

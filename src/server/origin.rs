@@ -15,10 +15,17 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 
 use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
+use super::faults::Fault;
 use super::ServerConfig;
 use crate::validators::{fmt_http_date, EntityTag};
 
 const ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
+
+/// How long the `check-then-write` fault waits between its check and its write.
+const CHECK_THEN_WRITE_GAP: Duration = Duration::from_millis(1);
+
+/// How long a write takes to store with the `503-under-contention` fault (an fsync, say).
+const SLOW_WRITE: Duration = Duration::from_millis(1);
 
 struct Resource {
     content: Bytes,
@@ -26,9 +33,13 @@ struct Resource {
     current: Current,
 }
 
+type Store = BTreeMap<String, Resource>;
+
 pub(super) struct Origin {
     config: ServerConfig,
-    store: Mutex<BTreeMap<String, Resource>>,
+    store: Mutex<Store>,
+    /// A write is being stored (only the `503-under-contention` fault looks at it).
+    busy: std::sync::atomic::AtomicBool,
 }
 
 pub(super) type Reply = Response<Full<Bytes>>;
@@ -38,10 +49,39 @@ impl Origin {
         Origin {
             config,
             store: Mutex::new(BTreeMap::new()),
+            busy: Default::default(),
         }
     }
 
-    pub(super) fn handle(
+    fn has(&self, fault: Fault) -> bool {
+        self.config.faults.has(fault)
+    }
+
+    pub(super) async fn handle(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        content: Bytes,
+    ) -> Reply {
+        let write = matches!(*method, Method::PUT | Method::DELETE);
+        if write && self.has(Fault::BusyUnderContention) {
+            use std::sync::atomic::Ordering;
+            if self.busy.swap(true, Ordering::AcqRel) {
+                return explain(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy: another write is in progress, try again",
+                );
+            }
+            let reply = self.dispatch(method, path, headers, content).await;
+            tokio::time::sleep(SLOW_WRITE).await;
+            self.busy.store(false, Ordering::Release);
+            return reply;
+        }
+        self.dispatch(method, path, headers, content).await
+    }
+
+    async fn dispatch(
         &self,
         method: &Method,
         path: &str,
@@ -49,14 +89,9 @@ impl Origin {
         content: Bytes,
     ) -> Reply {
         match *method {
-            // 13.2.1: preconditions are ignored for OPTIONS.
-            Method::OPTIONS => {
-                let mut reply = empty(StatusCode::NO_CONTENT);
-                set(&mut reply, header::ALLOW, ALLOW);
-                reply
-            }
+            Method::OPTIONS => self.options(path, headers),
             Method::GET | Method::HEAD => self.read(method == Method::HEAD, path, headers),
-            Method::PUT => self.put(path, headers, content),
+            Method::PUT => self.put(path, headers, content).await,
             Method::DELETE => self.delete(path, headers),
             _ => {
                 let mut reply = explain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
@@ -66,7 +101,7 @@ impl Origin {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Resource>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Store> {
         // A panic while holding the lock cannot leave a half-written resource (each write is one
         // insert or remove), so a poisoned lock is still safe to use.
         self.store
@@ -74,17 +109,41 @@ impl Origin {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// 13.2.1: preconditions are ignored for OPTIONS.
+    fn options(&self, path: &str, headers: &HeaderMap) -> Reply {
+        if self.has(Fault::OptionsPreconditions) {
+            let store = self.lock();
+            if let Verdict::Failed(why) = evaluate(
+                store.get(path).map(|r| &r.current),
+                headers,
+                true,
+                &self.config.faults,
+            ) {
+                return explain(StatusCode::PRECONDITION_FAILED, &why);
+            }
+        }
+        let mut reply = empty(StatusCode::NO_CONTENT);
+        set(&mut reply, header::ALLOW, ALLOW);
+        reply
+    }
+
     fn read(&self, head: bool, path: &str, headers: &HeaderMap) -> Reply {
         let store = self.lock();
         // 13.2.1: a 404 takes precedence over any precondition.
         let Some(resource) = store.get(path) else {
+            if self.has(Fault::PreconditionBefore404) && headers.contains_key(header::IF_MATCH) {
+                return explain_head(head, StatusCode::PRECONDITION_FAILED, "If-Match is false");
+            }
             return explain_head(head, StatusCode::NOT_FOUND, "no resource at this path");
         };
-        match evaluate(Some(&resource.current), headers, true) {
+        match evaluate(Some(&resource.current), headers, true, &self.config.faults) {
             Verdict::Proceed => {}
             Verdict::NotModified => {
                 let mut reply = empty(StatusCode::NOT_MODIFIED);
-                validators(&mut reply, &resource.current);
+                self.validators(&mut reply, &resource.current);
+                if self.has(Fault::NoEtagOn304) {
+                    reply.headers_mut().remove(header::ETAG);
+                }
                 return reply;
             }
             Verdict::Failed(why) => {
@@ -96,7 +155,9 @@ impl Origin {
         let total = resource.content.len() as u64;
         // Range applies to GET only (14.2); If-Range decides whether it is honoured (13.1.5).
         let range = match headers.get(header::RANGE) {
-            Some(value) if !head && if_range_holds(&resource.current, headers) => {
+            Some(value)
+                if !head && if_range_holds(&resource.current, headers, &self.config.faults) =>
+            {
                 parse_byte_range(value.as_bytes(), total)
             }
             _ => RangeRequest::Ignore,
@@ -134,29 +195,63 @@ impl Origin {
             .headers_mut()
             .insert(header::CONTENT_TYPE, resource.content_type.clone());
         set(&mut reply, header::ACCEPT_RANGES, "bytes");
-        validators(&mut reply, &resource.current);
+        if !(head && self.has(Fault::HeadWithoutValidators)) {
+            self.validators(&mut reply, &resource.current);
+        }
         reply
     }
 
-    fn put(&self, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
+    async fn put(&self, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
+        if self.has(Fault::CheckThenWrite) {
+            // The bug: the check and the write are not under one lock.
+            let refused = self.refuse_put(&self.lock(), path, headers);
+            if let Some(reply) = refused {
+                return reply;
+            }
+            tokio::time::sleep(CHECK_THEN_WRITE_GAP).await;
+            return self.write(&mut self.lock(), path, headers, content);
+        }
         let mut store = self.lock();
+        match self.refuse_put(&store, path, headers) {
+            None => self.write(&mut store, path, headers, content),
+            Some(reply) => reply,
+        }
+    }
+
+    /// Everything that can refuse a PUT, in the order RFC 9110 13.2.1 and 13.2.2 give: the
+    /// refusal, or `None` when the write may go ahead.
+    fn refuse_put(&self, store: &Store, path: &str, headers: &HeaderMap) -> Option<Reply> {
         // 409 before preconditions (13.2.1): the unconditional request would fail the same way.
-        if let Some(conflict) = hierarchy_conflict(&store, path) {
-            return explain(StatusCode::CONFLICT, &conflict);
+        if let Some(conflict) = hierarchy_conflict(store, path) {
+            return Some(self.conflict(&conflict));
         }
         let existing = store.get(path).map(|r| &r.current);
         if let Some(reply) = self.require_precondition(existing.is_some(), headers) {
-            return reply;
+            return Some(reply);
         }
-        match evaluate(existing, headers, false) {
-            Verdict::Proceed => {}
-            Verdict::Failed(why) => return explain(StatusCode::PRECONDITION_FAILED, &why),
-            Verdict::NotModified => unreachable!("evaluate answers 304 only for GET and HEAD"),
-            Verdict::BadRequest(why) => return explain(StatusCode::BAD_REQUEST, &why),
+        match evaluate(existing, headers, false, &self.config.faults) {
+            Verdict::Proceed => None,
+            Verdict::Failed(why) => Some(self.precondition_failed(&why)),
+            // Only with the `ims-on-put` fault: answer 304 and write nothing.
+            Verdict::NotModified => Some(empty(StatusCode::NOT_MODIFIED)),
+            Verdict::BadRequest(why) => Some(explain(StatusCode::BAD_REQUEST, &why)),
         }
-        let created = existing.is_none();
+    }
+
+    fn write(&self, store: &mut Store, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
+        let previous_tag = store.get(path).map(|r| r.current.etag.clone());
+        let created = previous_tag.is_none();
+        let content = if self.has(Fault::TrimContent) {
+            trim_end(content)
+        } else {
+            content
+        };
+        let etag = match previous_tag {
+            Some(tag) if self.has(Fault::StaleEtag) => tag,
+            _ => etag_of(&content),
+        };
         let current = Current {
-            etag: etag_of(&content),
+            etag,
             last_modified: now_in_seconds(),
         };
         let content_type = headers
@@ -171,17 +266,16 @@ impl Origin {
                 current: current.clone(),
             },
         );
-        drop(store);
 
         // 9.3.4: the validators may be sent because the content was stored unchanged.
-        let mut reply = if created {
+        let mut reply = if created || self.has(Fault::CreatedOnReplace) {
             let mut reply = explain(StatusCode::CREATED, "created");
             set(&mut reply, header::LOCATION, path);
             reply
         } else {
-            empty(StatusCode::NO_CONTENT)
+            self.no_content()
         };
-        validators(&mut reply, &current);
+        self.validators(&mut reply, &current);
         reply
     }
 
@@ -193,14 +287,18 @@ impl Origin {
         if let Some(reply) = self.require_precondition(true, headers) {
             return reply;
         }
-        match evaluate(Some(&resource.current), headers, false) {
+        let mut faults = self.config.faults.clone();
+        if self.has(Fault::DeleteIgnoresIfMatch) {
+            faults.insert(Fault::IgnoreIfMatch);
+        }
+        match evaluate(Some(&resource.current), headers, false, &faults) {
             Verdict::Proceed => {}
-            Verdict::Failed(why) => return explain(StatusCode::PRECONDITION_FAILED, &why),
-            Verdict::NotModified => unreachable!("evaluate answers 304 only for GET and HEAD"),
+            Verdict::Failed(why) => return self.precondition_failed(&why),
+            Verdict::NotModified => return empty(StatusCode::NOT_MODIFIED),
             Verdict::BadRequest(why) => return explain(StatusCode::BAD_REQUEST, &why),
         }
         store.remove(path);
-        empty(StatusCode::NO_CONTENT)
+        self.no_content()
     }
 
     /// RFC 6585 section 3: with `require_preconditions`, an unconditional write to an existing
@@ -215,6 +313,72 @@ impl Origin {
              with If-Match set to the ETag you received",
         ))
     }
+
+    fn precondition_failed(&self, why: &str) -> Reply {
+        if self.has(Fault::ConflictForPrecondition) {
+            return self.conflict(why);
+        }
+        explain(StatusCode::PRECONDITION_FAILED, why)
+    }
+
+    fn conflict(&self, why: &str) -> Reply {
+        if self.has(Fault::Empty409) {
+            return empty(StatusCode::CONFLICT);
+        }
+        explain(StatusCode::CONFLICT, why)
+    }
+
+    fn no_content(&self) -> Reply {
+        empty(StatusCode::NO_CONTENT)
+    }
+
+    fn validators(&self, reply: &mut Reply, current: &Current) {
+        let etag = current.etag.to_string();
+        let etag = if self.has(Fault::UnquotedEtag) {
+            etag.replace('"', "")
+        } else {
+            etag
+        };
+        set(reply, header::ETAG, &etag);
+        let mut last_modified = current.last_modified;
+        if self.has(Fault::FutureLastModified) {
+            last_modified += Duration::from_secs(3600);
+        }
+        let mut date = fmt_http_date(last_modified);
+        if self.has(Fault::Rfc850LastModified) {
+            date = rfc850(&date);
+        }
+        set(reply, header::LAST_MODIFIED, &date);
+    }
+}
+
+/// `Tue, 14 Nov 2023 22:13:20 GMT` as the obsolete `Tuesday, 14-Nov-23 22:13:20 GMT`.
+fn rfc850(imf: &str) -> String {
+    let parts: Vec<&str> = imf.split_whitespace().collect();
+    let [day, dd, mon, year, time, _] = parts[..] else {
+        return imf.to_owned();
+    };
+    let full = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
+    .into_iter()
+    .find(|d| d.starts_with(day.trim_end_matches(',')))
+    .unwrap_or("Monday");
+    format!(
+        "{full}, {dd}-{mon}-{} {time} GMT",
+        &year[year.len().saturating_sub(2)..]
+    )
+}
+
+fn trim_end(content: Bytes) -> Bytes {
+    let kept = content.trim_ascii_end().len();
+    content.slice(..kept)
 }
 
 /// A PUT must not make a resource both a document and a parent of documents.
@@ -297,15 +461,6 @@ fn now_in_seconds() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-fn validators(reply: &mut Reply, current: &Current) {
-    set(reply, header::ETAG, &current.etag.to_string());
-    set(
-        reply,
-        header::LAST_MODIFIED,
-        &fmt_http_date(current.last_modified),
-    );
-}
-
 fn set(reply: &mut Reply, name: header::HeaderName, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         reply.headers_mut().insert(name, value);
@@ -362,15 +517,28 @@ mod tests {
         assert_eq!(range("bytes=4-2", 10), None);
     }
 
-    #[test]
-    fn hierarchy_conflicts_name_the_parent() {
+    #[tokio::test]
+    async fn hierarchy_conflicts_name_the_parent() {
         let origin = Origin::new(ServerConfig::default());
-        let put =
-            |path: &str| origin.handle(&Method::PUT, path, &HeaderMap::new(), Bytes::from("x"));
-        assert_eq!(put("/a").status(), StatusCode::CREATED);
-        assert_eq!(put("/a/b").status(), StatusCode::CONFLICT);
-        assert_eq!(put("/c/d").status(), StatusCode::CREATED);
-        assert_eq!(put("/c").status(), StatusCode::CONFLICT);
-        assert_eq!(put("/cd").status(), StatusCode::CREATED);
+        for (path, status) in [
+            ("/a", StatusCode::CREATED),
+            ("/a/b", StatusCode::CONFLICT),
+            ("/c/d", StatusCode::CREATED),
+            ("/c", StatusCode::CONFLICT),
+            ("/cd", StatusCode::CREATED),
+        ] {
+            let reply = origin
+                .handle(&Method::PUT, path, &HeaderMap::new(), Bytes::from("x"))
+                .await;
+            assert_eq!(reply.status(), status, "{path}");
+        }
+    }
+
+    #[test]
+    fn rfc850_dates() {
+        assert_eq!(
+            rfc850("Tue, 14 Nov 2023 22:13:20 GMT"),
+            "Tuesday, 14-Nov-23 22:13:20 GMT"
+        );
     }
 }

@@ -1,0 +1,158 @@
+//! Planted faults: realistic bugs the reference server can be told to have
+//! (`contend serve --fault NAME`), so the suite can be proven to catch each one.
+//!
+//! (`204.content-length` has no fault: hyper will not send Content-Length on a 204, so the
+//! reference server cannot break it; its passive check is proven by recorded exchanges.)
+//!
+//! Each fault names the catalog rules it breaks; contend's tests run the whole suite against
+//! every fault and require a failure (or, for SHOULD rules, a warning) naming one of them.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! faults {
+    ($( $variant:ident $name:literal [$($rule:literal),+] $description:literal; )*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Fault { $($variant),* }
+
+        impl Fault {
+            pub const ALL: &[Fault] = &[$(Fault::$variant),*];
+
+            pub fn name(self) -> &'static str {
+                match self { $(Fault::$variant => $name),* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $(Fault::$variant => $description),* }
+            }
+
+            /// Catalog rule ids a server with this fault breaks.
+            pub fn breaks(self) -> &'static [&'static str] {
+                match self { $(Fault::$variant => &[$($rule),+]),* }
+            }
+        }
+    };
+}
+
+faults! {
+    IgnoreIfMatch "ignore-if-match" ["if-match.mismatch", "race.one-winner"]
+        "If-Match is never evaluated: every write goes through (the lost update itself)";
+    WeakIfMatch "weak-if-match" ["if-match.strong"]
+        "If-Match uses the weak comparison, so W/\"x\" matches \"x\"";
+    StrongIfNoneMatch "strong-if-none-match" ["if-none-match.weak"]
+        "If-None-Match uses the strong comparison, so W/\"x\" does not match \"x\" on GET";
+    ConflictForPrecondition "409-for-412" ["if-match.mismatch"]
+        "a failed precondition on a write answers 409 Conflict instead of 412 (the popular-guide mistake)";
+    PreconditionFailedOnGet "412-for-304" ["if-none-match.get"]
+        "GET with a matching If-None-Match answers 412 instead of 304";
+    NoEtagOn304 "304-without-etag" ["304.headers"]
+        "304 responses leave out the ETag the 200 carries";
+    ImsDespiteInm "ims-despite-if-none-match" ["if-none-match.beats-ims"]
+        "If-Modified-Since is evaluated even when If-None-Match is present";
+    InmBeforeIfMatch "if-none-match-first" ["order.if-match-first"]
+        "If-None-Match is evaluated before If-Match (precedence mistake)";
+    CheckThenWrite "check-then-write" ["race.one-winner", "race.create-once"]
+        "preconditions are checked under the lock, then the write happens 1 ms later under a new lock: concurrent writers all pass the check";
+    StarIfMatchCreates "star-if-match-creates" ["if-match.star-missing"]
+        "If-Match: * is treated as true on a missing resource, so the PUT creates it";
+    StarInmOverwrites "star-if-none-match-ignored" ["if-none-match.star-exists", "race.create-once"]
+        "If-None-Match: * is ignored on PUT, so an existing resource is overwritten";
+    StaleEtag "etag-not-updated" ["etag.changes"]
+        "a replacing PUT keeps the resource's first ETag (a version counter that is never bumped)";
+    UnquotedEtag "unquoted-etag" ["etag.syntax"]
+        "ETag is sent without its double quotes";
+    FutureLastModified "future-last-modified" ["last-modified.not-future"]
+        "Last-Modified is an hour ahead of Date (a clock or time-zone bug)";
+    Rfc850LastModified "rfc850-last-modified" ["last-modified.syntax"]
+        "Last-Modified is in the obsolete RFC 850 format";
+    PreconditionBefore404 "412-before-404" ["scope.error-first"]
+        "preconditions are evaluated before the resource lookup: a missing resource with If-Match gets 412, not 404";
+    OptionsPreconditions "options-evaluates-preconditions" ["scope.options"]
+        "OPTIONS evaluates If-Match and answers 412";
+    IgnoreIus "ignore-if-unmodified-since" ["ius.modified"]
+        "If-Unmodified-Since is never evaluated";
+    InvalidImsNotModified "invalid-ims-304" ["ims.invalid-date"]
+        "an If-Modified-Since that does not parse is read as the epoch's end of time: 304";
+    ImsOnPut "ims-on-put" ["ims.only-get-head"]
+        "If-Modified-Since is evaluated for PUT too, which then answers 304 without writing";
+    WeakIfRange "weak-if-range" ["if-range.weak"]
+        "If-Range uses the weak comparison, so W/\"x\" still gets 206";
+    RangeIgnoresIfRange "range-ignores-if-range" ["if-range.mismatch"]
+        "Range is honoured whatever If-Range says";
+    Empty409 "409-without-content" ["409.explains"]
+        "409 responses have no content explaining the conflict";
+    CreatedOnReplace "201-on-replace" ["put.replaced"]
+        "a PUT that replaces an existing resource answers 201 Created";
+    DeleteIgnoresIfMatch "delete-ignores-if-match" ["if-match.delete"]
+        "DELETE never evaluates If-Match";
+    HeadWithoutValidators "head-without-validators" ["head.same-validators"]
+        "HEAD responses leave out ETag and Last-Modified";
+    TrimContent "trim-content" ["put.validator-means-stored"]
+        "stored content has trailing whitespace trimmed, yet the PUT's ETag claims it was stored as sent";
+    BusyUnderContention "503-under-contention" ["race.no-5xx"]
+        "a write that arrives while another is being stored (1 ms) answers 503 instead of waiting";
+}
+
+impl FromStr for Fault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Fault, String> {
+        Fault::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown fault {s:?}; `contend serve --list-faults` lists them"))
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The faults a server has; empty for the correct server.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Faults(BTreeSet<Fault>);
+
+impl Faults {
+    pub fn has(&self, fault: Fault) -> bool {
+        self.0.contains(&fault)
+    }
+
+    pub fn insert(&mut self, fault: Fault) {
+        self.0.insert(fault);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<Fault> for Faults {
+    fn from_iter<I: IntoIterator<Item = Fault>>(iter: I) -> Self {
+        Faults(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fault_breaks_catalog_rules_and_names_are_unique() {
+        let mut names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Fault::ALL.len());
+        for fault in Fault::ALL {
+            for rule in fault.breaks() {
+                assert!(
+                    crate::judge::catalog::find(rule).is_some(),
+                    "{fault}: {rule} not in catalog"
+                );
+            }
+            assert_eq!(fault.name().parse::<Fault>(), Ok(*fault));
+        }
+    }
+}
