@@ -10,9 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use contend::judge::catalog::{self, CoverageState};
 use contend::judge::Policy;
-use contend::plan::{self, Settings, Target};
+use contend::plan::{self, Applicability, Planned, Settings, Target};
 use contend::report::{self, Redactor};
-use contend::scenario::{self, Capability, Scenario};
+use contend::scenario::{self, Capability, Profile, Scenario};
 use contend::server::Fault;
 use contend::{exec, server, suite};
 
@@ -46,6 +46,14 @@ enum Command {
     Run(RunArgs),
     /// Run the reference server in the foreground.
     Serve(ServeArgs),
+    /// Find out what a target supports, and which scenarios will run against it.
+    Probe {
+        /// Scenario files or directories, to show which apply.
+        #[arg(default_value = "specs")]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        target: TargetArgs,
+    },
     /// List scenarios with their requirement ids.
     List {
         /// Scenario files or directories.
@@ -69,13 +77,8 @@ struct RunArgs {
     /// Scenario files or directories.
     #[arg(default_value = "specs")]
     paths: Vec<PathBuf>,
-    /// Base URL of the server under test; without it the embedded reference server is started.
-    #[arg(long, env = "CONTEND_TARGET")]
-    target: Option<String>,
-    /// A header sent with every request, e.g. 'Authorization: Bearer ...' (repeatable).
-    /// Credential headers are masked in all output.
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
-    headers: Vec<(String, String)>,
+    #[command(flatten)]
+    target: TargetArgs,
     /// A variable for the scenarios' templates (repeatable); overrides scenario `vars`.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
@@ -88,13 +91,6 @@ struct RunArgs {
     /// Run only scenarios with this tag (repeatable: any of them).
     #[arg(long = "tag")]
     tags: Vec<String>,
-    /// Per-request timeout, e.g. 500ms or 10s.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
-    timeout: Duration,
-    /// What the target supports (comma-separated); scenarios needing anything else are not
-    /// applicable. Default for --target: everything but requires-preconditions.
-    #[arg(long, value_delimiter = ',')]
-    capabilities: Option<Vec<Capability>>,
     /// Treat SHOULD-level findings as failures, not warnings.
     #[arg(long)]
     strict: bool,
@@ -104,14 +100,36 @@ struct RunArgs {
     /// Record response content as the stored snapshots instead of comparing with them.
     #[arg(long)]
     update_snapshots: bool,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+}
+
+/// Which server to talk to and how: shared by `run` and `probe`.
+#[derive(clap::Args)]
+struct TargetArgs {
+    /// Base URL of the server under test; without it the embedded reference server is started.
+    #[arg(long, env = "CONTEND_TARGET")]
+    target: Option<String>,
+    /// A target profile (YAML); default: ./contend.yaml when it exists.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// A header sent with every request, e.g. 'Authorization: Bearer ...' (repeatable).
+    /// Credential headers are masked in all output.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    /// What the target supports (comma-separated); scenarios needing anything else are not
+    /// applicable. Without it (here or in the profile) contend probes the target.
+    #[arg(long, value_delimiter = ',')]
+    capabilities: Option<Vec<Capability>>,
+    /// Per-request timeout, e.g. 500ms or 10s.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
     /// Plant a fault in the embedded server (repeatable; see `contend serve --list-faults`).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    format: Format,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -158,6 +176,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => runtime.block_on(run(args)),
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Probe { paths, target } => runtime.block_on(probe(&paths, target)),
         Command::List {
             paths,
             requirements: false,
@@ -192,6 +211,165 @@ fn root_of(paths: &[PathBuf]) -> PathBuf {
     }
 }
 
+/// A target ready to run against: the runner, the target as planned (capabilities known), and
+/// the embedded server when there is one (dropping it stops the server).
+struct Connected {
+    runner: exec::Runner,
+    target: Target,
+    redactor: Redactor,
+    run_id: String,
+    probe: Option<exec::Probe>,
+    _embedded: Option<server::RunningServer>,
+}
+
+/// Resolves flags and profile into a target, starting the embedded server or probing the
+/// target as needed. `settings` comes back filled from the profile where flags were silent.
+async fn connect(
+    args: &TargetArgs,
+    mut settings: Settings,
+    force_probe: bool,
+) -> Result<Connected, ExitCode> {
+    let profile = load_profile(args.config.as_deref())?;
+    let env = env_vars(&profile);
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (name, template) in &profile.headers {
+        let value = template
+            .render(&env)
+            .map_err(|e| bad_input(&format!("profile header {name}: {e}")))?;
+        headers.push((name.clone(), value));
+    }
+    // Flags after the profile: a flag's header replaces the profile's of the same name.
+    headers.retain(|(n, _)| !args.headers.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)));
+    headers.extend(args.headers.iter().cloned());
+    settings.headers = headers;
+    settings.timeout = args.timeout;
+    if let Some(scratch) = &profile.scratch {
+        settings.scratch = scratch.clone();
+    }
+    settings.content_type = profile.content_type.clone();
+    for (name, value) in &profile.vars {
+        if !settings.vars.iter().any(|(n, _)| n == name) {
+            let value = value
+                .render(&env)
+                .map_err(|e| bad_input(&format!("profile var {name}: {e}")))?;
+            settings.vars.push((name.clone(), value));
+        }
+    }
+    settings.policy.strict |= profile.strict;
+    settings.policy.allow.extend(profile.allow.iter().cloned());
+    settings
+        .policy
+        .accept
+        .extend(profile.accept.iter().map(|(r, s)| (r.clone(), s.clone())));
+    if let Some(unknown) = settings
+        .policy
+        .accept
+        .iter()
+        .map(|(r, _)| r)
+        .find(|r| catalog::find(r).is_none())
+    {
+        return Err(bad_input(&format!(
+            "profile accept: {unknown:?} is not a catalog rule"
+        )));
+    }
+
+    let redactor = Redactor::for_headers(&settings.headers);
+    let run_id = plan::new_run_id();
+    let mut embedded = None;
+    let capabilities = args.capabilities.clone().or(profile.capabilities.clone());
+    let mut target = match args.target.clone().or(profile.target.clone()) {
+        Some(url) => Target::remote(&url, capabilities.as_deref()).map_err(|e| bad_input(&e))?,
+        None => {
+            let config = server::ServerConfig {
+                require_preconditions: args.require_preconditions,
+                faults: args.faults.iter().copied().collect(),
+            };
+            let running = server::start(([127, 0, 0, 1], 0).into(), config)
+                .await
+                .map_err(|e| {
+                    eprintln!("error: cannot start the embedded reference server: {e}");
+                    ExitCode::FAILURE
+                })?;
+            let target = running.target();
+            embedded = Some(running);
+            target
+        }
+    };
+    let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;
+    let mut probe = None;
+    if force_probe || (embedded.is_none() && capabilities.is_none()) {
+        let mut vars = contend::scenario::Vars::default();
+        vars.set("run_id", run_id.as_str());
+        vars.set("uuid", "probe");
+        let scratch = settings
+            .scratch
+            .render(&vars)
+            .map_err(|e| bad_input(&format!("scratch: {e}")))?;
+        let found = runner.probe(&scratch).await;
+        target.capabilities = found.capabilities.clone();
+        probe = Some(found);
+    }
+    let runner = exec::Runner::new(target.clone(), settings).map_err(|e| bad_input(&e))?;
+    Ok(Connected {
+        runner,
+        target,
+        redactor,
+        run_id,
+        probe,
+        _embedded: embedded,
+    })
+}
+
+fn load_profile(path: Option<&std::path::Path>) -> Result<Profile, ExitCode> {
+    let default = PathBuf::from("contend.yaml");
+    let path = match path {
+        Some(p) => p.to_owned(),
+        None if default.is_file() => default,
+        None => return Ok(Profile::default()),
+    };
+    scenario::load_profile(&path).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
+/// The environment variables a profile's templates name, as `env.NAME` variables.
+fn env_vars(profile: &Profile) -> contend::scenario::Vars {
+    let mut vars = contend::scenario::Vars::default();
+    let templates = profile
+        .headers
+        .values()
+        .chain(profile.vars.values())
+        .chain(profile.scratch.as_ref());
+    for name in templates.flat_map(plan::env_names_in) {
+        if let Ok(value) = std::env::var(&name) {
+            vars.set(format!("env.{name}"), value);
+        }
+    }
+    vars
+}
+
+fn plan_or_exit(
+    scenarios: Vec<Scenario>,
+    paths: &[PathBuf],
+    connected: &Connected,
+) -> Result<Vec<Planned>, ExitCode> {
+    let settings = connected.runner.settings();
+    suite::plan_all(
+        scenarios,
+        &root_of(paths),
+        &connected.target,
+        settings,
+        &connected.run_id,
+    )
+    .map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        ExitCode::from(BAD_INPUT)
+    })
+}
+
 async fn run(args: RunArgs) -> ExitCode {
     let scenarios = match load(&args.paths) {
         Ok(s) => s,
@@ -206,65 +384,36 @@ async fn run(args: RunArgs) -> ExitCode {
                 .is_none_or(|f| plan::scenario_id(&root_of(&args.paths), s).contains(f))
         })
         .collect();
-
-    // Keep the embedded server alive for the whole run.
-    let mut _embedded = None;
-    let target = match &args.target {
-        Some(url) => match Target::remote(url, args.capabilities.as_deref()) {
-            Ok(target) => target,
-            Err(e) => return bad_input(&e),
-        },
-        None => {
-            let config = server::ServerConfig {
-                require_preconditions: args.require_preconditions,
-                faults: args.faults.iter().copied().collect(),
-            };
-            match server::start(([127, 0, 0, 1], 0).into(), config).await {
-                Ok(running) => {
-                    let target = running.target();
-                    _embedded = Some(running);
-                    target
-                }
-                Err(e) => {
-                    eprintln!("error: cannot start the embedded reference server: {e}");
-                    return ExitCode::FAILURE;
-                }
-            }
-        }
-    };
-
     let settings = Settings {
         vars: args.vars.clone(),
-        headers: args.headers.clone(),
-        timeout: args.timeout,
         update_snapshots: args.update_snapshots,
         policy: Policy {
             strict: args.strict,
             allow: args.allow.clone(),
+            accept: Vec::new(),
         },
+        ..Settings::default()
     };
-    let run_id = plan::new_run_id();
-    let planned = match suite::plan_all(
-        scenarios,
-        &root_of(&args.paths),
-        &target,
-        &settings,
-        &run_id,
-    ) {
+    let connected = match connect(&args.target, settings, false).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let (Some(probe), Format::Human) = (&connected.probe, args.format) {
+        let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
+        say!("probed {}: {}", connected.target.label, found.join(", "));
+    }
+    let planned = match plan_or_exit(scenarios, &args.paths, &connected) {
         Ok(p) => p,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("error: {e}");
-            }
-            return ExitCode::from(BAD_INPUT);
-        }
+        Err(code) => return code,
     };
-    let redactor = Redactor::for_headers(&settings.headers);
-    let runner = match exec::Runner::new(target, settings) {
-        Ok(r) => r,
-        Err(e) => return bad_input(&e),
-    };
-    let report = suite::run_all(&runner, &planned, args.jobs, &redactor, &run_id).await;
+    let report = suite::run_all(
+        &connected.runner,
+        &planned,
+        args.jobs,
+        &connected.redactor,
+        &connected.run_id,
+    )
+    .await;
     match args.format {
         Format::Human => say!("{}", report::human::render(&report).trim_end()),
         Format::Json => say!("{}", report.to_json()),
@@ -274,6 +423,47 @@ async fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let connected = match connect(&args, Settings::default(), true).await {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let Some(probe) = &connected.probe else {
+        return ExitCode::FAILURE;
+    };
+    say!("{}\n", connected.target.label);
+    for (capability, found, evidence) in &probe.evidence {
+        say!(
+            "  {:<24} {:<4} {evidence}",
+            capability.name(),
+            if *found { "yes" } else { "no" }
+        );
+    }
+    for note in &probe.notes {
+        say!("  note: {note}");
+    }
+    let planned = match plan_or_exit(scenarios, paths, &connected) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let runs = planned
+        .iter()
+        .filter(|p| p.applicability == Applicability::Run)
+        .count();
+    say!("\n{runs} of {} scenarios will run:", planned.len());
+    for p in &planned {
+        match &p.applicability {
+            Applicability::Run => say!("  run  {}", p.id),
+            Applicability::NotApplicable(why) => say!("  n/a  {}: {why}", p.id),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {

@@ -58,9 +58,16 @@ pub struct Settings {
     pub timeout: Duration,
     /// Record response content as the stored snapshot instead of comparing with it.
     pub update_snapshots: bool,
-    /// How findings weigh: `--strict`, `--allow RULE`.
+    /// How findings weigh: `--strict`, `--allow RULE`, a profile's `accept`.
     pub policy: crate::judge::Policy,
+    /// The path prefix each scenario works under (`{{scratch}}`), rendered per scenario.
+    pub scratch: Template,
+    /// Content-Type for request content that has none.
+    pub content_type: Option<String>,
 }
+
+/// The default scratch prefix: unique per run and per scenario.
+pub const DEFAULT_SCRATCH: &str = "/contend-{{run_id}}/{{uuid}}";
 
 impl Default for Settings {
     fn default() -> Self {
@@ -70,6 +77,8 @@ impl Default for Settings {
             timeout: Duration::from_secs(10),
             update_snapshots: false,
             policy: Default::default(),
+            scratch: Template::parse(DEFAULT_SCRATCH).expect("a valid template"),
+            content_type: None,
         }
     }
 }
@@ -127,13 +136,19 @@ pub fn plan(
     let mut vars = Vars::default();
     let uuid = uuid::Uuid::new_v4().to_string();
     vars.set("run_id", run_id);
-    vars.set("scratch", format!("/contend-{run_id}/{uuid}"));
     vars.set("uuid", uuid);
-    for name in referenced_env(&scenario).map_err(&fail)? {
+    let mut env_names = referenced_env(&scenario).map_err(&fail)?;
+    env_names.extend(env_names_in(&settings.scratch));
+    for name in env_names {
         if let Ok(value) = std::env::var(&name) {
             vars.set(format!("env.{name}"), value);
         }
     }
+    let scratch = settings
+        .scratch
+        .render(&vars)
+        .map_err(|e| fail(format!("scratch path: {e}")))?;
+    vars.set("scratch", scratch);
     let statics = vars.clone();
     for (name, def) in &scenario.vars {
         let value = def
@@ -191,18 +206,20 @@ pub fn plan(
 /// Names `NAME` of every `{{env.NAME}}` the scenario uses.
 fn referenced_env(scenario: &Scenario) -> Result<BTreeSet<String>, String> {
     let mut names = BTreeSet::new();
-    let mut add = |t: &Template| {
-        names.extend(
-            t.variables()
-                .filter_map(|v| v.strip_prefix("env."))
-                .map(str::to_owned),
-        );
-    };
+    let mut add = |t: &Template| names.extend(env_names_in(t));
     scenario.vars.values().for_each(|d| add(&d.value));
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
         step_templates(step)?.iter().for_each(&mut add);
     }
     Ok(names)
+}
+
+/// Names `NAME` of the `{{env.NAME}}` in one template.
+pub fn env_names_in(template: &Template) -> impl Iterator<Item = String> + '_ {
+    template
+        .variables()
+        .filter_map(|v| v.strip_prefix("env."))
+        .map(str::to_owned)
 }
 
 /// Every variable used by a step must be defined by then: statically, or by a capture (or a

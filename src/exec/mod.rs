@@ -5,6 +5,7 @@
 mod capture;
 mod exchange;
 mod group;
+mod probe;
 mod snapshot;
 
 use std::path::Path;
@@ -14,6 +15,7 @@ use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
 
 pub use exchange::{Exchange, Outgoing, Received};
+pub use probe::Probe;
 
 use crate::judge::{self, Failure};
 use crate::plan::{Planned, Settings, Target};
@@ -217,8 +219,15 @@ impl Runner {
                 (Bytes::from(bytes), None)
             }
         };
+        let content_type = content_type.or(self
+            .settings
+            .content_type
+            .as_deref()
+            .filter(|_| !body.is_empty()));
         if let Some(content_type) = content_type {
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+            let value = HeaderValue::from_str(content_type)
+                .map_err(|_| format!("invalid content type {content_type:?}"))?;
+            headers.insert(CONTENT_TYPE, value);
         }
         // A scenario's header replaces a default header of the same name.
         let mut seen: Vec<HeaderName> = Vec::new();

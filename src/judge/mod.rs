@@ -11,6 +11,8 @@ pub use snapshot::check_snapshot;
 
 use serde::Serialize;
 
+use crate::scenario::StatusSet;
+
 /// One thing that was not as expected, stated as expected vs actual (the h2spec shape).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Failure {
@@ -47,11 +49,12 @@ impl Failure {
 }
 
 /// How findings weigh in a verdict: SHOULD-level rules warn unless `strict`; rules in `allow`
-/// are waived (reported, never failing).
+/// are waived (reported, never failing); `accept` lists statuses a profile accepts per rule.
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
     pub strict: bool,
     pub allow: Vec<String>,
+    pub accept: Vec<(String, StatusSet)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,8 @@ pub enum Weight {
     Failure,
     Warning,
     Waived,
+    /// A status the target's profile accepts for this rule (RFC 9110 asks for another).
+    AcceptedByProfile,
 }
 
 impl Policy {
@@ -69,9 +74,24 @@ impl Policy {
         if self.allow.iter().any(|a| a == id) {
             return Weight::Waived;
         }
+        if self.accepts(id, failure) {
+            return Weight::AcceptedByProfile;
+        }
         match catalog::find(id) {
             Some(rule) if rule.level.is_advisory() && !self.strict => Weight::Warning,
             _ => Weight::Failure,
         }
+    }
+
+    /// A status finding whose actual status the profile accepts for this rule.
+    fn accepts(&self, rule: &str, failure: &Failure) -> bool {
+        let Ok(status) = failure.actual.parse::<u16>() else {
+            return false;
+        };
+        failure.subject.ends_with("status")
+            && self
+                .accept
+                .iter()
+                .any(|(r, statuses)| r == rule && statuses.matches(status))
     }
 }

@@ -53,6 +53,10 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
         ("", &scenario.failures),
         ("warning: ", &scenario.warnings),
         ("waived: ", &scenario.waived),
+        (
+            "accepted by the profile, not RFC 9110: ",
+            &scenario.accepted_by_profile,
+        ),
     ];
     for (label, findings) in listed {
         for f in findings {

@@ -65,6 +65,8 @@ pub struct ScenarioReport {
     pub warnings: Vec<FailureReport>,
     /// Findings of rules waived with `--allow`.
     pub waived: Vec<FailureReport>,
+    /// Findings whose status the target's profile accepts (`accept:`), not RFC 9110.
+    pub accepted_by_profile: Vec<FailureReport>,
     pub steps: Vec<StepReport>,
     pub duration_ms: f64,
 }
@@ -182,6 +184,7 @@ pub fn scenario_report(
         failures: Vec::new(),
         warnings: Vec::new(),
         waived: Vec::new(),
+        accepted_by_profile: Vec::new(),
         steps: Vec::new(),
         duration_ms: 0.0,
     };
@@ -209,6 +212,7 @@ pub fn scenario_report(
                 Weight::Failure => report.failures.push(shown),
                 Weight::Warning => report.warnings.push(shown),
                 Weight::Waived => report.waived.push(shown),
+                Weight::AcceptedByProfile => report.accepted_by_profile.push(shown),
             }
         }
         if let (Some(error), None) = (&step.error, &report.reason) {

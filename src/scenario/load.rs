@@ -136,6 +136,13 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
     }
 }
 
+/// Reads a target profile (`contend.yaml`).
+pub fn load_profile(file: &Path) -> Result<super::Profile, LoadError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
+    serde_yaml::from_str(&text).map_err(|err| LoadError::from_yaml(file, &text, &err))
+}
+
 pub fn load_file(file: &Path) -> Result<Vec<Scenario>, LoadError> {
     let text = std::fs::read_to_string(file)
         .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;

@@ -3,8 +3,10 @@
 
 mod load;
 mod model;
+mod profile;
 pub mod template;
 
-pub use load::{load_file, load_paths, load_str, scenario_files, LoadError};
+pub use load::{load_file, load_paths, load_profile, load_str, scenario_files, LoadError};
 pub use model::*;
+pub use profile::Profile;
 pub use template::{Template, Vars};

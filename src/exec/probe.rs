@@ -1,0 +1,222 @@
+//! `contend probe`: finding out what a target can do before judging it, so scenarios it cannot
+//! run are *not applicable* rather than failed.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::header::{HeaderValue, ETAG, IF_MATCH, LAST_MODIFIED, RANGE};
+use hyper::Method;
+
+use super::{Exchange, Outgoing, Runner};
+use crate::scenario::Capability;
+use crate::validators::EntityTag;
+
+/// What probing found: capabilities, and for each capability checked the evidence.
+#[derive(Debug, Clone, Default)]
+pub struct Probe {
+    pub capabilities: BTreeSet<Capability>,
+    /// (capability, found, what the target answered)
+    pub evidence: Vec<(Capability, bool, String)>,
+    /// Other observations worth knowing (weak ETags, ...).
+    pub notes: Vec<String>,
+}
+
+impl Probe {
+    fn record(&mut self, capability: Capability, found: bool, evidence: String) {
+        if found {
+            self.capabilities.insert(capability);
+        }
+        self.evidence.push((capability, found, evidence));
+    }
+}
+
+/// How long a probe waits for a weak ETag to turn strong (Apache httpd: about a second).
+const WEAK_ETAG_PATIENCE: Duration = Duration::from_secs(3);
+
+impl Runner {
+    /// Probes the target under `scratch` (a path prefix no one else uses), cleaning up after.
+    pub async fn probe(&self, scratch: &str) -> Probe {
+        let mut probe = Probe::default();
+        let path = format!("{}/probe", scratch.trim_end_matches('/'));
+        let body = "contend probe: 0123456789\n";
+
+        let put = self.probe_send(Method::PUT, &path, &[], body).await;
+        let created = put.status().is_some_and(|s| (200..300).contains(&s));
+        probe.record(
+            Capability::PutCreate,
+            created,
+            format!("PUT {path} -> {}", outcome(&put)),
+        );
+        if !created {
+            probe
+                .notes
+                .push("without PUT nothing else can be probed; most scenarios need it".into());
+            return probe;
+        }
+
+        let get = self.probe_send(Method::GET, &path, &[], "").await;
+        let header = |e: &Exchange, name| {
+            e.response
+                .as_ref()
+                .ok()
+                .and_then(|r| r.headers.get(name).cloned())
+        };
+        let last_modified = header(&get, LAST_MODIFIED);
+        probe.record(
+            Capability::LastModified,
+            last_modified.is_some(),
+            format!(
+                "GET -> {}{}",
+                outcome(&get),
+                shown("Last-Modified", last_modified.as_ref())
+            ),
+        );
+        self.note_etag(&path, header(&get, ETAG), &mut probe).await;
+
+        let range = self
+            .probe_send(Method::GET, &path, &[(RANGE, "bytes=0-3")], "")
+            .await;
+        probe.record(
+            Capability::Range,
+            range.status() == Some(206),
+            format!("GET Range: bytes=0-3 -> {}", outcome(&range)),
+        );
+
+        let again = self.probe_send(Method::PUT, &path, &[], body).await;
+        probe.record(
+            Capability::RequiresPreconditions,
+            again.status() == Some(428),
+            format!(
+                "unconditional PUT of an existing resource -> {}",
+                outcome(&again)
+            ),
+        );
+
+        // If-Match: * keeps the DELETE acceptable to servers that require preconditions.
+        let delete = self
+            .probe_send(Method::DELETE, &path, &[(IF_MATCH, "*")], "")
+            .await;
+        let deleted = delete.status().is_some_and(|s| (200..300).contains(&s));
+        probe.record(
+            Capability::Delete,
+            deleted,
+            format!("DELETE If-Match: * -> {}", outcome(&delete)),
+        );
+        if !deleted {
+            probe
+                .notes
+                .push(format!("could not delete {path}: remove it by hand"));
+        }
+
+        let (http2, evidence) = self.probe_http2().await;
+        probe.record(Capability::Http2, http2, evidence);
+        probe
+    }
+
+    async fn note_etag(&self, path: &str, etag: Option<HeaderValue>, probe: &mut Probe) {
+        let Some(etag) = etag else {
+            probe.notes.push(
+                "GET carries no ETag: ETag scenarios will fail at their first capture".into(),
+            );
+            return;
+        };
+        let parsed = EntityTag::parse(etag.as_bytes());
+        if !parsed.as_ref().is_ok_and(|t| t.weak) {
+            return;
+        }
+        // Weak right after a write (Apache marks ETags weak while the mtime is this second).
+        let waited = std::time::Instant::now();
+        while waited.elapsed() < WEAK_ETAG_PATIENCE {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let get = self.probe_send(Method::GET, path, &[], "").await;
+            let tag = get.response.ok().and_then(|r| {
+                r.headers
+                    .get(ETAG)
+                    .and_then(|v| EntityTag::parse(v.as_bytes()).ok())
+            });
+            if tag.is_some_and(|t| !t.weak) {
+                probe.notes.push(format!(
+                    "ETags are weak for about {:.1} s after a write, then strong: scenarios wait for strong tags",
+                    waited.elapsed().as_secs_f64()
+                ));
+                return;
+            }
+        }
+        probe
+            .notes
+            .push("ETags stay weak: scenarios that need a strong tag are not applicable".into());
+    }
+
+    async fn probe_http2(&self) -> (bool, String) {
+        let url = self.target.url.clone();
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(self.settings.timeout)
+            .http2_prior_knowledge()
+            .build();
+        let answered = match (url.scheme(), client) {
+            // Over TLS the version ALPN negotiated says it all.
+            ("https", _) => self.client.get(url).send().await.map(|r| r.version()),
+            (_, Ok(h2)) => h2.get(url).send().await.map(|r| r.version()),
+            (_, Err(e)) => Err(e),
+        };
+        match answered {
+            Ok(version) if version == reqwest::Version::HTTP_2 => {
+                (true, "answered over HTTP/2".into())
+            }
+            Ok(version) => (false, format!("answered over {version:?}")),
+            Err(e) => (
+                false,
+                format!("no HTTP/2 ({})", super::describe(&e, self.settings.timeout)),
+            ),
+        }
+    }
+
+    async fn probe_send(
+        &self,
+        method: Method,
+        path: &str,
+        extra: &[(hyper::header::HeaderName, &str)],
+        body: &str,
+    ) -> Exchange {
+        let url = match self.resolve(path) {
+            Ok(url) => url,
+            Err(_) => self.target.url.clone(),
+        };
+        let mut headers = self.default_headers.clone();
+        for (name, value) in extra {
+            headers.insert(
+                name.clone(),
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
+            );
+        }
+        if let (false, Some(ct)) = (body.is_empty(), &self.settings.content_type) {
+            if let Ok(value) = HeaderValue::from_str(ct) {
+                headers.insert(hyper::header::CONTENT_TYPE, value);
+            }
+        }
+        let outgoing = Outgoing {
+            method,
+            url,
+            headers,
+            body: Bytes::from(body.to_owned()),
+            timeout: self.settings.timeout,
+        };
+        self.send(outgoing).await
+    }
+}
+
+fn outcome(e: &Exchange) -> String {
+    match &e.response {
+        Ok(r) => r.status.to_string(),
+        Err(why) => format!("no response ({why})"),
+    }
+}
+
+fn shown(name: &str, value: Option<&HeaderValue>) -> String {
+    match value {
+        Some(v) => format!(", {name}: {}", String::from_utf8_lossy(v.as_bytes())),
+        None => format!(", no {name}"),
+    }
+}

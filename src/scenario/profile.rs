@@ -1,0 +1,44 @@
+//! Target profiles (`contend.yaml`): how a particular server is tested. A profile sets what
+//! flags would, so a team commits it once instead of repeating a long command line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::model::{Capability, StatusSet};
+use super::template::Template;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Base URL of the server under test (`--target` wins).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Headers for every request; values are templates (`Bearer {{env.TOKEN}}`). Credential
+    /// headers are masked in all output.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Template>,
+    /// What the target supports; without it contend probes the target.
+    #[serde(default)]
+    pub capabilities: Option<Vec<Capability>>,
+    /// Path prefix each scenario works under; default `/contend-{{run_id}}/{{uuid}}`.
+    #[serde(default)]
+    pub scratch: Option<Template>,
+    /// Content-Type for request content that has none (`text/plain` when unset).
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Extra variables for every scenario (`--var` wins).
+    #[serde(default)]
+    pub vars: BTreeMap<String, Template>,
+    /// SHOULD-level findings fail the run.
+    #[serde(default)]
+    pub strict: bool,
+    /// Rules waived: reported, never failing.
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Statuses this target answers where RFC 9110 asks for another, per rule: S3-style
+    /// services answer 409 to a lost race (`race.one-winner: [409]`), body-version APIs 409 to a
+    /// stale version. Findings these cover are reported as accepted by the profile.
+    #[serde(default)]
+    pub accept: BTreeMap<String, StatusSet>,
+}
