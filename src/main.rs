@@ -247,6 +247,7 @@ async fn connect(
         settings.scratch = scratch.clone();
     }
     settings.content_type = profile.content_type.clone();
+    settings.create_scratch = profile.create_scratch;
     for (name, value) in &profile.vars {
         if !settings.vars.iter().any(|(n, _)| n == name) {
             let value = value

@@ -64,6 +64,9 @@ pub struct Settings {
     pub scratch: Template,
     /// Content-Type for request content that has none.
     pub content_type: Option<String>,
+    /// Create the scratch path as a collection (MKCOL) before each scenario and delete it after:
+    /// WebDAV servers refuse a PUT whose parent collection does not exist.
+    pub create_scratch: bool,
 }
 
 /// The default scratch prefix: unique per run and per scenario.
@@ -79,6 +82,7 @@ impl Default for Settings {
             policy: Default::default(),
             scratch: Template::parse(DEFAULT_SCRATCH).expect("a valid template"),
             content_type: None,
+            create_scratch: false,
         }
     }
 }

@@ -20,10 +20,13 @@ pub use probe::Probe;
 use crate::judge::{self, Failure};
 use crate::plan::{Planned, Settings, Target};
 use crate::scenario::template::{render_json, TemplateError};
-use crate::scenario::{Action, Body, Request, Step, Vars};
+use crate::scenario::{Action, Body, Capture, Request, Step, Vars};
 
 /// The largest response content kept; a target that sends more is cut off with an error.
 pub const MAX_RESPONSE: usize = 16 * 1024 * 1024;
+
+/// How long a `strong: true` capture waits for a weak ETag to become strong.
+const STRONG_ETAG_PATIENCE: Duration = Duration::from_secs(3);
 
 const AGENT: &str = concat!("contend/", env!("CARGO_PKG_VERSION"));
 
@@ -47,11 +50,14 @@ pub struct StepRun {
     /// The step could not be sent as written (a fixture missing, a capture that failed earlier):
     /// a setup problem, not a verdict on the target.
     pub error: Option<String>,
+    /// The target cannot support the rest of the scenario (it only gives weak ETags, say).
+    pub not_applicable: Option<String>,
 }
 
 impl StepRun {
+    /// The scenario may go on after this step.
     pub fn passed(&self) -> bool {
-        self.failures.is_empty() && self.error.is_none()
+        self.failures.is_empty() && self.error.is_none() && self.not_applicable.is_none()
     }
 }
 
@@ -101,6 +107,15 @@ impl Runner {
         let scenario = &planned.scenario;
         let mut vars = planned.vars.clone();
         let mut steps = Vec::new();
+        let scratch = vars.get("scratch").map(str::to_owned).unwrap_or_default();
+        if self.settings.create_scratch {
+            let run = self.scratch_collection(hyper::Method::from_bytes(b"MKCOL").expect("a valid method"), &scratch).await;
+            let created = run.passed();
+            steps.push(run);
+            if !created {
+                return ScenarioRun { steps, duration: started.elapsed(), secrets: vars.secrets().to_vec() };
+            }
+        }
         for step in &scenario.steps {
             let run = self.run_step(step, &scenario.file, &mut vars, false).await;
             let passed = run.passed();
@@ -111,6 +126,11 @@ impl Runner {
         }
         for step in &scenario.cleanup {
             steps.push(self.run_step(step, &scenario.file, &mut vars, true).await);
+        }
+        if self.settings.create_scratch {
+            let mut run = self.scratch_collection(hyper::Method::DELETE, &scratch).await;
+            run.cleanup = true;
+            steps.push(run);
         }
         apply_passive_checks(&mut steps);
         ScenarioRun {
@@ -130,6 +150,7 @@ impl Runner {
             concurrent: false,
             failures: Vec::new(),
             error: None,
+            not_applicable: None,
         };
         match &step.action {
             Action::Send { request, expect } => {
@@ -152,6 +173,15 @@ impl Runner {
                 if run.failures.is_empty() {
                     if let Ok(response) = &exchange.response {
                         capture::apply(&step.capture, response, vars, &mut run.failures);
+                        for (name, capture) in &step.capture {
+                            if !capture::needs_strong(capture, response) {
+                                continue;
+                            }
+                            match self.wait_for_strong(&exchange.request, capture).await {
+                                Ok(value) => vars.set(name, value),
+                                Err(why) => run.not_applicable = Some(why),
+                            }
+                        }
                     }
                 }
                 run.exchanges.push(exchange);
@@ -250,6 +280,63 @@ impl Runner {
             body,
             timeout,
         })
+    }
+
+    /// MKCOL or DELETE of the scenario's scratch collection, for WebDAV servers where a PUT needs
+    /// its parent collection to exist. A failed MKCOL is a setup error, not a verdict.
+    async fn scratch_collection(&self, method: hyper::Method, scratch: &str) -> StepRun {
+        let name = format!("{method} the scratch collection");
+        let mut run = StepRun {
+            name,
+            cleanup: false,
+            exchanges: Vec::new(),
+            concurrent: false,
+            failures: Vec::new(),
+            error: None,
+            not_applicable: None,
+        };
+        let url = match self.resolve(&format!("{}/", scratch.trim_end_matches('/'))) {
+            Ok(url) => url,
+            Err(e) => {
+                run.error = Some(e);
+                return run;
+            }
+        };
+        let mut headers = self.default_headers.clone();
+        headers.insert(hyper::header::IF_MATCH, HeaderValue::from_static("*"));
+        let outgoing = Outgoing { method: method.clone(), url, headers, body: Bytes::new(), timeout: self.settings.timeout };
+        let exchange = self.send(outgoing).await;
+        if method != hyper::Method::DELETE && !exchange.status().is_some_and(|s| (200..300).contains(&s)) {
+            let got = exchange.status().map_or_else(|| "no response".to_owned(), |s| s.to_string());
+            run.error = Some(format!("could not create the scratch collection {scratch}/: MKCOL answered {got}"));
+        }
+        run.exchanges.push(exchange);
+        run
+    }
+
+    /// GETs the resource `request` addressed until its ETag is strong, for a few seconds, and
+    /// captures from that response.
+    async fn wait_for_strong(&self, request: &Outgoing, capture: &Capture) -> Result<String, String> {
+        let started = Instant::now();
+        while started.elapsed() < STRONG_ETAG_PATIENCE {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            let get = Outgoing {
+                method: hyper::Method::GET,
+                url: request.url.clone(),
+                headers: self.default_headers.clone(),
+                body: Bytes::new(),
+                timeout: request.timeout,
+            };
+            if let Ok(response) = self.send(get).await.response {
+                if response.status == 200 && !capture::needs_strong(capture, &response) {
+                    return capture::extract(capture, &response);
+                }
+            }
+        }
+        Err(format!(
+            "the target gave only weak ETags for {} s after a write; this scenario needs a strong one",
+            STRONG_ETAG_PATIENCE.as_secs()
+        ))
     }
 
     /// `/path` is appended to the target URL (keeping its path prefix); `http(s)://` is absolute.

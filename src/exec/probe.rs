@@ -40,6 +40,11 @@ impl Runner {
         let mut probe = Probe::default();
         let path = format!("{}/probe", scratch.trim_end_matches('/'));
         let body = "contend probe: 0123456789\n";
+        if self.settings.create_scratch {
+            let mkcol = hyper::Method::from_bytes(b"MKCOL").expect("a valid method");
+            let made = self.probe_send(mkcol, &format!("{}/", scratch.trim_end_matches('/')), &[], "").await;
+            probe.notes.push(format!("MKCOL {scratch}/ -> {}", outcome(&made)));
+        }
 
         let put = self.probe_send(Method::PUT, &path, &[], body).await;
         let created = put.status().is_some_and(|s| (200..300).contains(&s));
@@ -109,6 +114,10 @@ impl Runner {
                 .push(format!("could not delete {path}: remove it by hand"));
         }
 
+        if self.settings.create_scratch {
+            let dir = format!("{}/", scratch.trim_end_matches('/'));
+            self.probe_send(Method::DELETE, &dir, &[(IF_MATCH, "*")], "").await;
+        }
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
         probe

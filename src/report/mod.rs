@@ -229,8 +229,12 @@ pub fn scenario_report(
                 .collect(),
         });
     }
+    let not_applicable = run.steps.iter().find_map(|s| s.not_applicable.as_ref());
     report.status = if !report.failures.is_empty() {
         Status::Failed
+    } else if let Some(why) = not_applicable {
+        report.reason = Some(redactor.text(why));
+        Status::NotApplicable
     } else if run.steps.iter().any(|s| s.error.is_some() && !s.cleanup) {
         Status::Error
     } else {

@@ -409,6 +409,10 @@ pub struct Capture {
     pub regex: Option<Pattern>,
     /// Mask the value in every report.
     pub secret: bool,
+    /// The value must be a strong entity tag: if the target sent a weak one, GET the resource
+    /// again for a few seconds until it is strong; if it never is, the scenario is not
+    /// applicable (Apache httpd marks ETags weak for about a second after a write).
+    pub strong: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -725,6 +729,8 @@ struct RawCapture {
     regex: Option<Pattern>,
     #[serde(default)]
     secret: bool,
+    #[serde(default)]
+    strong: bool,
 }
 
 /// The largest concurrent group; beyond this a race says more about the client than the server.
@@ -871,9 +877,14 @@ fn shape_capture(step: &str, var: &str, raw: RawCapture) -> Result<Capture, Stri
             sources.len()
         ));
     }
+    let source = sources.remove(0);
+    if raw.strong && !matches!(source, CaptureSource::Header(_)) {
+        return Err(format!("step `{step}`, capture `{var}`: `strong: true` applies to a `header` capture (ETag)"));
+    }
     Ok(Capture {
-        source: sources.remove(0),
+        source,
         regex: raw.regex,
         secret: raw.secret,
+        strong: raw.strong,
     })
 }

@@ -24,9 +24,13 @@ pub struct Profile {
     /// Path prefix each scenario works under; default `/contend-{{run_id}}/{{uuid}}`.
     #[serde(default)]
     pub scratch: Option<Template>,
-    /// Content-Type for request content that has none (`text/plain` when unset).
+    /// Content-Type for request content that has none.
     #[serde(default)]
     pub content_type: Option<String>,
+    /// MKCOL the scratch path before each scenario and DELETE it after (WebDAV servers need a
+    /// PUT's parent collection to exist). Use a one-segment `scratch` with it.
+    #[serde(default)]
+    pub create_scratch: bool,
     /// Extra variables for every scenario (`--var` wins).
     #[serde(default)]
     pub vars: BTreeMap<String, Template>,
