@@ -124,7 +124,12 @@ async fn serve(
             return Ok(reply);
         }
     };
-    Ok(origin
-        .handle(&parts.method, parts.uri.path(), &parts.headers, content)
-        .await)
+    let mut reply = origin.handle(&parts.method, parts.uri.path(), &parts.headers, content).await;
+    // Our own Date, from the clock Last-Modified comes from: hyper's cached Date can lag a
+    // second behind, which would make a fresh Last-Modified look later than Date.
+    let date = crate::validators::fmt_http_date(std::time::SystemTime::now());
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&date) {
+        reply.headers_mut().insert(hyper::header::DATE, value);
+    }
+    Ok(reply)
 }
