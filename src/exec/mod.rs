@@ -303,7 +303,10 @@ impl Runner {
             }
         };
         let mut headers = self.default_headers.clone();
-        headers.insert(hyper::header::IF_MATCH, HeaderValue::from_static("*"));
+        if method == hyper::Method::DELETE {
+            // Conditional, so servers that require preconditions accept it too.
+            headers.insert(hyper::header::IF_MATCH, HeaderValue::from_static("*"));
+        }
         let outgoing = Outgoing { method: method.clone(), url, headers, body: Bytes::new(), timeout: self.settings.timeout };
         let exchange = self.send(outgoing).await;
         if method != hyper::Method::DELETE && !exchange.status().is_some_and(|s| (200..300).contains(&s)) {

@@ -168,9 +168,9 @@ rules! {
         probe "GET If-None-Match: <current>";
         good "-> 304"; bad "-> 200 or 412";
     "if-none-match.weak" Must Active ["RFC 9110 13.1.2", "https://www.rfc-editor.org/rfc/rfc9110#section-13.1.2"]
-        "weak comparison: W/<opaque of current> matches";
-        probe "GET If-None-Match: W/<opaque>";
-        good "-> 304"; bad "-> 200";
+        "weak comparison, for every method: W/<opaque of current> matches";
+        probe "GET If-None-Match: W/<opaque> (304), PUT with it (412)";
+        good "GET -> 304; PUT -> 412"; bad "GET -> 200, or PUT -> 204 (the strong comparison RFC 2616 prescribed for writes)";
     "if-none-match.list" Must Active ["RFC 9110 13.1.2", "https://www.rfc-editor.org/rfc/rfc9110#section-13.1.2"]
         "any member matching is enough";
         probe "GET If-None-Match: \"x\", \"y\", <current>";

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Runs contend's built-in suite against two servers nobody here wrote: Apache httpd with mod_dav
+# and nginx with its dav module, each from Debian's packages, on loopback in a temporary
+# directory, then compares the verdicts with scripts/real-servers/expected.txt.
+#
+#   scripts/real-servers.sh            # installs apache2 and nginx if missing (needs root)
+#
+# Exit 0 when every verdict is the expected one; 1 otherwise (the differences are printed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+here=scripts/real-servers
+
+if ! command -v apache2 >/dev/null || ! command -v nginx >/dev/null; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "apache2 and nginx are missing; run as root to install them with apt-get" >&2
+    exit 2
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends apache2 nginx >/dev/null
+fi
+
+cargo build --release --locked --quiet
+contend=$PWD/target/release/contend
+work=$(mktemp -d /tmp/contend-real-servers.XXXXXX)
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits (at most 5 s) until something answers on the port.
+wait_for() {
+  for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+    sleep 0.1
+  done
+  echo "nothing answers on port $1" >&2
+  return 1
+}
+
+# Servers drop root for www-data; as another user they keep that user.
+run_as=$(id -un); [ "$(id -u)" = 0 ] && run_as=www-data
+
+apache_port=$(free_port)
+mkdir -p "$work/apache/www"
+cat > "$work/apache/httpd.conf" <<CONF
+ServerRoot $work/apache
+ServerName 127.0.0.1
+Listen 127.0.0.1:$apache_port
+PidFile $work/apache/httpd.pid
+ErrorLog $work/apache/error.log
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule dav_module /usr/lib/apache2/modules/mod_dav.so
+LoadModule dav_fs_module /usr/lib/apache2/modules/mod_dav_fs.so
+User $run_as
+Group $(id -gn "$run_as")
+DavLockDB $work/apache/DavLock
+DocumentRoot $work/apache/www
+<Directory $work/apache/www>
+  Dav On
+  Require all granted
+</Directory>
+CONF
+
+nginx_port=$(free_port)
+mkdir -p "$work/nginx/www" "$work/nginx/tmp"
+cat > "$work/nginx/nginx.conf" <<CONF
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log;
+user $run_as;
+events {}
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $work/nginx/www;
+    location / {
+      dav_methods PUT DELETE MKCOL;
+      create_full_put_path on;
+    }
+  }
+}
+CONF
+chown -R "$run_as" "$work/apache" "$work/nginx"
+
+apache2 -f "$work/apache/httpd.conf" -k start
+wait_for "$apache_port"
+pids+=("$(cat "$work/apache/httpd.pid")")
+nginx -c "$work/nginx/nginx.conf"
+wait_for "$nginx_port"
+pids+=("$(cat "$work/nginx/nginx.pid")")
+
+status=0
+verdicts="$work/verdicts.txt"
+: > "$verdicts"
+for server in apache nginx; do
+  port_var=${server}_port
+  url="http://127.0.0.1:${!port_var}"
+  echo "== $server ($url)"
+  "$contend" probe --config "$here/$server.yaml" --target "$url" | sed -n '1,12p'
+  # contend exits 1 when a scenario fails: expected here, the comparison below decides.
+  "$contend" run --config "$here/$server.yaml" --target "$url" | grep -v '^        ' || true
+  "$contend" run --config "$here/$server.yaml" --target "$url" --format json > "$work/$server.json" || true
+  python3 - "$server" "$work/$server.json" >> "$verdicts" <<'PY'
+import json, sys
+server, path = sys.argv[1], sys.argv[2]
+for s in json.load(open(path))["scenarios"]:
+    print(server, s["id"].split("::")[0], s["status"])
+PY
+done
+
+echo "== verdicts compared with $here/expected.txt"
+python3 - "$here/expected.txt" "$verdicts" <<'PY' || status=1
+import sys
+expected = {}
+for line in open(sys.argv[1]):
+    if line.strip() and not line.startswith("#"):
+        server, scenario, verdict = line.split()
+        expected[(server, scenario)] = verdict
+got = {}
+for line in open(sys.argv[2]):
+    server, scenario, verdict = line.split()
+    got[(server, scenario)] = verdict
+bad = 0
+for key in sorted(set(expected) | set(got)):
+    want, have = expected.get(key, "absent"), got.get(key, "absent")
+    ok = want == have or (want == "either" and have in ("passed", "failed"))
+    mark = "ok  " if ok else "DIFF"
+    bad += not ok
+    print(f"{mark} {key[0]:<7} {key[1]:<24} expected {want:<15} got {have}")
+print(f"\n{len(got)} verdicts, {bad} unexpected")
+sys.exit(1 if bad else 0)
+PY
+exit $status
