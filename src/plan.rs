@@ -34,9 +34,10 @@ impl Target {
         };
         let capabilities = match capabilities {
             Some(list) => list.iter().copied().collect(),
+            // A target by URL is not the reference server: no example API either.
             None => Capability::ALL
                 .into_iter()
-                .filter(|c| *c != Capability::RequiresPreconditions)
+                .filter(|c| !matches!(c, Capability::RequiresPreconditions | Capability::ExampleApi))
                 .collect(),
         };
         Ok(Target {

@@ -118,6 +118,11 @@ impl Runner {
             let dir = format!("{}/", scratch.trim_end_matches('/'));
             self.probe_send(Method::DELETE, &dir, &[(IF_MATCH, "*")], "").await;
         }
+        let api = self.probe_send(Method::GET, "/api/items", &[], "").await;
+        let is_api = api.response.as_ref().is_ok_and(|r| {
+            r.status == 200 && serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|v| v.is_array())
+        });
+        probe.record(Capability::ExampleApi, is_api, format!("GET /api/items -> {}", outcome(&api)));
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
         probe

@@ -215,7 +215,9 @@ pub fn scenario_report(
                 Weight::AcceptedByProfile => report.accepted_by_profile.push(shown),
             }
         }
-        if let (Some(error), None) = (&step.error, &report.reason) {
+        // A cleanup step that could not run (its variable was never captured because the
+        // scenario failed first) is in `steps`, not the scenario's reason.
+        if let (Some(error), None, false) = (&step.error, &report.reason, step.cleanup) {
             report.reason = Some(redactor.text(&format!("step `{}`: {error}", step.name)));
         }
         report.steps.push(StepReport {

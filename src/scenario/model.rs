@@ -58,16 +58,20 @@ pub enum Capability {
     RequiresPreconditions,
     /// HTTP/2.
     Http2,
+    /// The reference server's `/api/items` example API (the application-level conflict
+    /// scenarios run against it; copy them for your own API).
+    ExampleApi,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::PutCreate,
         Capability::Delete,
         Capability::Range,
         Capability::LastModified,
         Capability::RequiresPreconditions,
         Capability::Http2,
+        Capability::ExampleApi,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +82,7 @@ impl Capability {
             Capability::LastModified => "last-modified",
             Capability::RequiresPreconditions => "requires-preconditions",
             Capability::Http2 => "http2",
+            Capability::ExampleApi => "example-api",
         }
     }
 }

@@ -90,6 +90,16 @@ faults! {
         "HEAD responses leave out ETag and Last-Modified";
     TrimContent "trim-content" ["put.validator-means-stored"]
         "stored content has trailing whitespace trimmed, yet the PUT's ETag claims it was stored as sent";
+    DuplicateCreateRace "duplicate-create-race" ["app.create-once"]
+        "/api/items checks that a name is free, then inserts 1 ms later without a lock: concurrent creates with one name all succeed";
+    ConflictWithoutProblem "api-409-without-problem" ["409.explains", "app.problem-details"]
+        "/api/items answers its 409s with no content at all";
+    ApiConflictForPrecondition "api-409-for-412" ["if-match.mismatch"]
+        "/api/items answers a stale If-Match with 409 instead of 412 (mistaking a failed precondition for a state conflict)";
+    IgnoreLock "api-ignores-lock" ["app.locked-423"]
+        "/api/items lets writes through a lock taken by someone else";
+    VersionNotChecked "api-version-not-checked" ["app.version-409"]
+        "/api/items ignores the `version` an update is based on: a stale update silently wins";
     BusyUnderContention "503-under-contention" ["race.no-5xx"]
         "a write that arrives while another is being stored (1 ms) answers 503 instead of waiting";
 }

@@ -3,6 +3,7 @@
 //!
 //! Nothing else in the crate depends on this module; the CLI and the test harness start it.
 
+mod api;
 mod conditions;
 mod faults;
 mod origin;

@@ -15,6 +15,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 
 use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
+use super::api::{self, Api};
 use super::faults::Fault;
 use super::ServerConfig;
 use crate::validators::{fmt_http_date, EntityTag};
@@ -37,6 +38,8 @@ type Store = BTreeMap<String, Resource>;
 
 pub(super) struct Origin {
     config: ServerConfig,
+    /// The `/api/items` example API.
+    api: Api,
     store: Mutex<Store>,
     /// A write is being stored (only the `503-under-contention` fault looks at it).
     busy: std::sync::atomic::AtomicBool,
@@ -46,8 +49,10 @@ pub(super) type Reply = Response<Full<Bytes>>;
 
 impl Origin {
     pub(super) fn new(config: ServerConfig) -> Self {
+        let api = Api::new(config.faults.clone());
         Origin {
             config,
+            api,
             store: Mutex::new(BTreeMap::new()),
             busy: Default::default(),
         }
@@ -88,6 +93,9 @@ impl Origin {
         headers: &HeaderMap,
         content: Bytes,
     ) -> Reply {
+        if path == api::PREFIX || path.starts_with(&format!("{}/", api::PREFIX)) {
+            return self.api.handle(method, path, headers, content).await;
+        }
         match *method {
             Method::OPTIONS => self.options(path, headers),
             Method::GET | Method::HEAD => self.read(method == Method::HEAD, path, headers),
@@ -446,14 +454,14 @@ fn parse_byte_range(value: &[u8], total: u64) -> RangeRequest {
 }
 
 /// A strong ETag derived from the content: it changes exactly when the bytes change.
-fn etag_of(content: &[u8]) -> EntityTag {
+pub(super) fn etag_of(content: &[u8]) -> EntityTag {
     let mut hasher = std::hash::DefaultHasher::new();
     content.hash(&mut hasher);
     EntityTag::strong(format!("{:016x}", hasher.finish()))
 }
 
 /// HTTP dates have one-second resolution; storing the truncated time keeps comparisons exact.
-fn now_in_seconds() -> SystemTime {
+pub(super) fn now_in_seconds() -> SystemTime {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
