@@ -37,7 +37,12 @@ impl Target {
             // A target by URL is not the reference server: no example API either.
             None => Capability::ALL
                 .into_iter()
-                .filter(|c| !matches!(c, Capability::RequiresPreconditions | Capability::ExampleApi))
+                .filter(|c| {
+                    !matches!(
+                        c,
+                        Capability::RequiresPreconditions | Capability::ExampleApi
+                    )
+                })
                 .collect(),
         };
         Ok(Target {

@@ -246,8 +246,7 @@ fn explain_and_the_coverage_table() {
 
 #[test]
 fn snapshots_are_recorded_compared_and_diffed() {
-    let dir = std::env::temp_dir().join(format!("contend-snap-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("snap");
     let file = dir.join("snap.yaml");
     std::fs::write(
         &file,
@@ -291,4 +290,85 @@ steps:
     assert!(actual.contains("-line 2\n+line two"), "{actual}");
     assert!(dir.join("snapshots/snap__doc-content.snap.new").exists());
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A scratch directory for one test, removed by the caller.
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("contend-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn a_profile_accepts_a_documented_deviation_and_says_so() {
+    let dir = temp_dir("profile");
+    let profile = dir.join("contend.yaml");
+    std::fs::write(&profile, "accept:\n  if-match.mismatch: [409]\n").unwrap();
+    let profile = profile.to_str().unwrap();
+    let args = ["run", "--fault", "409-for-412", "specs/if-match.yaml"];
+    assert_eq!(
+        contend(&args).status.code(),
+        Some(1),
+        "without the profile the 409 fails"
+    );
+    let out = contend(&[&args[..], &["--config", profile]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let wanted = "accepted by the profile, not RFC 9110: step `update with the stale tag` [if-match.mismatch";
+    assert!(stdout(&out).contains(wanted), "{}", stdout(&out));
+
+    std::fs::write(
+        dir.join("contend.yaml"),
+        "target: http://127.0.0.1:1\nacept: {}\n",
+    )
+    .unwrap();
+    let bad = contend(&[
+        "run",
+        "--config",
+        dir.join("contend.yaml").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("contend.yaml:2:1: error: unknown field `acept`"),
+        "{}",
+        stderr(&bad)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn probe_finds_what_the_target_supports() {
+    let out = contend(&["probe"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    for line in [
+        "put-create               yes",
+        "range                    yes",
+        "requires-preconditions   no",
+        "example-api              yes",
+    ] {
+        assert!(text.contains(line), "{line}\n{text}");
+    }
+    assert!(text.contains("n/a  precondition-required::"), "{text}");
+
+    let strict = stdout(&contend(&["probe", "--require-preconditions"]));
+    assert!(
+        strict.contains(
+            "requires-preconditions   yes  unconditional PUT of an existing resource -> 428"
+        ),
+        "{strict}"
+    );
+
+    // A target that is not the reference server: its example API is not applicable.
+    let (mut server, url) = serve(&[]);
+    let remote = stdout(&contend(&[
+        "run",
+        "--target",
+        &url,
+        "--capabilities",
+        "put-create,delete",
+        "specs/api/lock.yaml",
+    ]));
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert!(remote.contains("the target lacks example-api"), "{remote}");
 }

@@ -23,7 +23,10 @@ async fn run_suite(config: ServerConfig) -> Report {
     let scenarios = scenario::load_paths(&[PathBuf::from("specs")]).unwrap();
     // Strict: a fault that breaks only SHOULD rules must still be seen.
     let settings = Settings {
-        policy: Policy { strict: true, ..Policy::default() },
+        policy: Policy {
+            strict: true,
+            ..Policy::default()
+        },
         ..Settings::default()
     };
     let run_id = plan::new_run_id();

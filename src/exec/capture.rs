@@ -58,8 +58,13 @@ pub fn apply_winner(
 
 /// True when a captured header names a weak entity tag (`W/"..."`) where a strong one is needed.
 pub fn needs_strong(capture: &Capture, response: &Received) -> bool {
-    let CaptureSource::Header(name) = &capture.source else { return false };
-    capture.strong && response.header(name).is_some_and(|v| v.trim_start().starts_with("W/"))
+    let CaptureSource::Header(name) = &capture.source else {
+        return false;
+    };
+    capture.strong
+        && response
+            .header(name)
+            .is_some_and(|v| v.trim_start().starts_with("W/"))
 }
 
 pub fn extract(capture: &Capture, response: &Received) -> Result<String, String> {

@@ -109,11 +109,20 @@ impl Runner {
         let mut steps = Vec::new();
         let scratch = vars.get("scratch").map(str::to_owned).unwrap_or_default();
         if self.settings.create_scratch {
-            let run = self.scratch_collection(hyper::Method::from_bytes(b"MKCOL").expect("a valid method"), &scratch).await;
+            let run = self
+                .scratch_collection(
+                    hyper::Method::from_bytes(b"MKCOL").expect("a valid method"),
+                    &scratch,
+                )
+                .await;
             let created = run.passed();
             steps.push(run);
             if !created {
-                return ScenarioRun { steps, duration: started.elapsed(), secrets: vars.secrets().to_vec() };
+                return ScenarioRun {
+                    steps,
+                    duration: started.elapsed(),
+                    secrets: vars.secrets().to_vec(),
+                };
             }
         }
         for step in &scenario.steps {
@@ -128,7 +137,9 @@ impl Runner {
             steps.push(self.run_step(step, &scenario.file, &mut vars, true).await);
         }
         if self.settings.create_scratch {
-            let mut run = self.scratch_collection(hyper::Method::DELETE, &scratch).await;
+            let mut run = self
+                .scratch_collection(hyper::Method::DELETE, &scratch)
+                .await;
             run.cleanup = true;
             steps.push(run);
         }
@@ -307,11 +318,23 @@ impl Runner {
             // Conditional, so servers that require preconditions accept it too.
             headers.insert(hyper::header::IF_MATCH, HeaderValue::from_static("*"));
         }
-        let outgoing = Outgoing { method: method.clone(), url, headers, body: Bytes::new(), timeout: self.settings.timeout };
+        let outgoing = Outgoing {
+            method: method.clone(),
+            url,
+            headers,
+            body: Bytes::new(),
+            timeout: self.settings.timeout,
+        };
         let exchange = self.send(outgoing).await;
-        if method != hyper::Method::DELETE && !exchange.status().is_some_and(|s| (200..300).contains(&s)) {
-            let got = exchange.status().map_or_else(|| "no response".to_owned(), |s| s.to_string());
-            run.error = Some(format!("could not create the scratch collection {scratch}/: MKCOL answered {got}"));
+        if method != hyper::Method::DELETE
+            && !exchange.status().is_some_and(|s| (200..300).contains(&s))
+        {
+            let got = exchange
+                .status()
+                .map_or_else(|| "no response".to_owned(), |s| s.to_string());
+            run.error = Some(format!(
+                "could not create the scratch collection {scratch}/: MKCOL answered {got}"
+            ));
         }
         run.exchanges.push(exchange);
         run
@@ -319,7 +342,11 @@ impl Runner {
 
     /// GETs the resource `request` addressed until its ETag is strong, for a few seconds, and
     /// captures from that response.
-    async fn wait_for_strong(&self, request: &Outgoing, capture: &Capture) -> Result<String, String> {
+    async fn wait_for_strong(
+        &self,
+        request: &Outgoing,
+        capture: &Capture,
+    ) -> Result<String, String> {
         let started = Instant::now();
         while started.elapsed() < STRONG_ETAG_PATIENCE {
             tokio::time::sleep(Duration::from_millis(250)).await;

@@ -42,8 +42,17 @@ impl Runner {
         let body = "contend probe: 0123456789\n";
         if self.settings.create_scratch {
             let mkcol = hyper::Method::from_bytes(b"MKCOL").expect("a valid method");
-            let made = self.probe_send(mkcol, &format!("{}/", scratch.trim_end_matches('/')), &[], "").await;
-            probe.notes.push(format!("MKCOL {scratch}/ -> {}", outcome(&made)));
+            let made = self
+                .probe_send(
+                    mkcol,
+                    &format!("{}/", scratch.trim_end_matches('/')),
+                    &[],
+                    "",
+                )
+                .await;
+            probe
+                .notes
+                .push(format!("MKCOL {scratch}/ -> {}", outcome(&made)));
         }
 
         let put = self.probe_send(Method::PUT, &path, &[], body).await;
@@ -116,13 +125,19 @@ impl Runner {
 
         if self.settings.create_scratch {
             let dir = format!("{}/", scratch.trim_end_matches('/'));
-            self.probe_send(Method::DELETE, &dir, &[(IF_MATCH, "*")], "").await;
+            self.probe_send(Method::DELETE, &dir, &[(IF_MATCH, "*")], "")
+                .await;
         }
         let api = self.probe_send(Method::GET, "/api/items", &[], "").await;
         let is_api = api.response.as_ref().is_ok_and(|r| {
-            r.status == 200 && serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|v| v.is_array())
+            r.status == 200
+                && serde_json::from_slice::<serde_json::Value>(&r.body).is_ok_and(|v| v.is_array())
         });
-        probe.record(Capability::ExampleApi, is_api, format!("GET /api/items -> {}", outcome(&api)));
+        probe.record(
+            Capability::ExampleApi,
+            is_api,
+            format!("GET /api/items -> {}", outcome(&api)),
+        );
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
         probe

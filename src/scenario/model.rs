@@ -884,7 +884,9 @@ fn shape_capture(step: &str, var: &str, raw: RawCapture) -> Result<Capture, Stri
     }
     let source = sources.remove(0);
     if raw.strong && !matches!(source, CaptureSource::Header(_)) {
-        return Err(format!("step `{step}`, capture `{var}`: `strong: true` applies to a `header` capture (ETag)"));
+        return Err(format!(
+            "step `{step}`, capture `{var}`: `strong: true` applies to a `header` capture (ETag)"
+        ));
     }
     Ok(Capture {
         source,

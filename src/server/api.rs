@@ -47,7 +47,10 @@ struct Items {
 
 impl Items {
     fn named(&self, name: &str) -> Option<u64> {
-        self.by_id.iter().find(|(_, item)| item.fields.get("name").and_then(Value::as_str) == Some(name)).map(|(id, _)| *id)
+        self.by_id
+            .iter()
+            .find(|(_, item)| item.fields.get("name").and_then(Value::as_str) == Some(name))
+            .map(|(id, _)| *id)
     }
 }
 
@@ -64,28 +67,54 @@ enum Route {
 
 impl Api {
     pub(super) fn new(faults: Faults) -> Self {
-        Api { faults, items: Mutex::default() }
+        Api {
+            faults,
+            items: Mutex::default(),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Items> {
         self.items.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub(super) async fn handle(&self, method: &Method, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
+    pub(super) async fn handle(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+        content: Bytes,
+    ) -> Reply {
         let Some(route) = route(path) else {
-            return problem(StatusCode::NOT_FOUND, "Not found", "no such item", &self.faults, json!({}));
+            return problem(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "no such item",
+                &self.faults,
+                json!({}),
+            );
         };
         match (route, method.clone()) {
             (Route::Collection, Method::GET) => self.list(),
             (Route::Collection, Method::POST) => self.create(&content).await,
-            (Route::Item(id), Method::GET | Method::HEAD) => self.read(id, headers, method == Method::HEAD),
+            (Route::Item(id), Method::GET | Method::HEAD) => {
+                self.read(id, headers, method == Method::HEAD)
+            }
             (Route::Item(id), Method::PUT) => self.replace(id, headers, &content),
             (Route::Item(id), Method::DELETE) => self.delete(id, headers),
             (Route::Lock(id), Method::POST) => self.take_lock(id),
             (Route::Lock(id), Method::DELETE) => self.release_lock(id, headers),
             _ => {
-                let mut reply = problem(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "see the API's description", &self.faults, json!({}));
-                reply.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST, PUT, DELETE"));
+                let mut reply = problem(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "Method not allowed",
+                    "see the API's description",
+                    &self.faults,
+                    json!({}),
+                );
+                reply.headers_mut().insert(
+                    header::ALLOW,
+                    HeaderValue::from_static("GET, POST, PUT, DELETE"),
+                );
                 reply
             }
         }
@@ -93,17 +122,39 @@ impl Api {
 
     fn list(&self) -> Reply {
         let items = self.lock();
-        let all: Vec<Value> = items.by_id.iter().map(|(id, item)| representation(*id, item)).collect();
+        let all: Vec<Value> = items
+            .by_id
+            .iter()
+            .map(|(id, item)| representation(*id, item))
+            .collect();
         json_reply(StatusCode::OK, &Value::Array(all))
     }
 
     async fn create(&self, content: &[u8]) -> Reply {
         let fields = match parse_object(content) {
             Ok(fields) => fields,
-            Err(why) => return problem(StatusCode::BAD_REQUEST, "Invalid item", &why, &self.faults, json!({})),
+            Err(why) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid item",
+                    &why,
+                    &self.faults,
+                    json!({}),
+                )
+            }
         };
-        let Some(name) = fields.get("name").and_then(Value::as_str).map(str::to_owned) else {
-            return problem(StatusCode::BAD_REQUEST, "Invalid item", "an item needs a string `name`", &self.faults, json!({}));
+        let Some(name) = fields
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        else {
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid item",
+                "an item needs a string `name`",
+                &self.faults,
+                json!({}),
+            );
         };
         if self.faults.has(Fault::DuplicateCreateRace) {
             // The bug: check, let go of the lock, insert later.
@@ -148,7 +199,9 @@ impl Api {
 
     fn read(&self, id: u64, headers: &HeaderMap, head: bool) -> Reply {
         let items = self.lock();
-        let Some(item) = items.by_id.get(&id) else { return self.missing(id) };
+        let Some(item) = items.by_id.get(&id) else {
+            return self.missing(id);
+        };
         match evaluate(Some(&item.current), headers, true, &self.faults) {
             Verdict::Proceed => {}
             Verdict::NotModified => {
@@ -157,8 +210,24 @@ impl Api {
                 set_validators(&mut reply, &item.current);
                 return reply;
             }
-            Verdict::Failed(why) => return problem(StatusCode::PRECONDITION_FAILED, "Precondition failed", &why, &self.faults, json!({})),
-            Verdict::BadRequest(why) => return problem(StatusCode::BAD_REQUEST, "Bad conditional header", &why, &self.faults, json!({})),
+            Verdict::Failed(why) => {
+                return problem(
+                    StatusCode::PRECONDITION_FAILED,
+                    "Precondition failed",
+                    &why,
+                    &self.faults,
+                    json!({}),
+                )
+            }
+            Verdict::BadRequest(why) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "Bad conditional header",
+                    &why,
+                    &self.faults,
+                    json!({}),
+                )
+            }
         }
         let mut reply = json_reply(StatusCode::OK, &representation(id, item));
         if head {
@@ -170,7 +239,9 @@ impl Api {
 
     fn replace(&self, id: u64, headers: &HeaderMap, content: &[u8]) -> Reply {
         let mut items = self.lock();
-        let Some(item) = items.by_id.get(&id) else { return self.missing(id) };
+        let Some(item) = items.by_id.get(&id) else {
+            return self.missing(id);
+        };
         if let Some(reply) = self.locked(id, item, headers) {
             return reply;
         }
@@ -179,16 +250,33 @@ impl Api {
         }
         let mut fields = match parse_object(content) {
             Ok(fields) => fields,
-            Err(why) => return problem(StatusCode::BAD_REQUEST, "Invalid item", &why, &self.faults, json!({})),
+            Err(why) => {
+                return problem(
+                    StatusCode::BAD_REQUEST,
+                    "Invalid item",
+                    &why,
+                    &self.faults,
+                    json!({}),
+                )
+            }
         };
         let Some(sent_version) = fields.get("version").and_then(Value::as_u64) else {
-            return problem(StatusCode::BAD_REQUEST, "Invalid item", "a replacement needs the `version` it is based on", &self.faults, json!({}));
+            return problem(
+                StatusCode::BAD_REQUEST,
+                "Invalid item",
+                "a replacement needs the `version` it is based on",
+                &self.faults,
+                json!({}),
+            );
         };
         if sent_version != item.version && !self.faults.has(Fault::VersionNotChecked) {
             return problem(
                 StatusCode::CONFLICT,
                 "Version conflict",
-                &format!("the item is at version {}, the update was based on version {sent_version}", item.version),
+                &format!(
+                    "the item is at version {}, the update was based on version {sent_version}",
+                    item.version
+                ),
                 &self.faults,
                 json!({ "current_version": item.version, "your_version": sent_version }),
             );
@@ -202,7 +290,10 @@ impl Api {
         fields.remove("id");
         fields.remove("version");
         // A write by the lock holder keeps the lock.
-        let updated = Item { lock, ..new_item(fields, version) };
+        let updated = Item {
+            lock,
+            ..new_item(fields, version)
+        };
         let mut reply = json_reply(StatusCode::OK, &representation(id, &updated));
         set_validators(&mut reply, &updated.current);
         items.by_id.insert(id, updated);
@@ -211,8 +302,13 @@ impl Api {
 
     fn delete(&self, id: u64, headers: &HeaderMap) -> Reply {
         let mut items = self.lock();
-        let Some(item) = items.by_id.get(&id) else { return self.missing(id) };
-        if let Some(reply) = self.locked(id, item, headers).or_else(|| self.preconditions(item, headers)) {
+        let Some(item) = items.by_id.get(&id) else {
+            return self.missing(id);
+        };
+        if let Some(reply) = self
+            .locked(id, item, headers)
+            .or_else(|| self.preconditions(item, headers))
+        {
             return reply;
         }
         items.by_id.remove(&id);
@@ -223,13 +319,28 @@ impl Api {
 
     fn take_lock(&self, id: u64) -> Reply {
         let mut items = self.lock();
-        let Some(item) = items.by_id.get_mut(&id) else { return self.missing(id) };
-        if item.lock.as_ref().is_some_and(|(_, since)| since.elapsed() < LOCK_LIFETIME) {
-            return problem(StatusCode::LOCKED, "Locked", "the item is already locked", &self.faults, json!({}));
+        let Some(item) = items.by_id.get_mut(&id) else {
+            return self.missing(id);
+        };
+        if item
+            .lock
+            .as_ref()
+            .is_some_and(|(_, since)| since.elapsed() < LOCK_LIFETIME)
+        {
+            return problem(
+                StatusCode::LOCKED,
+                "Locked",
+                "the item is already locked",
+                &self.faults,
+                json!({}),
+            );
         }
         let token = format!("urn:uuid:{}", uuid::Uuid::new_v4());
         item.lock = Some((token.clone(), Instant::now()));
-        let mut reply = json_reply(StatusCode::CREATED, &json!({ "token": token, "expires_in_seconds": LOCK_LIFETIME.as_secs() }));
+        let mut reply = json_reply(
+            StatusCode::CREATED,
+            &json!({ "token": token, "expires_in_seconds": LOCK_LIFETIME.as_secs() }),
+        );
         if let Ok(value) = HeaderValue::from_str(&format!("<{token}>")) {
             reply.headers_mut().insert("lock-token", value);
         }
@@ -238,7 +349,9 @@ impl Api {
 
     fn release_lock(&self, id: u64, headers: &HeaderMap) -> Reply {
         let mut items = self.lock();
-        let Some(item) = items.by_id.get_mut(&id) else { return self.missing(id) };
+        let Some(item) = items.by_id.get_mut(&id) else {
+            return self.missing(id);
+        };
         match &item.lock {
             Some((token, _)) if sent_token(headers).as_deref() == Some(token.as_str()) => {
                 item.lock = None;
@@ -247,14 +360,23 @@ impl Api {
                 reply
             }
             // RFC 4918 9.11.1: an UNLOCK with a token that is not the lock's is 409.
-            _ => problem(StatusCode::CONFLICT, "Not the lock's token", "send Lock-Token: <token> with the token the lock returned", &self.faults, json!({})),
+            _ => problem(
+                StatusCode::CONFLICT,
+                "Not the lock's token",
+                "send Lock-Token: <token> with the token the lock returned",
+                &self.faults,
+                json!({}),
+            ),
         }
     }
 
     /// 423 unless the item is unlocked, its lock expired, or the request carries the token.
     fn locked(&self, id: u64, item: &Item, headers: &HeaderMap) -> Option<Reply> {
         let (token, since) = item.lock.as_ref()?;
-        if since.elapsed() >= LOCK_LIFETIME || self.faults.has(Fault::IgnoreLock) || sent_token(headers).as_deref() == Some(token.as_str()) {
+        if since.elapsed() >= LOCK_LIFETIME
+            || self.faults.has(Fault::IgnoreLock)
+            || sent_token(headers).as_deref() == Some(token.as_str())
+        {
             return None;
         }
         Some(problem(
@@ -270,7 +392,13 @@ impl Api {
         let why = match evaluate(Some(&item.current), headers, false, &self.faults) {
             Verdict::Proceed => return None,
             Verdict::BadRequest(why) => {
-                return Some(problem(StatusCode::BAD_REQUEST, "Bad conditional header", &why, &self.faults, json!({})))
+                return Some(problem(
+                    StatusCode::BAD_REQUEST,
+                    "Bad conditional header",
+                    &why,
+                    &self.faults,
+                    json!({}),
+                ))
             }
             Verdict::Failed(why) => why,
             Verdict::NotModified => "not modified".to_owned(),
@@ -281,11 +409,23 @@ impl Api {
         } else {
             StatusCode::PRECONDITION_FAILED
         };
-        Some(problem(status, "Precondition failed", &why, &self.faults, json!({})))
+        Some(problem(
+            status,
+            "Precondition failed",
+            &why,
+            &self.faults,
+            json!({}),
+        ))
     }
 
     fn missing(&self, id: u64) -> Reply {
-        problem(StatusCode::NOT_FOUND, "Not found", &format!("there is no item {id}"), &self.faults, json!({}))
+        problem(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            &format!("there is no item {id}"),
+            &self.faults,
+            json!({}),
+        )
     }
 }
 
@@ -302,7 +442,12 @@ fn route(path: &str) -> Option<Route> {
 
 fn sent_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("lock-token")?.to_str().ok()?.trim();
-    Some(value.trim_start_matches('<').trim_end_matches('>').to_owned())
+    Some(
+        value
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_owned(),
+    )
 }
 
 fn parse_object(content: &[u8]) -> Result<Map<String, Value>, String> {
@@ -317,7 +462,15 @@ fn new_item(fields: Map<String, Value>, version: u64) -> Item {
     let body = serde_json::to_vec(&fields).unwrap_or_default();
     let mut tagged = body;
     tagged.extend_from_slice(format!("#{version}").as_bytes());
-    Item { fields, version, current: Current { etag: etag_of(&tagged), last_modified: now_in_seconds() }, lock: None }
+    Item {
+        fields,
+        version,
+        current: Current {
+            etag: etag_of(&tagged),
+            last_modified: now_in_seconds(),
+        },
+        lock: None,
+    }
 }
 
 fn representation(id: u64, item: &Item) -> Value {
@@ -331,7 +484,10 @@ fn representation(id: u64, item: &Item) -> Value {
 fn json_reply(status: StatusCode, value: &Value) -> Reply {
     let mut reply = Response::new(Full::new(Bytes::from(value.to_string())));
     *reply.status_mut() = status;
-    reply.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     reply
 }
 
@@ -342,14 +498,21 @@ fn problem(status: StatusCode, title: &str, detail: &str, faults: &Faults, extra
         *reply.status_mut() = status;
         return reply;
     }
-    let slug: String = title.to_lowercase().split_whitespace().collect::<Vec<_>>().join("-");
+    let slug: String = title
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-");
     let mut body = json!({ "type": format!("/problems/{slug}"), "title": title, "status": status.as_u16(), "detail": detail });
     if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
         body.extend(extra);
     }
     let mut reply = Response::new(Full::new(Bytes::from(body.to_string())));
     *reply.status_mut() = status;
-    reply.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    reply.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     reply
 }
 

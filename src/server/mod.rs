@@ -125,7 +125,9 @@ async fn serve(
             return Ok(reply);
         }
     };
-    let mut reply = origin.handle(&parts.method, parts.uri.path(), &parts.headers, content).await;
+    let mut reply = origin
+        .handle(&parts.method, parts.uri.path(), &parts.headers, content)
+        .await;
     // Our own Date, from the clock Last-Modified comes from: hyper's cached Date can lag a
     // second behind, which would make a fresh Last-Modified look later than Date.
     let date = crate::validators::fmt_http_date(std::time::SystemTime::now());

@@ -14,8 +14,8 @@ use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 
-use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
 use super::api::{self, Api};
+use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
 use super::faults::Fault;
 use super::ServerConfig;
 use crate::validators::{fmt_http_date, EntityTag};
