@@ -92,18 +92,7 @@ fn json_output_shows_every_request_of_a_group() {
 
 #[test]
 fn serve_and_run_against_it_give_the_same_verdicts_as_embedded() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_contend"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    let url = first.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
-
+    let (mut server, url) = serve(&[]);
     let verdicts = |out: &Output| -> Vec<(String, String)> {
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         report["scenarios"]

@@ -85,11 +85,10 @@ impl Api {
         content: Bytes,
     ) -> Reply {
         let Some(route) = route(path) else {
-            return problem(
+            return self.problem(
                 StatusCode::NOT_FOUND,
                 "Not found",
                 "no such item",
-                &self.faults,
                 json!({}),
             );
         };
@@ -104,11 +103,10 @@ impl Api {
             (Route::Lock(id), Method::POST) => self.take_lock(id),
             (Route::Lock(id), Method::DELETE) => self.release_lock(id, headers),
             _ => {
-                let mut reply = problem(
+                let mut reply = self.problem(
                     StatusCode::METHOD_NOT_ALLOWED,
                     "Method not allowed",
                     "see the API's description",
-                    &self.faults,
                     json!({}),
                 );
                 reply.headers_mut().insert(
@@ -134,13 +132,7 @@ impl Api {
         let fields = match parse_object(content) {
             Ok(fields) => fields,
             Err(why) => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "Invalid item",
-                    &why,
-                    &self.faults,
-                    json!({}),
-                )
+                return self.problem(StatusCode::BAD_REQUEST, "Invalid item", &why, json!({}))
             }
         };
         let Some(name) = fields
@@ -148,11 +140,10 @@ impl Api {
             .and_then(Value::as_str)
             .map(str::to_owned)
         else {
-            return problem(
+            return self.problem(
                 StatusCode::BAD_REQUEST,
                 "Invalid item",
                 "an item needs a string `name`",
-                &self.faults,
                 json!({}),
             );
         };
@@ -188,11 +179,10 @@ impl Api {
     }
 
     fn duplicate(&self, name: &str, id: u64) -> Reply {
-        problem(
+        self.problem(
             StatusCode::CONFLICT,
             "Duplicate name",
             &format!("an item named {name:?} already exists: {PREFIX}/{id}"),
-            &self.faults,
             json!({ "field": "name", "conflicting_item": format!("{PREFIX}/{id}") }),
         )
     }
@@ -211,20 +201,18 @@ impl Api {
                 return reply;
             }
             Verdict::Failed(why) => {
-                return problem(
+                return self.problem(
                     StatusCode::PRECONDITION_FAILED,
                     "Precondition failed",
                     &why,
-                    &self.faults,
                     json!({}),
                 )
             }
             Verdict::BadRequest(why) => {
-                return problem(
+                return self.problem(
                     StatusCode::BAD_REQUEST,
                     "Bad conditional header",
                     &why,
-                    &self.faults,
                     json!({}),
                 )
             }
@@ -251,33 +239,25 @@ impl Api {
         let mut fields = match parse_object(content) {
             Ok(fields) => fields,
             Err(why) => {
-                return problem(
-                    StatusCode::BAD_REQUEST,
-                    "Invalid item",
-                    &why,
-                    &self.faults,
-                    json!({}),
-                )
+                return self.problem(StatusCode::BAD_REQUEST, "Invalid item", &why, json!({}))
             }
         };
         let Some(sent_version) = fields.get("version").and_then(Value::as_u64) else {
-            return problem(
+            return self.problem(
                 StatusCode::BAD_REQUEST,
                 "Invalid item",
                 "a replacement needs the `version` it is based on",
-                &self.faults,
                 json!({}),
             );
         };
         if sent_version != item.version && !self.faults.has(Fault::VersionNotChecked) {
-            return problem(
+            return self.problem(
                 StatusCode::CONFLICT,
                 "Version conflict",
                 &format!(
                     "the item is at version {}, the update was based on version {sent_version}",
                     item.version
                 ),
-                &self.faults,
                 json!({ "current_version": item.version, "your_version": sent_version }),
             );
         }
@@ -327,11 +307,10 @@ impl Api {
             .as_ref()
             .is_some_and(|(_, since)| since.elapsed() < LOCK_LIFETIME)
         {
-            return problem(
+            return self.problem(
                 StatusCode::LOCKED,
                 "Locked",
                 "the item is already locked",
-                &self.faults,
                 json!({}),
             );
         }
@@ -360,11 +339,10 @@ impl Api {
                 reply
             }
             // RFC 4918 9.11.1: an UNLOCK with a token that is not the lock's is 409.
-            _ => problem(
+            _ => self.problem(
                 StatusCode::CONFLICT,
                 "Not the lock's token",
                 "send Lock-Token: <token> with the token the lock returned",
-                &self.faults,
                 json!({}),
             ),
         }
@@ -379,12 +357,9 @@ impl Api {
         {
             return None;
         }
-        Some(problem(
-            StatusCode::LOCKED,
+        Some(self.problem(StatusCode::LOCKED,
             "Locked",
-            &format!("{PREFIX}/{id} is locked: send Lock-Token: <token> with the lock's token, or wait for it to be released"),
-            &self.faults,
-            json!({ "lock": format!("{PREFIX}/{id}/lock") }),
+            &format!("{PREFIX}/{id} is locked: send Lock-Token: <token> with the lock's token, or wait for it to be released"), json!({ "lock": format!("{PREFIX}/{id}/lock") }),
         ))
     }
 
@@ -392,11 +367,10 @@ impl Api {
         let why = match evaluate(Some(&item.current), headers, false, &self.faults) {
             Verdict::Proceed => return None,
             Verdict::BadRequest(why) => {
-                return Some(problem(
+                return Some(self.problem(
                     StatusCode::BAD_REQUEST,
                     "Bad conditional header",
                     &why,
-                    &self.faults,
                     json!({}),
                 ))
             }
@@ -409,21 +383,39 @@ impl Api {
         } else {
             StatusCode::PRECONDITION_FAILED
         };
-        Some(problem(
-            status,
-            "Precondition failed",
-            &why,
-            &self.faults,
-            json!({}),
-        ))
+        Some(self.problem(status, "Precondition failed", &why, json!({})))
+    }
+
+    /// An RFC 9457 problem: `type`, `title`, `status`, `detail`, plus extension members.
+    fn problem(&self, status: StatusCode, title: &str, detail: &str, extra: Value) -> Reply {
+        if status == StatusCode::CONFLICT && self.faults.has(Fault::ConflictWithoutProblem) {
+            let mut reply = Response::new(Full::new(Bytes::new()));
+            *reply.status_mut() = status;
+            return reply;
+        }
+        let slug: String = title
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-");
+        let mut body = json!({ "type": format!("/problems/{slug}"), "title": title, "status": status.as_u16(), "detail": detail });
+        if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
+            body.extend(extra);
+        }
+        let mut reply = Response::new(Full::new(Bytes::from(body.to_string())));
+        *reply.status_mut() = status;
+        reply.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        reply
     }
 
     fn missing(&self, id: u64) -> Reply {
-        problem(
+        self.problem(
             StatusCode::NOT_FOUND,
             "Not found",
             &format!("there is no item {id}"),
-            &self.faults,
             json!({}),
         )
     }
@@ -487,31 +479,6 @@ fn json_reply(status: StatusCode, value: &Value) -> Reply {
     reply.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
-    );
-    reply
-}
-
-/// An RFC 9457 problem: `type`, `title`, `status`, `detail`, plus extension members.
-fn problem(status: StatusCode, title: &str, detail: &str, faults: &Faults, extra: Value) -> Reply {
-    if status == StatusCode::CONFLICT && faults.has(Fault::ConflictWithoutProblem) {
-        let mut reply = Response::new(Full::new(Bytes::new()));
-        *reply.status_mut() = status;
-        return reply;
-    }
-    let slug: String = title
-        .to_lowercase()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join("-");
-    let mut body = json!({ "type": format!("/problems/{slug}"), "title": title, "status": status.as_u16(), "detail": detail });
-    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        body.extend(extra);
-    }
-    let mut reply = Response::new(Full::new(Bytes::from(body.to_string())));
-    *reply.status_mut() = status;
-    reply.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
     );
     reply
 }
