@@ -11,10 +11,6 @@ use contend::scenario;
 /// Checkable from outside, not checked yet, and why.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "304.no-content",
-        "needs a raw read of the response; HTTP clients drop a 304's content",
-    ),
-    (
         "race.counter",
         "needs the read-modify-write retry loop in the scenario format (issue 5)",
     ),

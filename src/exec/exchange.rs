@@ -14,6 +14,8 @@ pub struct Outgoing {
     pub headers: HeaderMap,
     pub body: Bytes,
     pub timeout: std::time::Duration,
+    /// Send on a fresh connection and record the response bytes as sent (`raw: true`).
+    pub raw: bool,
 }
 
 #[derive(Debug, Clone)]

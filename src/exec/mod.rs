@@ -3,9 +3,11 @@
 //! judge says whether it held: the first failing step ends the scenario, then `cleanup` runs.
 
 mod capture;
+mod connect;
 mod exchange;
 mod group;
 mod probe;
+mod raw;
 mod snapshot;
 
 use std::path::Path;
@@ -290,6 +292,7 @@ impl Runner {
             headers,
             body,
             timeout,
+            raw: request.raw,
         })
     }
 
@@ -324,6 +327,7 @@ impl Runner {
             headers,
             body: Bytes::new(),
             timeout: self.settings.timeout,
+            raw: false,
         };
         let exchange = self.send(outgoing).await;
         if method != hyper::Method::DELETE
@@ -356,6 +360,7 @@ impl Runner {
                 headers: self.default_headers.clone(),
                 body: Bytes::new(),
                 timeout: request.timeout,
+                raw: false,
             };
             if let Ok(response) = self.send(get).await.response {
                 if response.status == 200 && !capture::needs_strong(capture, &response) {
@@ -382,6 +387,16 @@ impl Runner {
 
     async fn send(&self, outgoing: Outgoing) -> Exchange {
         let started = Instant::now();
+        if outgoing.raw {
+            let response = raw::exchange(&outgoing).await;
+            return Exchange {
+                index: None,
+                request: outgoing,
+                response,
+                started,
+                finished: Instant::now(),
+            };
+        }
         let request = self
             .client
             .request(outgoing.method.clone(), outgoing.url.clone())

@@ -231,6 +231,7 @@ impl Runner {
             headers,
             body: Bytes::from(body.to_owned()),
             timeout: self.settings.timeout,
+            raw: false,
         };
         self.send(outgoing).await
     }

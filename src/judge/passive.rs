@@ -27,6 +27,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("204.content-length", no_content_length_on_204),
     ("409.explains", explains_409),
     ("428.explains", explains_428),
+    ("304.no-content", no_content_on_304),
     ("304.headers", headers_on_304),
     ("304.content-length", content_length_on_304),
     ("etag.changes", etag_changes),
@@ -216,6 +217,20 @@ fn matching_200<'a>(history: &[Entry<'a>], at: usize) -> Option<&'a Received> {
         .0
         .into_iter()
         .find_map(|e| full_get(e))
+}
+
+/// Only responses read raw (`raw: true`) can show it: HTTP clients drop a 304's content.
+fn no_content_on_304(history: &[Entry], at: usize) -> Vec<Failure> {
+    match response(history, at) {
+        Some(r) if r.status == 304 && !r.body.is_empty() => {
+            vec![Failure::new(
+                "304 response",
+                "no content",
+                format!("{} bytes of content", r.body.len()),
+            )]
+        }
+        _ => vec![],
+    }
 }
 
 fn headers_on_304(history: &[Entry], at: usize) -> Vec<Failure> {
@@ -474,6 +489,7 @@ mod tests {
                 headers: headers(r.req),
                 body: Bytes::from_static(r.body.as_bytes()),
                 timeout: Duration::from_secs(1),
+                raw: false,
             },
             response: Ok(Received {
                 status: r.status,
@@ -585,6 +601,11 @@ mod tests {
                     ),
                     rec("GET", 304, &[("etag", "\"a\"")], ""),
                 ],
+            ),
+            (
+                "304.no-content",
+                vec![rec("GET", 200, &[], "hello"), rec("GET", 304, &[], "")],
+                vec![rec("GET", 200, &[], "hello"), rec("GET", 304, &[], "hello")],
             ),
             (
                 "304.content-length",

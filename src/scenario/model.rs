@@ -142,6 +142,10 @@ pub struct Request {
     pub body: Option<Shorthand<Body>>,
     #[serde(default, deserialize_with = "duration")]
     pub timeout: Option<Duration>,
+    /// Send on a fresh connection (`Connection: close`) and record the response exactly as sent,
+    /// content after a 304 or HEAD header section included.
+    #[serde(default)]
+    pub raw: bool,
 }
 
 /// An HTTP method token; GET when absent.

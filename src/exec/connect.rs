@@ -1,0 +1,72 @@
+//! Opening connections ourselves, for the clients that cannot go through reqwest: concurrent
+//! groups (connections must be ready before the release) and raw reads (bytes as sent).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+
+pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+/// TCP (no Nagle: small writes go out at once), then TLS for https with the platform's roots.
+pub(super) async fn open(url: &reqwest::Url) -> Result<Box<dyn Io>, String> {
+    let port = url.port_or_known_default().ok_or("the URL has no port")?;
+    let tcp = match url.host() {
+        Some(url::Host::Domain(name)) => TcpStream::connect((name, port)).await,
+        Some(url::Host::Ipv4(addr)) => TcpStream::connect((addr, port)).await,
+        Some(url::Host::Ipv6(addr)) => TcpStream::connect((addr, port)).await,
+        None => return Err("the URL has no host".into()),
+    }
+    .map_err(|e| format!("cannot connect: {e}"))?;
+    tcp.set_nodelay(true).map_err(|e| e.to_string())?;
+    if url.scheme() == "https" {
+        Ok(Box::new(tls(url, tcp).await?))
+    } else {
+        Ok(Box::new(tcp))
+    }
+}
+
+async fn tls(url: &reqwest::Url, tcp: TcpStream) -> Result<impl Io, String> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    let mut config = rustls::ClientConfig::with_platform_verifier()
+        .map_err(|e| format!("TLS set-up failed: {e}"))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| format!("invalid TLS name: {e}"))?;
+    tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS handshake failed: {e}"))
+}
+
+/// The request target in origin form: path and query.
+pub(super) fn origin_form(url: &reqwest::Url) -> String {
+    match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    }
+}
+
+/// The Host header value: host and port as the URL has them.
+pub(super) fn authority(url: &reqwest::Url) -> &str {
+    &url[url::Position::BeforeHost..url::Position::AfterPort]
+}
+
+pub(super) async fn within<T>(
+    limit: Duration,
+    work: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
+        Err(format!(
+            "timed out after {}",
+            humantime::format_duration(limit)
+        ))
+    })
+}
