@@ -10,8 +10,18 @@ use tokio::net::TcpStream;
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
-/// TCP (no Nagle: small writes go out at once), then TLS for https with the platform's roots.
+/// TCP (no Nagle: small writes go out at once), then TLS for https with the platform's roots,
+/// offering HTTP/1.1 in ALPN.
 pub(super) async fn open(url: &reqwest::Url) -> Result<Box<dyn Io>, String> {
+    open_with(url, b"http/1.1").await
+}
+
+/// The same, for HTTP/2: ALPN `h2` over TLS, prior knowledge over cleartext.
+pub(super) async fn open_h2(url: &reqwest::Url) -> Result<Box<dyn Io>, String> {
+    open_with(url, b"h2").await
+}
+
+async fn open_with(url: &reqwest::Url, alpn: &[u8]) -> Result<Box<dyn Io>, String> {
     let port = url.port_or_known_default().ok_or("the URL has no port")?;
     let tcp = match url.host() {
         Some(url::Host::Domain(name)) => TcpStream::connect((name, port)).await,
@@ -22,17 +32,17 @@ pub(super) async fn open(url: &reqwest::Url) -> Result<Box<dyn Io>, String> {
     .map_err(|e| format!("cannot connect: {e}"))?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
     if url.scheme() == "https" {
-        Ok(Box::new(tls(url, tcp).await?))
+        Ok(Box::new(tls(url, tcp, alpn).await?))
     } else {
         Ok(Box::new(tcp))
     }
 }
 
-async fn tls(url: &reqwest::Url, tcp: TcpStream) -> Result<impl Io, String> {
+async fn tls(url: &reqwest::Url, tcp: TcpStream, alpn: &[u8]) -> Result<impl Io, String> {
     use rustls_platform_verifier::ConfigVerifierExt;
     let mut config = rustls::ClientConfig::with_platform_verifier()
         .map_err(|e| format!("TLS set-up failed: {e}"))?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = vec![alpn.to_vec()];
     let host = url
         .host_str()
         .unwrap_or_default()

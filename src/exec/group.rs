@@ -1,64 +1,192 @@
 //! Concurrent groups: every request on its own connection, opened before any is sent, then all
-//! released together.
+//! released together from one task, and the release measured.
 //!
-//! This uses hyper's connection-level HTTP/1.1 client rather than reqwest: reqwest cannot open a
-//! connection without sending a request on it, and a race needs the connections ready (TCP and
-//! TLS handshakes done) before the release, or connection set-up spreads the arrivals over
-//! milliseconds and hides the race.
+//! HTTP/1.1 uses hyper's connection-level client over a [`gate`](super::gate) rather than
+//! reqwest: reqwest cannot open a connection without sending a request on it, and cannot hold
+//! back a request's last byte. hyper writes each request into its gate; the gate sends all but
+//! the held bytes; one loop then writes every held byte. HTTP/2 lives in [`super::h2race`].
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::future::join_all;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::client::conn::http1::{self, SendRequest};
+use hyper::client::conn::http1;
 use hyper::header::{HeaderValue, HOST};
 use hyper_util::rt::TokioIo;
 
+use super::gate::{self, Gate, Hold};
 use super::{connect, error_chain, Exchange, Outgoing, Received, MAX_RESPONSE};
+use crate::scenario::SyncMode;
 
-type Sender = SendRequest<Full<Bytes>>;
-
-/// Runs one group and returns one exchange per request, in request order.
-pub async fn run(requests: Vec<Outgoing>) -> Vec<Exchange> {
-    let connected = join_all(
-        requests
-            .iter()
-            .map(|r| connect::within(r.timeout, connect(&r.url))),
-    )
-    .await;
-    let released = Instant::now();
-    let sends = requests.into_iter().zip(connected).enumerate().map(
-        |(index, (outgoing, conn))| async move {
-            let response = match conn {
-                Ok(sender) => connect::within(outgoing.timeout, exchange(sender, &outgoing)).await,
-                Err(why) => Err(why),
-            };
-            Exchange {
-                index: Some(index),
-                request: outgoing,
-                response,
-                started: released,
-                finished: Instant::now(),
-            }
-        },
-    );
-    // join_all polls every send once, in order, on its first poll: that first poll hands each
-    // request to its connection, so all are released in one pass.
-    join_all(sends).await
+/// What one run of a concurrent group did.
+#[derive(Debug)]
+pub struct GroupRun {
+    pub exchanges: Vec<Exchange>,
+    pub window: RaceWindow,
+    /// The group could not be released as asked (nothing was sent).
+    pub error: Option<String>,
 }
 
-/// Opens a connection and performs the HTTP/1.1 handshake.
-async fn connect(url: &reqwest::Url) -> Result<Sender, String> {
-    let io = connect::open(url).await?;
-    let (sender, connection) = http1::handshake(TokioIo::new(io))
+/// How tightly the group was released.
+#[derive(Debug, Clone)]
+pub struct RaceWindow {
+    pub sync: SyncMode,
+    /// Requests that were released (connected and ready).
+    pub released: usize,
+    /// From the first final write to the last: the client side of the race window.
+    pub spread: Duration,
+}
+
+/// The mode a group uses when the scenario does not say: hold the last byte when there is a
+/// body to hold it from, else hold the whole request.
+pub fn default_sync(requests: &[Outgoing]) -> SyncMode {
+    if requests.iter().all(|r| !r.body.is_empty()) {
+        SyncMode::LastByte
+    } else {
+        SyncMode::Barrier
+    }
+}
+
+/// Runs one group and returns one exchange per request, in request order.
+pub async fn run(requests: Vec<Outgoing>, sync: SyncMode) -> GroupRun {
+    match sync {
+        SyncMode::Http2 => super::h2race::run(requests).await,
+        SyncMode::LastByte if requests.iter().any(|r| r.body.is_empty()) => {
+            // Nothing to hold back from: refuse rather than silently release differently.
+            failed_group(
+                sync,
+                "sync: last-byte needs content in every request; use sync: barrier",
+            )
+        }
+        SyncMode::LastByte => run_http1(requests, sync, Hold::LastByte).await,
+        SyncMode::Barrier => run_http1(requests, sync, Hold::All).await,
+    }
+}
+
+/// A group that cannot be released as asked: a setup error, not a verdict on the target.
+pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
+    GroupRun {
+        exchanges: Vec::new(),
+        window: RaceWindow {
+            sync,
+            released: 0,
+            spread: Duration::ZERO,
+        },
+        error: Some(why.to_owned()),
+    }
+}
+
+type Pending = tokio::task::JoinHandle<Result<Received, String>>;
+
+async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> GroupRun {
+    // Connect, handshake and hand each request to its connection; none is complete on the wire.
+    let members: Vec<Result<(Gate, Pending), String>> = join_all(
+        requests
+            .iter()
+            .map(|r| connect::within(r.timeout, dispatch(r, hold))),
+    )
+    .await;
+    // Wait until every request is out but its held bytes.
+    let ready: Vec<Result<(), String>> =
+        join_all(members.iter().zip(&requests).map(|(member, r)| async move {
+            match member {
+                Ok((gate, _)) => {
+                    connect::within(r.timeout, async {
+                        gate.ready().await;
+                        Ok(())
+                    })
+                    .await
+                }
+                Err(why) => Err(why.clone()),
+            }
+        }))
+        .await;
+
+    // The release: one task, one loop, no await that can park between two members.
+    // Per member: when its release began (the exchange's start) and when its bytes were out.
+    let mut releasing_at: Vec<Option<Instant>> = vec![None; requests.len()];
+    let mut released_at: Vec<Option<Instant>> = vec![None; requests.len()];
+    let mut release_errors: Vec<Option<String>> = vec![None; requests.len()];
+    for (i, member) in members.iter().enumerate() {
+        if let (Ok((gate, _)), Ok(())) = (member, &ready[i]) {
+            releasing_at[i] = Some(Instant::now());
+            match gate.release().await {
+                Ok(()) => released_at[i] = Some(Instant::now()),
+                Err(e) => release_errors[i] = Some(format!("releasing the request failed: {e}")),
+            }
+        }
+    }
+    let times: Vec<Instant> = released_at.iter().flatten().copied().collect();
+    let spread = match (times.iter().min(), times.iter().max()) {
+        (Some(first), Some(last)) => last.duration_since(*first),
+        _ => Duration::ZERO,
+    };
+
+    let mut exchanges = Vec::with_capacity(requests.len());
+    for (index, ((request, member), ready)) in
+        requests.into_iter().zip(members).zip(ready).enumerate()
+    {
+        let started = releasing_at[index].unwrap_or_else(Instant::now);
+        let response = match (member, ready, release_errors[index].take()) {
+            (Err(why), _, _) | (_, Err(why), _) | (_, _, Some(why)) => Err(why),
+            (Ok((_, pending)), Ok(()), None) => pending
+                .await
+                .unwrap_or_else(|e| Err(format!("the request's task failed: {e}"))),
+        };
+        exchanges.push(Exchange {
+            index: Some(index),
+            request,
+            response,
+            started,
+            finished: Instant::now(),
+        });
+    }
+    GroupRun {
+        exchanges,
+        window: RaceWindow {
+            sync,
+            released: times.len(),
+            spread,
+        },
+        error: None,
+    }
+}
+
+/// Opens a gated connection and hands it the request; the response is awaited in a task.
+async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), String> {
+    let io = connect::open(&outgoing.url).await?;
+    let (gate, gated) = gate::gate(io, hold, outgoing.body.len());
+    let (mut sender, connection) = http1::handshake(TokioIo::new(gated))
         .await
         .map_err(|e| format!("HTTP handshake failed: {}", error_chain(&e)))?;
     tokio::spawn(connection);
-    Ok(sender)
+    let request = build(outgoing)?;
+    let response = sender.send_request(request);
+    let timeout = outgoing.timeout;
+    let pending = tokio::spawn(async move {
+        let _keep_open = sender;
+        connect::within(timeout, async {
+            let response = response.await.map_err(|e| error_chain(&e))?;
+            let (parts, body) = response.into_parts();
+            let body = Limited::new(body, MAX_RESPONSE)
+                .collect()
+                .await
+                .map_err(|e| format!("reading the response content failed: {e}"))?
+                .to_bytes();
+            Ok(Received {
+                status: parts.status.as_u16(),
+                version: format!("{:?}", parts.version),
+                headers: parts.headers,
+                body,
+            })
+        })
+        .await
+    });
+    Ok((gate, pending))
 }
 
-async fn exchange(mut sender: Sender, outgoing: &Outgoing) -> Result<Received, String> {
+fn build(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, String> {
     let mut request = hyper::Request::new(Full::new(outgoing.body.clone()));
     *request.method_mut() = outgoing.method.clone();
     *request.uri_mut() = connect::origin_form(&outgoing.url)
@@ -68,21 +196,5 @@ async fn exchange(mut sender: Sender, outgoing: &Outgoing) -> Result<Received, S
     let host =
         HeaderValue::from_str(connect::authority(&outgoing.url)).map_err(|e| e.to_string())?;
     request.headers_mut().insert(HOST, host);
-
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| error_chain(&e))?;
-    let (parts, body) = response.into_parts();
-    let body = Limited::new(body, MAX_RESPONSE)
-        .collect()
-        .await
-        .map_err(|e| format!("reading the response content failed: {e}"))?
-        .to_bytes();
-    Ok(Received {
-        status: parts.status.as_u16(),
-        version: format!("{:?}", parts.version),
-        headers: parts.headers,
-        body,
-    })
+    Ok(request)
 }

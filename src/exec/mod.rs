@@ -5,7 +5,9 @@
 mod capture;
 mod connect;
 mod exchange;
+mod gate;
 mod group;
+mod h2race;
 mod probe;
 mod raw;
 mod snapshot;
@@ -17,6 +19,7 @@ use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
 
 pub use exchange::{Exchange, Outgoing, Received};
+pub use group::RaceWindow;
 pub use probe::Probe;
 
 use crate::judge::{self, Failure};
@@ -48,6 +51,8 @@ pub struct StepRun {
     pub exchanges: Vec<Exchange>,
     /// The exchanges are a concurrent group's.
     pub concurrent: bool,
+    /// How tightly a concurrent group was released.
+    pub window: Option<RaceWindow>,
     pub failures: Vec<Failure>,
     /// The step could not be sent as written (a fixture missing, a capture that failed earlier):
     /// a setup problem, not a verdict on the target.
@@ -161,6 +166,7 @@ impl Runner {
             cleanup,
             exchanges: Vec::new(),
             concurrent: false,
+            window: None,
             failures: Vec::new(),
             error: None,
             not_applicable: None,
@@ -216,7 +222,14 @@ impl Runner {
                     }
                 }
                 run.concurrent = true;
-                run.exchanges = group::run(outgoing).await;
+                let sync = group.sync.unwrap_or_else(|| group::default_sync(&outgoing));
+                let raced = group::run(outgoing, sync).await;
+                if let Some(why) = raced.error {
+                    run.error = Some(why);
+                    return run;
+                }
+                run.exchanges = raced.exchanges;
+                run.window = Some(raced.window);
                 run.failures = judge::check_group(expect, &run.exchanges, vars);
                 if run.failures.is_empty() {
                     capture::apply_winner(&step.capture, &run.exchanges, vars, &mut run.failures);
@@ -305,6 +318,7 @@ impl Runner {
             cleanup: false,
             exchanges: Vec::new(),
             concurrent: false,
+            window: None,
             failures: Vec::new(),
             error: None,
             not_applicable: None,

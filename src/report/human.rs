@@ -49,6 +49,15 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
     if let Some(reason) = &scenario.reason {
         let _ = writeln!(out, "      {reason}");
     }
+    for step in &scenario.steps {
+        if let Some(race) = &step.race {
+            let _ = writeln!(
+                out,
+                "      race `{}`: {} of {} requests released within {:.0} µs ({})",
+                step.name, race.released, race.requests, race.release_spread_us, race.sync
+            );
+        }
+    }
     let listed = [
         ("", &scenario.failures),
         ("warning: ", &scenario.warnings),

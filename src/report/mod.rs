@@ -89,9 +89,22 @@ pub struct FailureReport {
 pub struct StepReport {
     pub name: String,
     pub cleanup: bool,
+    /// For a concurrent group: how it was released and how tight the release was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub race: Option<RaceReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub exchanges: Vec<ExchangeReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RaceReport {
+    pub sync: &'static str,
+    pub requests: usize,
+    /// Requests actually released (connected and ready).
+    pub released: usize,
+    /// First to last final write, in microseconds: the client side of the race window.
+    pub release_spread_us: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,6 +236,12 @@ pub fn scenario_report(
         report.steps.push(StepReport {
             name: step.name.clone(),
             cleanup: step.cleanup,
+            race: step.window.as_ref().map(|w| RaceReport {
+                sync: w.sync.name(),
+                requests: step.exchanges.len(),
+                released: w.released,
+                release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
+            }),
             error: step.error.as_ref().map(|e| redactor.text(e)),
             exchanges: step
                 .exchanges

@@ -436,7 +436,8 @@ pub enum CaptureSource {
 #[derive(Debug, Clone)]
 pub struct Group {
     pub requests: GroupRequests,
-    pub sync: SyncMode,
+    /// `None`: chosen from the requests (see [`SyncMode`]).
+    pub sync: Option<SyncMode>,
 }
 
 #[derive(Debug, Clone)]
@@ -467,13 +468,30 @@ impl GroupRequests {
     }
 }
 
-/// How a group's requests are released.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// How a group's requests are released. Without `sync:`, `last-byte` when every request has
+/// content, `barrier` otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SyncMode {
-    /// Every request on its own pre-opened connection, sent when all are connected.
-    #[default]
+    /// Each request on its own pre-opened connection, held back whole, then all written from
+    /// one loop.
     Barrier,
+    /// Each request on its own pre-opened connection, sent but for its last byte; then the
+    /// last bytes written from one loop.
+    LastByte,
+    /// All requests on one HTTP/2 connection: HEADERS and all but the last DATA byte first,
+    /// a PING round trip, then every END_STREAM frame in one write.
+    Http2,
+}
+
+impl SyncMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SyncMode::Barrier => "barrier",
+            SyncMode::LastByte => "last-byte",
+            SyncMode::Http2 => "http2",
+        }
+    }
 }
 
 /// A compiled regular expression, checked at load time.
@@ -697,7 +715,7 @@ struct RawGroup {
     #[serde(default)]
     requests: Option<Vec<Request>>,
     #[serde(default)]
-    sync: SyncMode,
+    sync: Option<SyncMode>,
 }
 
 #[derive(Deserialize)]

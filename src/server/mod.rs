@@ -42,12 +42,44 @@ pub struct ServerConfig {
 pub struct RunningServer {
     addr: SocketAddr,
     config: ServerConfig,
+    arrivals: Arc<Arrivals>,
     _stop: watch::Sender<()>,
+}
+
+/// When each request was complete at the server (its content read): how tightly a race
+/// actually arrived, for tests and benchmarks.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub at: std::time::Instant,
+    pub method: hyper::Method,
+    pub path: String,
+}
+
+/// The newest arrivals, at most [`ARRIVALS_KEPT`].
+#[derive(Default)]
+struct Arrivals(std::sync::Mutex<std::collections::VecDeque<Arrival>>);
+
+const ARRIVALS_KEPT: usize = 100_000;
+
+impl Arrivals {
+    fn record(&self, arrival: Arrival) {
+        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if log.len() == ARRIVALS_KEPT {
+            log.pop_front();
+        }
+        log.push_back(arrival);
+    }
 }
 
 impl RunningServer {
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Arrivals so far for requests to `path`, in arrival order.
+    pub fn arrivals(&self, path: &str) -> Vec<Arrival> {
+        let log = self.arrivals.0.lock().unwrap_or_else(|p| p.into_inner());
+        log.iter().filter(|a| a.path == path).cloned().collect()
     }
 
     pub fn url(&self) -> String {
@@ -79,6 +111,8 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let origin = Arc::new(Origin::new(config.clone()));
+    let arrivals = Arc::new(Arrivals::default());
+    let log = arrivals.clone();
     let (stop, mut stopped) = watch::channel(());
     tokio::spawn(async move {
         loop {
@@ -92,9 +126,10 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
             };
             let _ = stream.set_nodelay(true);
             let origin = origin.clone();
+            let log = log.clone();
             let mut stopped = stopped.clone();
             tokio::spawn(async move {
-                let service = service_fn(move |req| serve(origin.clone(), req));
+                let service = service_fn(move |req| serve(origin.clone(), log.clone(), req));
                 let builder = auto::Builder::new(TokioExecutor::new());
                 let conn = builder.serve_connection(TokioIo::new(stream), service);
                 tokio::select! {
@@ -107,17 +142,27 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
     Ok(RunningServer {
         addr,
         config,
+        arrivals,
         _stop: stop,
     })
 }
 
 async fn serve(
     origin: Arc<Origin>,
+    arrivals: Arc<Arrivals>,
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let (parts, body) = req.into_parts();
     let content = match Limited::new(body, MAX_CONTENT).collect().await {
-        Ok(collected) => collected.to_bytes(),
+        Ok(collected) => {
+            let path = parts.uri.path().to_owned();
+            arrivals.record(Arrival {
+                at: std::time::Instant::now(),
+                method: parts.method.clone(),
+                path,
+            });
+            collected.to_bytes()
+        }
         Err(_) => {
             let mut reply =
                 Response::new(Full::new(Bytes::from("content too large or cut short\n")));
