@@ -23,7 +23,7 @@ pub use group::RaceWindow;
 pub use probe::Probe;
 
 use crate::judge::{self, Failure};
-use crate::plan::{Planned, Settings, Target};
+use crate::plan::{self, Planned, Settings, Target};
 use crate::scenario::template::{render_json, TemplateError};
 use crate::scenario::{Action, Body, Capture, Request, Step, Vars};
 
@@ -42,6 +42,14 @@ pub struct ScenarioRun {
     pub duration: Duration,
     /// Values of variables marked secret (captured ones included), for reports to mask.
     pub secrets: Vec<String>,
+    pub rounds: Rounds,
+}
+
+/// How many times the scenario ran (`rounds:`) and in how many rounds a rule broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Rounds {
+    pub total: u32,
+    pub failed: u32,
 }
 
 #[derive(Debug)]
@@ -109,27 +117,67 @@ impl Runner {
         &self.settings
     }
 
+    /// Runs a scenario, `rounds` times when it says so (each round planned afresh: new
+    /// `uuid`, new scratch path). Races are probabilistic; rounds say how often a rule broke.
     pub async fn run(&self, planned: &Planned) -> ScenarioRun {
         let started = Instant::now();
+        let total = planned.scenario.rounds.unwrap_or(1).max(1);
+        let mut secrets = Vec::new();
+        let mut kept: Option<Vec<StepRun>> = None;
+        let mut failed = 0;
+        for round in 0..total {
+            let fresh;
+            let this = if round == 0 {
+                planned
+            } else {
+                let run_id = planned.vars.get("run_id").unwrap_or_default();
+                match plan::plan(
+                    planned.scenario.clone(),
+                    planned.id.clone(),
+                    &self.target,
+                    &self.settings,
+                    run_id,
+                ) {
+                    Ok(p) => {
+                        fresh = p;
+                        &fresh
+                    }
+                    Err(_) => break, // the same plan succeeded for round 0
+                }
+            };
+            let (steps, round_secrets) = self.run_round(this).await;
+            secrets.extend(round_secrets);
+            let broke = steps
+                .iter()
+                .any(|s| !s.failures.is_empty() || (s.error.is_some() && !s.cleanup));
+            if broke {
+                failed += 1;
+            }
+            // Report the first round that broke a rule; if none did, the last round.
+            if broke && failed == 1 || failed == 0 {
+                kept = Some(steps);
+            }
+        }
+        ScenarioRun {
+            steps: kept.unwrap_or_default(),
+            duration: started.elapsed(),
+            secrets,
+            rounds: Rounds { total, failed },
+        }
+    }
+
+    async fn run_round(&self, planned: &Planned) -> (Vec<StepRun>, Vec<String>) {
         let scenario = &planned.scenario;
         let mut vars = planned.vars.clone();
         let mut steps = Vec::new();
         let scratch = vars.get("scratch").map(str::to_owned).unwrap_or_default();
         if self.settings.create_scratch {
-            let run = self
-                .scratch_collection(
-                    hyper::Method::from_bytes(b"MKCOL").expect("a valid method"),
-                    &scratch,
-                )
-                .await;
+            let mkcol = hyper::Method::from_bytes(b"MKCOL").expect("a valid method");
+            let run = self.scratch_collection(mkcol, &scratch).await;
             let created = run.passed();
             steps.push(run);
             if !created {
-                return ScenarioRun {
-                    steps,
-                    duration: started.elapsed(),
-                    secrets: vars.secrets().to_vec(),
-                };
+                return (steps, vars.secrets().to_vec());
             }
         }
         for step in &scenario.steps {
@@ -151,11 +199,7 @@ impl Runner {
             steps.push(run);
         }
         apply_passive_checks(&mut steps);
-        ScenarioRun {
-            steps,
-            duration: started.elapsed(),
-            secrets: vars.secrets().to_vec(),
-        }
+        (steps, vars.secrets().to_vec())
     }
 
     /// `file` is the scenario's file: body files and snapshots are found beside it.

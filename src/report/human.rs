@@ -49,6 +49,16 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
     if let Some(reason) = &scenario.reason {
         let _ = writeln!(out, "      {reason}");
     }
+    if let Some(rounds) = &scenario.rounds {
+        let verdict = match rounds.failed {
+            0 => format!("held in all {} rounds", rounds.total),
+            n => format!(
+                "broken in {n} of {} rounds (the first broken round is shown)",
+                rounds.total
+            ),
+        };
+        let _ = writeln!(out, "      rounds: {verdict}");
+    }
     for step in &scenario.steps {
         if let Some(race) = &step.race {
             let _ = writeln!(

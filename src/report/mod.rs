@@ -60,6 +60,10 @@ pub struct ScenarioReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub requirements: Vec<String>,
+    /// For `rounds:` scenarios: how many rounds ran and in how many a rule broke. The steps
+    /// shown are the first broken round's (the last round's when none broke).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<crate::exec::Rounds>,
     pub failures: Vec<FailureReport>,
     /// Findings of SHOULD-level rules (failures with `--strict`).
     pub warnings: Vec<FailureReport>,
@@ -194,6 +198,7 @@ pub fn scenario_report(
         status: Status::Passed,
         reason: None,
         requirements: scenario.requirements.clone(),
+        rounds: None,
         failures: Vec::new(),
         warnings: Vec::new(),
         waived: Vec::new(),
@@ -209,6 +214,7 @@ pub fn scenario_report(
         return report;
     };
     report.duration_ms = millis(run.duration);
+    report.rounds = (run.rounds.total > 1).then_some(run.rounds);
     for step in &run.steps {
         for f in &step.failures {
             let rule = f.rule.as_deref().and_then(catalog::find);

@@ -35,6 +35,10 @@ pub struct Scenario {
     /// Steps that always run after `steps`, even when one of them failed.
     #[serde(default)]
     pub cleanup: Vec<Step>,
+    /// Run the whole scenario this many times, each round with a fresh `uuid` and scratch
+    /// path: races are probabilistic, and the report says in how many rounds a rule broke.
+    #[serde(default)]
+    pub rounds: Option<u32>,
     /// The file the scenario came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
