@@ -236,35 +236,57 @@ pub fn env_names_in(template: &Template) -> impl Iterator<Item = String> + '_ {
 /// group's winner) of an earlier step. Catches typos before a single request is sent.
 fn check_variables(scenario: &Scenario, vars: &Vars) -> Result<(), String> {
     let mut defined: HashSet<String> = HashSet::new();
-    let is_defined =
-        |defined: &HashSet<String>, name: &str| vars.contains(name) || defined.contains(name);
     let steps = scenario
         .steps
         .iter()
         .map(|s| (s, false))
         .chain(scenario.cleanup.iter().map(|s| (s, true)));
     for (step, cleanup) in steps {
-        let in_group = matches!(step.action, Action::Race { .. });
-        for template in step_templates(step)? {
-            for name in template.variables() {
-                let group_only = in_group && name == "index";
-                if is_defined(&defined, name) || group_only {
-                    continue;
-                }
-                let part = if cleanup { "cleanup step" } else { "step" };
-                return Err(match name.strip_prefix("env.") {
-                    Some(env) => format!("{part} `{}`: environment variable {env} is not set", step.name),
-                    None => format!(
-                        "{part} `{}`: variable `{name}` is not defined (define it under `vars`, pass \
-                         --var {name}=VALUE, or capture it in an earlier step)",
-                        step.name
-                    ),
-                });
+        let part = if cleanup { "cleanup step" } else { "step" };
+        if let Action::Workload(workload) = &step.action {
+            // Inside: the client's index and iteration, and the client's own captures.
+            let mut inner = defined.clone();
+            inner.extend(["index".to_owned(), "iteration".to_owned()]);
+            for each in &workload.steps {
+                check_templates(each, &inner, vars, part)?;
+                inner.extend(each.capture.keys().cloned());
             }
+            defined.extend(["workload.writes".to_owned(), "workload.retries".to_owned()]);
+            continue;
         }
-        defined.extend(step.capture.keys().cloned());
-        if in_group {
+        let mut here = defined.clone();
+        if matches!(step.action, Action::Race { .. }) {
+            here.insert("index".to_owned());
             defined.extend(["winner.index".to_owned(), "winner.status".to_owned()]);
+        }
+        check_templates(step, &here, vars, part)?;
+        defined.extend(step.capture.keys().cloned());
+    }
+    Ok(())
+}
+
+fn check_templates(
+    step: &Step,
+    defined: &HashSet<String>,
+    vars: &Vars,
+    part: &str,
+) -> Result<(), String> {
+    for template in step_templates(step)? {
+        for name in template.variables() {
+            if vars.contains(name) || defined.contains(name) {
+                continue;
+            }
+            return Err(match name.strip_prefix("env.") {
+                Some(env) => format!(
+                    "{part} `{}`: environment variable {env} is not set",
+                    step.name
+                ),
+                None => format!(
+                    "{part} `{}`: variable `{name}` is not defined (define it under `vars`, pass \
+                     --var {name}=VALUE, or capture it in an earlier step)",
+                    step.name
+                ),
+            });
         }
     }
     Ok(())
@@ -290,6 +312,11 @@ fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
             let GroupExpect { others, each, .. } = expect;
             for e in others.iter().chain(each) {
                 expect_templates(e, &mut out).map_err(label)?;
+            }
+        }
+        Action::Workload(workload) => {
+            for each in &workload.steps {
+                out.extend(step_templates(each)?);
             }
         }
     }
@@ -318,7 +345,7 @@ fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), Stri
     }
     if let Some(body) = expect.body.as_deref() {
         out.extend(
-            [&body.equals, &body.contains]
+            [&body.equals, &body.contains, &body.counter]
                 .into_iter()
                 .flatten()
                 .cloned(),

@@ -11,6 +11,7 @@ mod h2race;
 mod probe;
 mod raw;
 mod snapshot;
+mod workload;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -45,6 +46,15 @@ pub struct ScenarioRun {
     pub rounds: Rounds,
 }
 
+/// A workload's totals: iterations asked for, iterations that completed, retries on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WorkloadStats {
+    pub clients: u32,
+    pub iterations: u64,
+    pub writes: u64,
+    pub retries: u64,
+}
+
 /// How many times the scenario ran (`rounds:`) and in how many rounds a rule broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Rounds {
@@ -61,6 +71,8 @@ pub struct StepRun {
     pub concurrent: bool,
     /// How tightly a concurrent group was released.
     pub window: Option<RaceWindow>,
+    /// What a workload's clients did.
+    pub workload: Option<WorkloadStats>,
     pub failures: Vec<Failure>,
     /// The step could not be sent as written (a fixture missing, a capture that failed earlier):
     /// a setup problem, not a verdict on the target.
@@ -203,7 +215,13 @@ impl Runner {
     }
 
     /// `file` is the scenario's file: body files and snapshots are found beside it.
-    async fn run_step(&self, step: &Step, file: &Path, vars: &mut Vars, cleanup: bool) -> StepRun {
+    pub(crate) async fn run_step(
+        &self,
+        step: &Step,
+        file: &Path,
+        vars: &mut Vars,
+        cleanup: bool,
+    ) -> StepRun {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun {
             name: step.name.clone(),
@@ -211,11 +229,29 @@ impl Runner {
             exchanges: Vec::new(),
             concurrent: false,
             window: None,
+            workload: None,
             failures: Vec::new(),
             error: None,
             not_applicable: None,
         };
         match &step.action {
+            Action::Workload(workload) => {
+                run.concurrent = true;
+                let done = workload::run(self, workload, file, vars).await;
+                vars.set("workload.writes", done.writes.to_string());
+                vars.set("workload.retries", done.retries.to_string());
+                done.secrets
+                    .into_iter()
+                    .for_each(|s| vars.remember_secret(s));
+                run.exchanges = done.exchanges;
+                run.failures = done.failures;
+                run.workload = Some(WorkloadStats {
+                    clients: workload.clients,
+                    iterations: u64::from(workload.clients) * u64::from(workload.repeat),
+                    writes: done.writes,
+                    retries: done.retries,
+                });
+            }
             Action::Send { request, expect } => {
                 let outgoing = match self.prepare(request, dir, vars).await {
                     Ok(outgoing) => outgoing,
@@ -363,6 +399,7 @@ impl Runner {
             exchanges: Vec::new(),
             concurrent: false,
             window: None,
+            workload: None,
             failures: Vec::new(),
             error: None,
             not_applicable: None,

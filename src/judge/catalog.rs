@@ -353,7 +353,7 @@ rules! {
         good "no 5xx"; bad "503 x 4";
     "race.counter" Must Active ["RFC 9110 13.1.1 (its purpose)", "https://www.rfc-editor.org/rfc/rfc9110#section-13.1.1"]
         "M clients each do K read-modify-write increments with If-Match, retrying on 412: the final value is M x K";
-        probe "needs the read-modify-write retry loop in the scenario format (issue 5)";
+        probe "a workload: 5 clients x 10 read-modify-write increments with If-Match, retrying on 412; then the counter is read back";
         good "final 100 for 10 x 10"; bad "final 93 (7 lost updates)";
 }
 

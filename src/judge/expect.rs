@@ -202,6 +202,7 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
     };
     let equals = check.equals.as_ref().and_then(&mut render);
     let contains = check.contains.as_ref().and_then(&mut render);
+    let counter = check.counter.as_ref().and_then(&mut render);
     if let Some(want) = equals {
         if text != want {
             out.push(Failure::new("body", excerpt(&want), actual()));
@@ -224,6 +225,9 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
                 actual(),
             ));
         }
+    }
+    if let Some(want) = counter {
+        check_counter(&want, &text, out);
     }
     if let Some(true) = check.empty {
         if !response.body.is_empty() {
@@ -302,6 +306,32 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
             }
             Some(_) => {}
         }
+    }
+}
+
+/// A counter read back after a read-modify-write workload: less than the acknowledged writes
+/// means updates were lost.
+fn check_counter(want: &str, text: &str, out: &mut Vec<Failure>) {
+    let (Ok(want), Ok(got)) = (want.trim().parse::<i64>(), text.trim().parse::<i64>()) else {
+        out.push(Failure::new(
+            "body",
+            format!("a counter equal to {want}"),
+            excerpt(text),
+        ));
+        return;
+    };
+    match got.cmp(&want) {
+        std::cmp::Ordering::Equal => {}
+        std::cmp::Ordering::Less => out.push(Failure::new(
+            "counter",
+            format!("{want}, one per acknowledged update"),
+            format!("{got}: {} acknowledged updates were lost", want - got),
+        )),
+        std::cmp::Ordering::Greater => out.push(Failure::new(
+            "counter",
+            format!("{want}, one per acknowledged update"),
+            format!("{got}: {} more than were acknowledged", got - want),
+        )),
     }
 }
 

@@ -60,6 +60,13 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
         let _ = writeln!(out, "      rounds: {verdict}");
     }
     for step in &scenario.steps {
+        if let Some(w) = &step.workload {
+            let _ = writeln!(
+                out,
+                "      workload `{}`: {} clients, {} of {} iterations completed, {} retries",
+                step.name, w.clients, w.writes, w.iterations, w.retries
+            );
+        }
         if let Some(race) = &step.race {
             let _ = writeln!(
                 out,

@@ -96,6 +96,9 @@ pub struct StepReport {
     /// For a concurrent group: how it was released and how tight the release was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub race: Option<RaceReport>,
+    /// For a workload: clients, iterations asked for, iterations completed, retries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workload: Option<crate::exec::WorkloadStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub exchanges: Vec<ExchangeReport>,
@@ -248,6 +251,7 @@ pub fn scenario_report(
                 released: w.released,
                 release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
             }),
+            workload: step.workload,
             error: step.error.as_ref().map(|e| redactor.text(e)),
             exchanges: step
                 .exchanges

@@ -130,6 +130,29 @@ pub enum Action {
     Send { request: Request, expect: Expect },
     /// A concurrent group and expectations on the set of outcomes.
     Race { group: Group, expect: GroupExpect },
+    /// Clients looping over steps at once: read-modify-write workloads.
+    Workload(Workload),
+}
+
+/// `clients` tasks each run `steps` `repeat` times, concurrently. When `retry` is given and a
+/// step fails with one of its statuses (412 for a lost compare-and-set), the iteration starts
+/// again from the first step, at most `max` times per iteration. Inside, `{{index}}` is the
+/// client and `{{iteration}}` the iteration; captures stay with their client. After it,
+/// `{{workload.writes}}` is the number of iterations that succeeded and `{{workload.retries}}`
+/// the number of retries.
+#[derive(Debug)]
+pub struct Workload {
+    pub clients: u32,
+    pub repeat: u32,
+    pub retry: Option<Retry>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    pub status: StatusSet,
+    pub max: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -401,6 +424,9 @@ pub struct BodyCheck {
     pub json_path: OrderedMap<JsonQuery, serde_json::Value>,
     /// `true`: no content at all.
     pub empty: Option<bool>,
+    /// The content is a decimal counter equal to this; a shortfall is reported as lost updates
+    /// (`counter: "{{workload.writes}}"`).
+    pub counter: Option<Template>,
 }
 
 impl<'de> Deserialize<'de> for Shorthand<BodyCheck> {
@@ -704,9 +730,22 @@ struct RawStep {
     #[serde(default)]
     concurrent: Option<RawGroup>,
     #[serde(default)]
+    workload: Option<RawWorkload>,
+    #[serde(default)]
     expect: Option<RawExpect>,
     #[serde(default)]
     capture: BTreeMap<String, RawCapture>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorkload {
+    clients: u32,
+    #[serde(default)]
+    repeat: Option<u32>,
+    #[serde(default)]
+    retry: Option<Retry>,
+    steps: Vec<Step>,
 }
 
 #[derive(Deserialize)]
@@ -777,6 +816,26 @@ impl<'de> Deserialize<'de> for Step {
 fn shape_step(raw: RawStep) -> Result<Step, String> {
     let name = raw.name;
     let expect = raw.expect;
+    if let Some(workload) = raw.workload {
+        if raw.request.is_some() || raw.concurrent.is_some() {
+            return Err(format!(
+                "step `{name}`: a step has one of `request`, `concurrent`, `workload`"
+            ));
+        }
+        if expect.is_some() || !raw.capture.is_empty() {
+            return Err(format!(
+                "step `{name}`: a workload's expectations and captures go in its own `steps`; \
+                 check the result in a later step (`{{{{workload.writes}}}}` counts the iterations that succeeded)"
+            ));
+        }
+        let workload = shape_workload(&name, workload)?;
+        return Ok(Step {
+            name,
+            rule: raw.rule,
+            action: Action::Workload(workload),
+            capture: BTreeMap::new(),
+        });
+    }
     let action = match (raw.request, raw.concurrent) {
         (Some(request), None) => {
             let expect = match expect {
@@ -840,7 +899,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
         }
         (None, None) => {
             return Err(format!(
-                "step `{name}` needs either `request` (one request) or `concurrent` (a group)"
+                "step `{name}` needs `request` (one request), `concurrent` (a group) or `workload` (clients looping)"
             ))
         }
     };
@@ -854,6 +913,39 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
         rule: raw.rule,
         action,
         capture,
+    })
+}
+
+fn shape_workload(step: &str, raw: RawWorkload) -> Result<Workload, String> {
+    if !(1..=MAX_GROUP).contains(&raw.clients) {
+        return Err(format!(
+            "step `{step}`: `clients` must be between 1 and {MAX_GROUP}"
+        ));
+    }
+    let repeat = raw.repeat.unwrap_or(1);
+    if !(1..=100_000).contains(&repeat) {
+        return Err(format!(
+            "step `{step}`: `repeat` must be between 1 and 100000"
+        ));
+    }
+    if raw.steps.is_empty() {
+        return Err(format!("step `{step}`: a workload needs `steps`"));
+    }
+    if let Some(inner) = raw
+        .steps
+        .iter()
+        .find(|s| !matches!(s.action, Action::Send { .. }))
+    {
+        return Err(format!(
+            "step `{step}`: workload step `{}` must be a single `request`",
+            inner.name
+        ));
+    }
+    Ok(Workload {
+        clients: raw.clients,
+        repeat,
+        retry: raw.retry,
+        steps: raw.steps,
     })
 }
 

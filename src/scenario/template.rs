@@ -17,7 +17,8 @@ pub struct Template {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Part {
     Literal(String),
-    Var(String),
+    /// A variable, plus an integer to add (`{{value+1}}`, for read-modify-write loops).
+    Var(String, i64),
 }
 
 /// A variable referenced by a template and not defined when it was rendered.
@@ -40,14 +41,15 @@ impl Template {
             let close = after
                 .find("}}")
                 .ok_or_else(|| format!("`{{{{` without a closing `}}}}` in {source:?}"))?;
-            let name = after[..close].trim();
+            let inner = after[..close].trim();
+            let (name, offset) = split_offset(inner)?;
             if !is_name(name) {
                 return Err(format!(
-                    "`{{{{{name}}}}}` is not a variable name: use letters, digits, `_`, `-` and `.` \
-                     (for example `{{{{etag}}}}` or `{{{{env.TOKEN}}}}`)"
+                    "`{{{{{inner}}}}}` is not a variable name: use letters, digits, `_`, `-` and `.` \
+                     (for example `{{{{etag}}}}` or `{{{{env.TOKEN}}}}`), optionally `+ 1` or `- 1`"
                 ));
             }
-            parts.push(Part::Var(name.to_owned()));
+            parts.push(Part::Var(name.to_owned(), offset));
             rest = &after[close + 2..];
         }
         if !rest.is_empty() {
@@ -79,7 +81,7 @@ impl Template {
     /// The names this template refers to, in order.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|p| match p {
-            Part::Var(name) => Some(name.as_str()),
+            Part::Var(name, _) => Some(name.as_str()),
             Part::Literal(_) => None,
         })
     }
@@ -89,7 +91,22 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Literal(text) => out.push_str(text),
-                Part::Var(name) => out.push_str(vars.get(name)?),
+                Part::Var(name, 0) => out.push_str(vars.get(name)?),
+                Part::Var(name, offset) => {
+                    let value = vars.get(name)?;
+                    let sum = value
+                        .trim()
+                        .parse::<i64>()
+                        .ok()
+                        .and_then(|n| n.checked_add(*offset))
+                        .ok_or_else(|| Undefined {
+                            name: name.clone(),
+                            hint: format!(
+                                " as a number (it is {value:?}, so {offset:+} cannot apply)"
+                            ),
+                        })?;
+                    out.push_str(&sum.to_string());
+                }
             }
         }
         Ok(out)
@@ -100,6 +117,28 @@ impl fmt::Debug for Template {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.source)
     }
+}
+
+/// `value+1` or `value + 1` → (`value`, 1); `value - 1` → (`value`, -1); `value` → (`value`,
+/// 0). A minus needs a space before it: `run-2` is a name (names may hold dashes).
+fn split_offset(inner: &str) -> Result<(&str, i64), String> {
+    let at = inner
+        .rfind('+')
+        .or_else(|| inner.rfind(" -").map(|at| at + 1));
+    let Some(at) = at else { return Ok((inner, 0)) };
+    let digits = inner[at + 1..].trim();
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok((inner, 0));
+    }
+    let number: i64 = digits
+        .parse()
+        .map_err(|_| format!("`{inner}`: the number is too large"))?;
+    let offset = if inner.as_bytes()[at] == b'-' {
+        -number
+    } else {
+        number
+    };
+    Ok((inner[..at].trim(), offset))
 }
 
 fn is_name(name: &str) -> bool {
@@ -174,10 +213,15 @@ impl Vars {
 
     pub fn set_secret(&mut self, name: impl Into<String>, value: impl Into<String>) {
         let value = value.into();
-        if !value.is_empty() && !self.secret.contains(&value) {
-            self.secret.push(value.clone());
-        }
+        self.remember_secret(value.clone());
         self.set(name, value);
+    }
+
+    /// A value to mask in reports, without a variable of its own (captured by a workload client).
+    pub fn remember_secret(&mut self, value: String) {
+        if !value.is_empty() && !self.secret.contains(&value) {
+            self.secret.push(value);
+        }
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -224,7 +268,7 @@ mod tests {
     #[test]
     fn syntax_errors_say_what_is_wrong() {
         insta::assert_snapshot!(Template::parse("a {{etag").unwrap_err(), @r#"`{{` without a closing `}}` in "a {{etag""#);
-        insta::assert_snapshot!(Template::parse("{{ two words }}").unwrap_err(), @"`{{two words}}` is not a variable name: use letters, digits, `_`, `-` and `.` (for example `{{etag}}` or `{{env.TOKEN}}`)");
+        insta::assert_snapshot!(Template::parse("{{ two words }}").unwrap_err(), @"`{{two words}}` is not a variable name: use letters, digits, `_`, `-` and `.` (for example `{{etag}}` or `{{env.TOKEN}}`), optionally `+ 1` or `- 1`");
     }
 
     #[test]
@@ -241,6 +285,34 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "variable `env.MISSING` is not defined (environment variable MISSING is not set)"
+        );
+    }
+
+    #[test]
+    fn integer_offsets_for_counters() {
+        let mut vars = Vars::default();
+        vars.set("n", "41");
+        vars.set("word", "x");
+        assert_eq!(
+            Template::parse("{{n+1}}/{{ n - 2 }}")
+                .unwrap()
+                .render(&vars)
+                .unwrap(),
+            "42/39"
+        );
+        // A name with a dash and digits is still a plain name.
+        vars.set("run-2", "r");
+        assert_eq!(
+            Template::parse("{{run-2}}").unwrap().render(&vars).unwrap(),
+            "r"
+        );
+        let err = Template::parse("{{word+1}}")
+            .unwrap()
+            .render(&vars)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "variable `word` is not defined as a number (it is \"x\", so +1 cannot apply)"
         );
     }
 

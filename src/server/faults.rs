@@ -52,7 +52,7 @@ faults! {
         "If-Modified-Since is evaluated even when If-None-Match is present";
     InmBeforeIfMatch "if-none-match-first" ["order.if-match-first"]
         "If-None-Match is evaluated before If-Match (precedence mistake)";
-    CheckThenWrite "check-then-write" ["race.one-winner", "race.create-once"]
+    CheckThenWrite "check-then-write" ["race.one-winner", "race.create-once", "race.counter"]
         "preconditions are checked under the lock, then the write happens 1 ms later under a new lock: concurrent writers all pass the check";
     StarIfMatchCreates "star-if-match-creates" ["if-match.star-missing"]
         "If-Match: * is treated as true on a missing resource, so the PUT creates it";

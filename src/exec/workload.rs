@@ -1,0 +1,134 @@
+//! Workloads: `clients` tasks each running a workload's steps `repeat` times, at once. The
+//! classic lost-update test is one: every client reads a counter and writes it back plus one
+//! with If-Match, retrying on 412; afterwards the counter must equal the successful writes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use futures::future::join_all;
+
+use super::{Exchange, Runner};
+use crate::judge::Failure;
+use crate::scenario::{Vars, Workload};
+
+/// What all clients of a workload did together.
+pub(super) struct WorkloadRun {
+    pub exchanges: Vec<Exchange>,
+    pub failures: Vec<Failure>,
+    /// Iterations that completed (every step held, after retries).
+    pub writes: u64,
+    pub retries: u64,
+    /// Secret values the clients captured, for the report to mask.
+    pub secrets: Vec<String>,
+}
+
+struct ClientRun {
+    exchanges: Vec<Exchange>,
+    /// (step, failure) of the iteration that could not complete; the client stopped there.
+    failures: Vec<(String, Failure)>,
+    writes: u64,
+    retries: u64,
+    secrets: Vec<String>,
+}
+
+pub(super) async fn run(
+    runner: &Runner,
+    workload: &Workload,
+    file: &Path,
+    vars: &Vars,
+) -> WorkloadRun {
+    let clients =
+        (0..workload.clients).map(|client| run_client(runner, workload, file, vars, client));
+    let done = join_all(clients).await;
+
+    let mut out = WorkloadRun {
+        exchanges: Vec::new(),
+        failures: Vec::new(),
+        writes: 0,
+        retries: 0,
+        secrets: Vec::new(),
+    };
+    // The same failure in many clients is reported once, naming them.
+    let mut by_failure: BTreeMap<(String, String, String, String), Vec<u32>> = BTreeMap::new();
+    for (client, run) in (0..).zip(done) {
+        out.writes += run.writes;
+        out.retries += run.retries;
+        out.exchanges.extend(run.exchanges);
+        out.secrets.extend(run.secrets);
+        for (step, f) in run.failures {
+            by_failure
+                .entry((step, f.subject, f.expected, f.actual))
+                .or_default()
+                .push(client);
+        }
+    }
+    for ((step, subject, expected, actual), clients) in by_failure {
+        let who: Vec<String> = clients.iter().map(|c| format!("#{c}")).collect();
+        out.failures.push(Failure::new(
+            format!("client {}, step `{step}`: {subject}", who.join(", ")),
+            expected,
+            actual,
+        ));
+    }
+    out
+}
+
+async fn run_client(
+    runner: &Runner,
+    workload: &Workload,
+    file: &Path,
+    vars: &Vars,
+    client: u32,
+) -> ClientRun {
+    let mut vars = vars.clone();
+    vars.set("index", client.to_string());
+    let mut run = ClientRun {
+        exchanges: Vec::new(),
+        failures: Vec::new(),
+        writes: 0,
+        retries: 0,
+        secrets: Vec::new(),
+    };
+    'iterations: for iteration in 0..workload.repeat {
+        vars.set("iteration", iteration.to_string());
+        let mut attempts = 0;
+        'attempt: loop {
+            for step in &workload.steps {
+                // Boxed: a workload's steps run through run_step, which runs workloads.
+                let mut done = Box::pin(runner.run_step(step, file, &mut vars, false)).await;
+                let status = done.exchanges.last().and_then(Exchange::status);
+                for exchange in &mut done.exchanges {
+                    exchange.index = Some(client as usize);
+                }
+                let passed = done.passed();
+                run.exchanges.append(&mut done.exchanges);
+                if passed {
+                    continue;
+                }
+                let retryable = done.error.is_none()
+                    && done.not_applicable.is_none()
+                    && workload.retry.as_ref().is_some_and(|r| {
+                        status.is_some_and(|s| r.status.matches(s)) && attempts < r.max
+                    });
+                if retryable {
+                    attempts += 1;
+                    run.retries += 1;
+                    continue 'attempt;
+                }
+                if let Some(why) = done.error.or(done.not_applicable) {
+                    run.failures.push((
+                        step.name.clone(),
+                        Failure::new("setup", "a step that can run", why),
+                    ));
+                }
+                run.failures
+                    .extend(done.failures.into_iter().map(|f| (step.name.clone(), f)));
+                break 'iterations;
+            }
+            run.writes += 1;
+            break;
+        }
+    }
+    run.secrets = vars.secrets().to_vec();
+    run
+}
