@@ -534,8 +534,8 @@ async fn read_response(
     })
 }
 
-/// Runs the catalog's passive checks over the scenario's whole history and files each finding
-/// under the step whose exchange showed it.
+/// Runs the catalog's passive checks and the history checks over the scenario's whole history
+/// and files each finding under the step whose exchange showed it.
 fn apply_passive_checks(steps: &mut [StepRun]) {
     let mut owner = Vec::new();
     let mut history = Vec::new();
@@ -548,7 +548,8 @@ fn apply_passive_checks(steps: &mut [StepRun]) {
             });
         }
     }
-    let findings = judge::passive::check(&history);
+    let mut findings = judge::passive::check(&history);
+    findings.extend(judge::history::check(&history));
     for (at, failure) in findings {
         let step = &mut steps[owner[at]];
         // One finding per rule and subject per step: a race of 20 shows a bad header once.

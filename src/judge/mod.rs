@@ -3,6 +3,7 @@
 
 pub mod catalog;
 mod expect;
+pub mod history;
 pub mod passive;
 mod snapshot;
 
