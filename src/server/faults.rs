@@ -54,6 +54,10 @@ faults! {
         "If-None-Match is evaluated before If-Match (precedence mistake)";
     CheckThenWrite "check-then-write" ["race.one-winner", "race.create-once", "race.counter"]
         "preconditions are checked under the lock, then the write happens 1 ms later under a new lock: concurrent writers all pass the check";
+    CheckThenWrite100us "check-then-write-100us" ["race.one-winner", "race.create-once", "race.counter"]
+        "the same with a 100 µs gap between check and write (a fast database round trip)";
+    CheckThenWriteNoAwait "check-then-write-no-await" ["race.one-winner", "race.create-once", "race.counter"]
+        "the same with no wait at all: the lock is dropped and taken again at once (rarely caught on 2 cores)";
     StarIfMatchCreates "star-if-match-creates" ["if-match.star-missing"]
         "If-Match: * is treated as true on a missing resource, so the PUT creates it";
     StarInmOverwrites "star-if-none-match-ignored" ["if-none-match.star-exists", "race.create-once"]

@@ -210,13 +210,13 @@ impl Origin {
     }
 
     async fn put(&self, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
-        if self.has(Fault::CheckThenWrite) {
+        if let Some(gap) = self.check_then_write_gap() {
             // The bug: the check and the write are not under one lock.
             let refused = self.refuse_put(&self.lock(), path, headers);
             if let Some(reply) = refused {
                 return reply;
             }
-            tokio::time::sleep(CHECK_THEN_WRITE_GAP).await;
+            pause(gap).await;
             return self.write(&mut self.lock(), path, headers, content);
         }
         let mut store = self.lock();
@@ -224,6 +224,18 @@ impl Origin {
             None => self.write(&mut store, path, headers, content),
             Some(reply) => reply,
         }
+    }
+
+    /// With a check-then-write fault, how long its PUTs wait between check and write.
+    fn check_then_write_gap(&self) -> Option<Duration> {
+        [
+            (Fault::CheckThenWrite, CHECK_THEN_WRITE_GAP),
+            (Fault::CheckThenWrite100us, Duration::from_micros(100)),
+            (Fault::CheckThenWriteNoAwait, Duration::ZERO),
+        ]
+        .into_iter()
+        .find(|(fault, _)| self.has(*fault))
+        .map(|(_, gap)| gap)
     }
 
     /// Everything that can refuse a PUT, in the order RFC 9110 13.2.1 and 13.2.2 give: the
@@ -357,6 +369,19 @@ impl Origin {
             date = rfc850(&date);
         }
         set(reply, header::LAST_MODIFIED, &date);
+    }
+}
+
+/// Waits `gap` between a check and its write. tokio's timer has millisecond resolution, so a
+/// shorter gap yields to other tasks until it has passed; zero does not wait at all.
+async fn pause(gap: Duration) {
+    if gap >= Duration::from_millis(1) {
+        tokio::time::sleep(gap).await;
+        return;
+    }
+    let until = std::time::Instant::now() + gap;
+    while std::time::Instant::now() < until {
+        tokio::task::yield_now().await;
     }
 }
 
