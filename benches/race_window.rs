@@ -1,0 +1,368 @@
+//! How tight contend's races are, and how often they catch a check-then-write bug.
+//!
+//!     cargo bench --bench race_window                        # prints the tables
+//!     CONTEND_WRITE_DOCS=1 cargo bench --bench race_window   # also writes docs/benchmarks.md
+//!
+//! Everything runs in one process against the embedded reference server on 127.0.0.1, in one
+//! run, so the ratios between modes hold even on a shared, noisy machine. Bounded: a fixed number
+//! of rounds per measurement.
+
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use contend::exec::{Exchange, Outgoing, Received, Runner};
+use contend::judge::history;
+use contend::judge::passive::Entry;
+use contend::plan::{self, Settings};
+use contend::scenario;
+use contend::server::{self, Fault, RunningServer, ServerConfig};
+
+const ROUNDS: usize = 100;
+const DETECTION_ROUNDS: usize = 100;
+const DETECTION_RUNS: usize = 100;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let mut doc = String::new();
+    let started = Instant::now();
+    runtime.block_on(async {
+        let _ = writeln!(doc, "{}", spreads().await);
+        let _ = writeln!(doc, "{}", detection().await);
+    });
+    let _ = writeln!(doc, "{}", history_check_speed());
+    let _ = writeln!(doc, "Measured in {:.0} s.", started.elapsed().as_secs_f64());
+    println!("{doc}");
+    if std::env::var("CONTEND_WRITE_DOCS").is_ok_and(|v| v == "1") {
+        write_doc(&doc);
+    }
+}
+
+async fn start(faults: &[Fault]) -> RunningServer {
+    let config = ServerConfig {
+        faults: faults.iter().copied().collect(),
+        ..ServerConfig::default()
+    };
+    server::start(([127, 0, 0, 1], 0).into(), config)
+        .await
+        .expect("the reference server starts")
+}
+
+fn race_scenario(sync: &str, count: usize) -> String {
+    format!(
+        r#"
+name: race
+steps:
+  - name: create
+    request: {{ method: PUT, path: "{{{{scratch}}}}/doc", body: v0 }}
+  - name: read
+    request: {{ path: "{{{{scratch}}}}/doc" }}
+    capture: {{ etag: {{ header: ETag }} }}
+  - name: race
+    concurrent:
+      count: {count}
+      sync: {sync}
+      request: {{ method: PUT, path: "{{{{scratch}}}}/doc", headers: {{ If-Match: "{{{{etag}}}}" }}, body: "writer {{{{index}}}}" }}
+"#
+    )
+}
+
+/// One race: (client release spread, server arrival spread, winners).
+async fn race_once(
+    server: &RunningServer,
+    runner: &Runner,
+    yaml: &str,
+    count: usize,
+) -> Option<(Duration, Duration, usize)> {
+    let scenario = scenario::load_str(yaml, Path::new("bench.yaml"))
+        .ok()?
+        .remove(0);
+    let planned = plan::plan(
+        Arc::new(scenario),
+        "bench".into(),
+        &server.target(),
+        runner.settings(),
+        "bench",
+    )
+    .ok()?;
+    let run = runner.run(&planned).await;
+    let step = run.steps.iter().find(|s| s.name == "race")?;
+    let window = step.window.as_ref()?;
+    let winners = step
+        .exchanges
+        .iter()
+        .filter(|e| e.status().is_some_and(|s| (200..300).contains(&s)))
+        .count();
+    let path = step.exchanges.first()?.request.url.path().to_owned();
+    Some((window.spread, arrival_spread(server, &path, count), winners))
+}
+
+/// First to last arrival of the last `count` PUTs to `path`.
+fn arrival_spread(server: &RunningServer, path: &str, count: usize) -> Duration {
+    let puts: Vec<Instant> = server
+        .arrivals(path)
+        .into_iter()
+        .filter(|a| a.method == "PUT")
+        .map(|a| a.at)
+        .collect();
+    let racers = &puts[puts.len().saturating_sub(count)..];
+    match (racers.iter().min(), racers.iter().max()) {
+        (Some(first), Some(last)) => last.duration_since(*first),
+        _ => Duration::ZERO,
+    }
+}
+
+/// The baseline: N reqwest sends spawned at once, each on a client of its own (no
+/// pre-connection, no hold-back).
+async fn naive_once(
+    server: &RunningServer,
+    count: usize,
+    round: usize,
+) -> Option<(Duration, Duration, usize)> {
+    let base = server.url();
+    let path = format!("/naive/{round}-{count}");
+    let client = reqwest::Client::new();
+    client
+        .put(format!("{base}{path}"))
+        .body("v0")
+        .send()
+        .await
+        .ok()?;
+    let etag = client
+        .get(format!("{base}{path}"))
+        .send()
+        .await
+        .ok()?
+        .headers()
+        .get("etag")?
+        .to_str()
+        .ok()?
+        .to_owned();
+    // Clients are built first (that is set-up, not sending); none has a connection yet.
+    let clients: Vec<reqwest::Client> = (0..count).map(|_| reqwest::Client::new()).collect();
+    let sends: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(i, client)| {
+            let (url, etag) = (format!("{base}{path}"), etag.clone());
+            tokio::spawn(async move {
+                let began = Instant::now();
+                let response = client
+                    .put(url)
+                    .header("if-match", etag)
+                    .body(format!("writer {i}"))
+                    .send()
+                    .await;
+                (
+                    began,
+                    response.map(|r| r.status().is_success()).unwrap_or(false),
+                )
+            })
+        })
+        .collect();
+    let mut began = Vec::new();
+    let mut winners = 0;
+    for send in sends {
+        let (at, won) = send.await.ok()?;
+        began.push(at);
+        winners += usize::from(won);
+    }
+    let client_spread = began.iter().max()?.duration_since(*began.iter().min()?);
+    Some((client_spread, arrival_spread(server, &path, count), winners))
+}
+
+struct Stats {
+    best: f64,
+    median: f64,
+    p90: f64,
+    stddev: f64,
+}
+
+fn stats(samples: &[Duration]) -> Stats {
+    let mut us: Vec<f64> = samples.iter().map(|d| d.as_secs_f64() * 1e6).collect();
+    us.sort_by(f64::total_cmp);
+    let at = |q: f64| us[((us.len() - 1) as f64 * q).round() as usize];
+    let mean = us.iter().sum::<f64>() / us.len() as f64;
+    let variance = us.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / us.len() as f64;
+    Stats {
+        best: us[0],
+        median: at(0.5),
+        p90: at(0.9),
+        stddev: variance.sqrt(),
+    }
+}
+
+async fn spreads() -> String {
+    let server = start(&[]).await;
+    let runner = Runner::new(server.target(), Settings::default()).expect("a runner");
+    let mut out = String::from(
+        "## Release and arrival spread\n\n\
+         Client: first to last final write of the release (for naive: first to last `send()` call).\n\
+         Server: first to last request complete at the reference server. Microseconds, over \
+         100 rounds each, 20 and 100 concurrent PUTs with the same If-Match.\n\n\
+         | requests | mode | client best | client median | client p90 | client σ | server best | server median | server p90 | server σ |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for count in [20, 100] {
+        for mode in ["naive", "barrier", "last-byte", "http2"] {
+            let mut client = Vec::new();
+            let mut arrival = Vec::new();
+            for round in 0..ROUNDS {
+                let sample = match mode {
+                    "naive" => naive_once(&server, count, round).await,
+                    sync => race_once(&server, &runner, &race_scenario(sync, count), count).await,
+                };
+                if let Some((c, s, _)) = sample {
+                    client.push(c);
+                    arrival.push(s);
+                }
+            }
+            if client.is_empty() {
+                let _ = writeln!(out, "| {count} | {mode} | no sample |||||||| |");
+                continue;
+            }
+            let (c, s) = (stats(&client), stats(&arrival));
+            let _ = writeln!(
+                out,
+                "| {count} | {mode} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                c.best, c.median, c.p90, c.stddev, s.best, s.median, s.p90, s.stddev
+            );
+        }
+    }
+    out
+}
+
+async fn detection() -> String {
+    let mut out = String::from(
+        "## Detecting a check-then-write race\n\n\
+         The reference server with a planted check-then-write fault (preconditions checked, the \
+         lock released, the write done after the gap). Per round: one race of 20 PUTs with the \
+         same If-Match; caught when two or more win. Per run: `specs/race-if-match.yaml` as \
+         shipped (3 rounds, `last-byte`); caught when the scenario fails.\n\n\
+         | gap | barrier: rounds caught | last-byte: rounds caught | http2: rounds caught | specs/race-if-match.yaml: runs caught |\n\
+         |---|---|---|---|---|\n",
+    );
+    let spec =
+        std::fs::read_to_string("specs/race-if-match.yaml").expect("the shipped race scenario");
+    for (fault, gap) in [
+        (Fault::CheckThenWrite, "1 ms"),
+        (Fault::CheckThenWrite100us, "100 µs"),
+        (Fault::CheckThenWriteNoAwait, "none"),
+    ] {
+        let server = start(&[fault]).await;
+        let runner = Runner::new(server.target(), Settings::default()).expect("a runner");
+        let mut row = format!("| {gap} |");
+        for sync in ["barrier", "last-byte", "http2"] {
+            let yaml = race_scenario(sync, 20);
+            let mut caught = 0;
+            for _ in 0..DETECTION_ROUNDS {
+                if race_once(&server, &runner, &yaml, 20)
+                    .await
+                    .is_some_and(|(_, _, winners)| winners > 1)
+                {
+                    caught += 1;
+                }
+            }
+            let _ = write!(row, " {caught} / {DETECTION_ROUNDS} |");
+        }
+        let mut caught = 0;
+        for _ in 0..DETECTION_RUNS {
+            let scenario = scenario::load_str(&spec, Path::new("specs/race-if-match.yaml"))
+                .expect("valid")
+                .remove(0);
+            let planned = plan::plan(
+                Arc::new(scenario),
+                "race".into(),
+                &server.target(),
+                runner.settings(),
+                "bench",
+            )
+            .expect("plans");
+            let run = runner.run(&planned).await;
+            if run.rounds.failed > 0 {
+                caught += 1;
+            }
+        }
+        let _ = writeln!(out, "{row} {caught} / {DETECTION_RUNS} |");
+    }
+    out
+}
+
+/// The ETag-keyed history check on 100,000 synthetic operations: 50,000 compare-and-set pairs,
+/// every second one a duplicate winner.
+fn history_check_speed() -> String {
+    let now = Instant::now();
+    let exchange = |i: usize| {
+        let mut headers = hyper::header::HeaderMap::new();
+        headers.insert(
+            "if-match",
+            format!("\"v{}\"", i / 2).parse().expect("a header"),
+        );
+        Exchange {
+            index: Some(i),
+            request: Outgoing {
+                method: hyper::Method::PUT,
+                url: "http://127.0.0.1/doc".parse().expect("a URL"),
+                headers,
+                body: bytes::Bytes::from(format!("{i}")),
+                timeout: Duration::from_secs(1),
+                raw: false,
+            },
+            response: Ok(Received {
+                status: 204,
+                version: "HTTP/1.1".into(),
+                headers: Default::default(),
+                body: Default::default(),
+            }),
+            started: now,
+            finished: now,
+        }
+    };
+    let exchanges: Vec<Exchange> = (0..100_000).map(exchange).collect();
+    let entries: Vec<Entry> = exchanges
+        .iter()
+        .map(|exchange| Entry {
+            exchange,
+            concurrent: true,
+        })
+        .collect();
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let found = history::check(&entries);
+        best = best.min(started.elapsed());
+        assert_eq!(
+            found.len(),
+            1,
+            "one finding summarising the 50,000 duplicate winners"
+        );
+    }
+    format!(
+        "## History check\n\nThe ETag-keyed compare-and-set check over 100,000 operations (50,000 \
+         with a duplicate winner): best of 5, {:.1} ms.\n",
+        best.as_secs_f64() * 1e3
+    )
+}
+
+const BEGIN: &str =
+    "<!-- measured: written by CONTEND_WRITE_DOCS=1 cargo bench --bench race_window -->";
+const END: &str = "<!-- end of measurements -->";
+
+fn write_doc(measured: &str) {
+    let path = Path::new("docs/benchmarks.md");
+    let doc = std::fs::read_to_string(path).unwrap_or_default();
+    let (start, end) = match (doc.find(BEGIN), doc.find(END)) {
+        (Some(start), Some(end)) => (start, end),
+        _ => (doc.len(), doc.len()),
+    };
+    let updated = format!(
+        "{}{BEGIN}\n\n{measured}\n{}",
+        &doc[..start],
+        if end < doc.len() { &doc[end..] } else { END }
+    );
+    std::fs::write(path, updated).expect("docs/benchmarks.md is writable");
+}
