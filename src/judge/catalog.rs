@@ -347,6 +347,10 @@ rules! {
         "N DELETEs with the same If-Match: at most one 2xx";
         probe "20 DELETEs released together";
         good "204 x 1, 404/412 x 19"; bad "204 x 2";
+    "race.loser-412" Should Passive ["RFC 9110 13.1.1, 15.5.13", "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.13"]
+        "a conditional write that loses a race answers 412; 409 only where the target detects the conflict at commit time and says so (S3's ConditionalRequestConflict)";
+        probe "every racing write with If-Match or If-None-Match answered 409";
+        good "loser -> 412"; bad "loser -> 409 with no profile saying the target commits that way";
     "race.no-5xx" Should Active ["RFC 9110 15.6", "https://www.rfc-editor.org/rfc/rfc9110#section-15.6"]
         "contention gives no 5xx";
         probe "count 5xx outcomes in every race";

@@ -35,6 +35,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("head.same-validators", head_same_validators),
     ("put.validator-means-stored", put_validator_means_stored),
     ("race.no-5xx", race_no_5xx),
+    ("race.loser-412", race_loser_412),
 ];
 
 /// Runs every check on every exchange. Returns (position, failure with its rule set).
@@ -412,6 +413,21 @@ fn put_validator_means_stored(history: &[Entry], at: usize) -> Vec<Failure> {
     vec![]
 }
 
+fn race_loser_412(history: &[Entry], at: usize) -> Vec<Failure> {
+    let entry = &history[at];
+    let conditional = [header::IF_MATCH, header::IF_NONE_MATCH]
+        .iter()
+        .any(|h| entry.exchange.request.headers.contains_key(h));
+    match response(history, at) {
+        Some(r) if entry.concurrent && conditional && r.status == 409 => vec![Failure::new(
+            "racing conditional write",
+            "412 for the loser (409 only where a profile says the target detects conflicts at commit)",
+            "409",
+        )],
+        _ => vec![],
+    }
+}
+
 fn race_no_5xx(history: &[Entry], at: usize) -> Vec<Failure> {
     let entry = &history[at];
     match response(history, at) {
@@ -673,6 +689,19 @@ mod tests {
                     put("v1", 201, &[("etag", "\"a\"")]),
                     rec("GET", 200, &[("etag", "\"a\"")], "V1"),
                 ],
+            ),
+            (
+                "race.loser-412",
+                vec![Rec {
+                    concurrent: true,
+                    req: &[("if-match", "\"a\"")],
+                    ..put("v", 412, &[])
+                }],
+                vec![Rec {
+                    concurrent: true,
+                    req: &[("if-match", "\"a\"")],
+                    ..put("v", 409, &[])
+                }],
             ),
             (
                 "race.no-5xx",
