@@ -159,9 +159,11 @@ impl Runner {
             };
             let (steps, round_secrets) = self.run_round(this).await;
             secrets.extend(round_secrets);
+            // Warnings and waived findings do not break a round; what fails the scenario does.
+            let fails = |f: &Failure| self.settings.policy.weigh(f) == judge::Weight::Failure;
             let broke = steps
                 .iter()
-                .any(|s| !s.failures.is_empty() || (s.error.is_some() && !s.cleanup));
+                .any(|s| s.failures.iter().any(fails) || (s.error.is_some() && !s.cleanup));
             if broke {
                 failed += 1;
             }

@@ -420,7 +420,7 @@ fn race_loser_412(history: &[Entry], at: usize) -> Vec<Failure> {
         .any(|h| entry.exchange.request.headers.contains_key(h));
     match response(history, at) {
         Some(r) if entry.concurrent && conditional && r.status == 409 => vec![Failure::new(
-            "racing conditional write",
+            "racing conditional write: status",
             "412 for the loser (409 only where a profile says the target detects conflicts at commit)",
             "409",
         )],
