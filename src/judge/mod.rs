@@ -4,6 +4,7 @@
 pub mod catalog;
 mod expect;
 pub mod history;
+pub mod linearize;
 pub mod passive;
 mod snapshot;
 

@@ -1,0 +1,240 @@
+//! A bounded linearizability search (in the manner of Porcupine: Wing and Gong's search with
+//! memoised states) for one compare-and-set register, used when ETags are not unique versions.
+//!
+//! The ETag-keyed check in [`super::history`] is exact when every write produces a new ETag. When
+//! a server reuses ETags (nginx's `mtime-length` tags repeat within a second), two successes with
+//! the same `If-Match` can be legitimate: the first write may have put back the very tag the
+//! second was conditioned on. Then the question is whether *some* order of the operations,
+//! consistent with real time, explains every answer. The search answers yes, no, or — when it
+//! runs out of its time budget — unknown, which is never reported as a pass.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+/// One operation on the register, with the interval it took.
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub start: Instant,
+    pub end: Instant,
+    pub kind: OpKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum OpKind {
+    /// A write conditioned on `If-Match: if_match`; `ok` when it answered 2xx, `new_tag` the
+    /// ETag it answered with (unknown when it sent none).
+    Write {
+        if_match: Vec<u8>,
+        content: Bytes,
+        ok: bool,
+        new_tag: Option<Vec<u8>>,
+    },
+    /// A read that returned `content` under `tag`.
+    Read {
+        content: Bytes,
+        tag: Option<Vec<u8>>,
+    },
+}
+
+/// The register: its ETag and content, either unknown when nothing told us.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct State {
+    pub tag: Option<Vec<u8>>,
+    pub content: Option<Bytes>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Linearizable,
+    /// No order of the operations explains the answers.
+    Violation,
+    /// The budget ran out first.
+    Unknown {
+        explored: usize,
+    },
+}
+
+/// The sequential specification: the state after `op`, or `None` when `op`'s answer is
+/// impossible from `state`. Unknown parts of the state never rule an answer out.
+fn apply(state: &State, op: &OpKind) -> Option<State> {
+    let tag_is = |tag: &[u8]| state.tag.as_deref().is_none_or(|t| t == tag);
+    match op {
+        OpKind::Write {
+            if_match,
+            content,
+            ok: true,
+            new_tag,
+        } => tag_is(if_match).then(|| State {
+            tag: new_tag.clone(),
+            content: Some(content.clone()),
+        }),
+        OpKind::Write {
+            if_match,
+            ok: false,
+            ..
+        } => {
+            // A refusal says the tag differed; an unknown tag may have.
+            let refused = state
+                .tag
+                .as_deref()
+                .is_none_or(|t| t != if_match.as_slice());
+            refused.then(|| state.clone())
+        }
+        OpKind::Read { content, tag } => {
+            let content_ok = state.content.as_ref().is_none_or(|c| c == content);
+            let tag_ok = match (tag, &state.tag) {
+                (Some(seen), Some(known)) => seen == known,
+                _ => true,
+            };
+            // A read teaches what was unknown.
+            (content_ok && tag_ok).then(|| State {
+                tag: tag.clone().or_else(|| state.tag.clone()),
+                content: Some(content.clone()),
+            })
+        }
+    }
+}
+
+/// Searches for a linearization of `ops` from `initial` within `budget`.
+pub fn check(ops: &[Op], initial: State, budget: Duration) -> Outcome {
+    let deadline = Instant::now() + budget;
+    let mut done = vec![false; ops.len()];
+    let mut seen: HashSet<(Vec<bool>, State)> = HashSet::new();
+    let mut explored = 0;
+    match search(ops, &initial, &mut done, &mut seen, &mut explored, deadline) {
+        Some(true) => Outcome::Linearizable,
+        Some(false) => Outcome::Violation,
+        None => Outcome::Unknown { explored },
+    }
+}
+
+/// `Some(found)`, or `None` when the deadline passed.
+fn search(
+    ops: &[Op],
+    state: &State,
+    done: &mut Vec<bool>,
+    seen: &mut HashSet<(Vec<bool>, State)>,
+    explored: &mut usize,
+    deadline: Instant,
+) -> Option<bool> {
+    if done.iter().all(|d| *d) {
+        return Some(true);
+    }
+    *explored += 1;
+    if Instant::now() >= deadline {
+        return None;
+    }
+    if !seen.insert((done.clone(), state.clone())) {
+        return Some(false);
+    }
+    // An operation can go next only if no pending operation finished before it started.
+    let earliest_end = ops
+        .iter()
+        .zip(done.iter())
+        .filter(|(_, d)| !**d)
+        .map(|(op, _)| op.end)
+        .min()?;
+    for i in 0..ops.len() {
+        if done[i] || ops[i].start > earliest_end {
+            continue;
+        }
+        if let Some(next) = apply(state, &ops[i].kind) {
+            done[i] = true;
+            let found = search(ops, &next, done, seen, explored, deadline);
+            done[i] = false;
+            if found != Some(false) {
+                return found;
+            }
+        }
+    }
+    Some(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(
+        at: u64,
+        until: u64,
+        if_match: &str,
+        content: &'static str,
+        ok: bool,
+        new_tag: Option<&str>,
+    ) -> Op {
+        let base = base();
+        Op {
+            start: base + Duration::from_millis(at),
+            end: base + Duration::from_millis(until),
+            kind: OpKind::Write {
+                if_match: if_match.as_bytes().to_vec(),
+                content: Bytes::from_static(content.as_bytes()),
+                ok,
+                new_tag: new_tag.map(|t| t.as_bytes().to_vec()),
+            },
+        }
+    }
+
+    fn base() -> Instant {
+        static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        *BASE.get_or_init(Instant::now)
+    }
+
+    fn initial() -> State {
+        State {
+            tag: Some(b"E".to_vec()),
+            content: Some(Bytes::from_static(b"v0")),
+        }
+    }
+
+    const BUDGET: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn a_reused_tag_can_explain_two_winners() {
+        // The first write put back tag E, so the second, conditioned on E, may succeed too.
+        let ops = [
+            write(0, 10, "E", "a", true, Some("E")),
+            write(0, 10, "E", "b", true, Some("F")),
+        ];
+        assert_eq!(check(&ops, initial(), BUDGET), Outcome::Linearizable);
+    }
+
+    #[test]
+    fn two_winners_on_a_tag_nothing_restored_is_a_violation() {
+        let ops = [
+            write(0, 10, "E", "a", true, Some("F")),
+            write(0, 10, "E", "b", true, Some("G")),
+        ];
+        assert_eq!(check(&ops, initial(), BUDGET), Outcome::Violation);
+    }
+
+    #[test]
+    fn real_time_order_is_respected() {
+        // b started after a ended, so a came first; a changed the tag to F; b cannot match E.
+        let ops = [
+            write(0, 5, "E", "a", true, Some("F")),
+            write(6, 9, "E", "b", true, Some("E")),
+        ];
+        assert_eq!(check(&ops, initial(), BUDGET), Outcome::Violation);
+        // Overlapping, b may go first and restore E for a.
+        let ops = [
+            write(0, 9, "E", "a", true, Some("F")),
+            write(1, 8, "E", "b", true, Some("E")),
+        ];
+        assert_eq!(check(&ops, initial(), BUDGET), Outcome::Linearizable);
+    }
+
+    #[test]
+    fn running_out_of_budget_is_unknown_never_a_pass() {
+        let ops = [
+            write(0, 10, "E", "a", true, Some("E")),
+            write(0, 10, "E", "b", true, Some("F")),
+        ];
+        assert!(matches!(
+            check(&ops, initial(), Duration::ZERO),
+            Outcome::Unknown { .. }
+        ));
+    }
+}
