@@ -111,8 +111,25 @@ fn serve_and_run_against_it_give_the_same_verdicts_as_embedded() {
     let embedded = contend(&["run", "--format", "json"]);
     server.kill().unwrap();
     let _ = server.wait();
-    assert_eq!(remote.status.code(), Some(0));
-    assert_eq!(verdicts(&remote), verdicts(&embedded));
+    // On a mismatch, show what failed and why: the human report of both runs.
+    let human = |out: &Output| {
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["status"] == "failed")
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(remote.status.code(), Some(0), "{:?}", human(&remote));
+    assert_eq!(
+        verdicts(&remote),
+        verdicts(&embedded),
+        "remote: {:?}\nembedded: {:?}",
+        human(&remote),
+        human(&embedded)
+    );
 }
 
 #[test]
