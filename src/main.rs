@@ -124,6 +124,10 @@ struct TargetArgs {
     /// Per-request timeout, e.g. 500ms or 10s.
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     timeout: Duration,
+    /// The shape of sample bodies, for targets that accept one format: text bodies and exact
+    /// body expectations replace `{{body}}` in it, e.g. '{"value": "{{body}}"}'.
+    #[arg(long, value_name = "TEMPLATE", value_parser = parse_template)]
+    body_format: Option<contend::scenario::Template>,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
@@ -157,6 +161,10 @@ struct ServeArgs {
 fn parse_header(s: &str) -> Result<(String, String), String> {
     let (name, value) = s.split_once(':').ok_or("expected 'Name: value'")?;
     Ok((name.trim().to_owned(), value.trim().to_owned()))
+}
+
+fn parse_template(s: &str) -> Result<contend::scenario::Template, String> {
+    contend::scenario::Template::parse(s)
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -247,6 +255,7 @@ async fn connect(
         settings.scratch = scratch.clone();
     }
     settings.content_type = profile.content_type.clone();
+    settings.body_format = args.body_format.clone().or(profile.body_format.clone());
     settings.create_scratch = profile.create_scratch;
     for (name, value) in &profile.vars {
         if !settings.vars.iter().any(|(n, _)| n == name) {

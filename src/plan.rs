@@ -13,6 +13,70 @@ use crate::scenario::{
     Template, Vars,
 };
 
+/// Sample bodies in the target's format (a profile's `body_format`).
+mod bodies {
+    use crate::scenario::{Action, Body, Expect, GroupRequests, Request, Scenario, Step, Template};
+
+    pub(super) fn reshape(mut scenario: Scenario, format: &Template) -> Result<Scenario, String> {
+        if !format.as_str().contains("{{body}}") {
+            return Err(format!(
+                "body_format {:?} has no `{{{{body}}}}` to put the sample body in",
+                format.as_str()
+            ));
+        }
+        let wrap = |t: &mut Template| -> Result<(), String> {
+            *t = Template::parse(&format.as_str().replace("{{body}}", t.as_str()))?;
+            Ok(())
+        };
+        for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+            step_bodies(step, &wrap)?;
+        }
+        Ok(scenario)
+    }
+
+    type Wrap<'a> = dyn Fn(&mut Template) -> Result<(), String> + 'a;
+
+    fn step_bodies(step: &mut Step, wrap: &Wrap) -> Result<(), String> {
+        match &mut step.action {
+            Action::Send { request, expect } => {
+                request_body(request, wrap)?;
+                expected_body(expect, wrap)
+            }
+            Action::Race { group, expect } => {
+                match &mut group.requests {
+                    GroupRequests::Repeat { request, .. } => request_body(request, wrap)?,
+                    GroupRequests::List(list) => {
+                        list.iter_mut().try_for_each(|r| request_body(r, wrap))?
+                    }
+                }
+                expect
+                    .others
+                    .iter_mut()
+                    .chain(expect.each.iter_mut())
+                    .try_for_each(|e| expected_body(e, wrap))
+            }
+            Action::Workload(workload) => workload
+                .steps
+                .iter_mut()
+                .try_for_each(|s| step_bodies(s, wrap)),
+        }
+    }
+
+    fn request_body(request: &mut Request, wrap: &Wrap) -> Result<(), String> {
+        match request.body.as_mut().map(|b| &mut b.0) {
+            Some(Body::Text(text)) => wrap(text),
+            _ => Ok(()),
+        }
+    }
+
+    fn expected_body(expect: &mut Expect, wrap: &Wrap) -> Result<(), String> {
+        match expect.body.as_mut().and_then(|b| b.0.equals.as_mut()) {
+            Some(equals) => wrap(equals),
+            None => Ok(()),
+        }
+    }
+}
+
 /// The server under test.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -73,6 +137,9 @@ pub struct Settings {
     /// Create the scratch path as a collection (MKCOL) before each scenario and delete it after:
     /// WebDAV servers refuse a PUT whose parent collection does not exist.
     pub create_scratch: bool,
+    /// The sample bodies' shape: text bodies and exact body expectations take the place of
+    /// `{{body}}` in it (a profile's `body_format`).
+    pub body_format: Option<Template>,
 }
 
 /// The default scratch prefix: unique per run and per scenario.
@@ -89,6 +156,7 @@ impl Default for Settings {
             scratch: Template::parse(DEFAULT_SCRATCH).expect("a valid template"),
             content_type: None,
             create_scratch: false,
+            body_format: None,
         }
     }
 }
@@ -138,6 +206,15 @@ pub fn plan(
     settings: &Settings,
     run_id: &str,
 ) -> Result<Planned, PlanError> {
+    let scenario = match &settings.body_format {
+        Some(format) => Arc::new(bodies::reshape((*scenario).clone(), format).map_err(
+            |message| PlanError {
+                id: id.clone(),
+                message,
+            },
+        )?),
+        None => scenario,
+    };
     let fail = |message: String| PlanError {
         id: id.clone(),
         message,

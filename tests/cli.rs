@@ -378,3 +378,38 @@ fn probe_finds_what_the_target_supports() {
     let _ = server.wait();
     assert!(remote.contains("the target lacks example-api"), "{remote}");
 }
+
+#[test]
+fn sample_bodies_take_the_targets_format() {
+    let format = r#"{"value": "{{body}}"}"#;
+    let out = contend(&["run", "--body-format", format, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sent: Vec<String> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["steps"].as_array().unwrap().clone())
+        .flat_map(|s| s["exchanges"].as_array().unwrap().clone())
+        .filter(|e| {
+            e["request"]["method"] == "PUT"
+                && e["request"]["url"].as_str().unwrap().contains("/contend-")
+        })
+        .map(|e| e["request"]["body"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter().all(|b| b.starts_with(r#"{"value": ""#)),
+        "{sent:?}"
+    );
+    // The faults are still caught in that format.
+    let broken = contend(&[
+        "run",
+        "--body-format",
+        format,
+        "--fault",
+        "ignore-if-match",
+        "specs/if-match.yaml",
+    ]);
+    assert_eq!(broken.status.code(), Some(1));
+}

@@ -312,7 +312,16 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
 /// A counter read back after a read-modify-write workload: less than the acknowledged writes
 /// means updates were lost.
 fn check_counter(want: &str, text: &str, out: &mut Vec<Failure>) {
-    let (Ok(want), Ok(got)) = (want.trim().parse::<i64>(), text.trim().parse::<i64>()) else {
+    // The first integer in the content: a bare counter, or one inside a format ({"value": "7"}).
+    let number = text.find(|c: char| c.is_ascii_digit()).map(|at| {
+        let digits: String = text[at..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits
+    });
+    let (Ok(want), Some(Ok(got))) = (want.trim().parse::<i64>(), number.map(|n| n.parse::<i64>()))
+    else {
         out.push(Failure::new(
             "body",
             format!("a counter equal to {want}"),

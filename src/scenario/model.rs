@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::template::Template;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -111,7 +111,7 @@ impl<'de> Deserialize<'de> for Shorthand<VarDef> {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Step {
     pub name: String,
     /// The catalog rule this step's expectations check (`if-match.mismatch`): its failures are
@@ -123,7 +123,7 @@ pub struct Step {
     pub capture: BTreeMap<String, Capture>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[allow(clippy::large_enum_variant)] // a handful per scenario: boxing buys nothing
 pub enum Action {
     /// One request and expectations on its response.
@@ -140,7 +140,7 @@ pub enum Action {
 /// client and `{{iteration}}` the iteration; captures stay with their client. After it,
 /// `{{workload.writes}}` is the number of iterations that succeeded and `{{workload.retries}}`
 /// the number of retries.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Workload {
     pub clients: u32,
     pub repeat: u32,

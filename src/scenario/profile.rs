@@ -27,6 +27,11 @@ pub struct Profile {
     /// Content-Type for request content that has none.
     #[serde(default)]
     pub content_type: Option<String>,
+    /// The sample bodies' shape, for targets that accept only one format: every text body and
+    /// every exact body expectation of the scenarios is put in place of `{{body}}`
+    /// (`'{"value": "{{body}}"}'` for a JSON-only store).
+    #[serde(default)]
+    pub body_format: Option<Template>,
     /// MKCOL the scratch path before each scenario and DELETE it after (WebDAV servers need a
     /// PUT's parent collection to exist). Use a one-segment `scratch` with it.
     #[serde(default)]
