@@ -77,6 +77,14 @@ pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
     }
 }
 
+/// First to last of the release instants.
+pub(super) fn spread(times: &[Instant]) -> Duration {
+    match (times.iter().min(), times.iter().max()) {
+        (Some(first), Some(last)) => last.duration_since(*first),
+        _ => Duration::ZERO,
+    }
+}
+
 type Pending = tokio::task::JoinHandle<Result<Received, String>>;
 
 async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> GroupRun {
@@ -118,10 +126,7 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
         }
     }
     let times: Vec<Instant> = released_at.iter().flatten().copied().collect();
-    let spread = match (times.iter().min(), times.iter().max()) {
-        (Some(first), Some(last)) => last.duration_since(*first),
-        _ => Duration::ZERO,
-    };
+    let spread = spread(&times);
 
     let mut exchanges = Vec::with_capacity(requests.len());
     for (index, ((request, member), ready)) in

@@ -3,14 +3,14 @@
 //! round trip makes sure the server has them; then the N final END_STREAM frames are queued from
 //! one loop, and the connection writes them together.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use h2::client::{self, SendRequest};
 use h2::{Ping, PingPong, RecvStream};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 
-use super::group::{failed_group, GroupRun, RaceWindow};
+use super::group::{self, failed_group, GroupRun, RaceWindow};
 use super::{connect, Exchange, Outgoing, Received, MAX_RESPONSE};
 use crate::scenario::SyncMode;
 
@@ -108,10 +108,7 @@ async fn race(
         }
         released_at.push(Instant::now());
     }
-    let spread = match (released_at.first(), released_at.last()) {
-        (Some(first), Some(last)) => last.duration_since(*first),
-        _ => Duration::ZERO,
-    };
+    let spread = group::spread(&released_at);
 
     let mut exchanges = Vec::with_capacity(requests.len());
     for (index, ((request, stream), error)) in

@@ -82,6 +82,20 @@ pub struct StepRun {
 }
 
 impl StepRun {
+    fn new(name: String, cleanup: bool) -> Self {
+        StepRun {
+            name,
+            cleanup,
+            exchanges: Vec::new(),
+            concurrent: false,
+            window: None,
+            workload: None,
+            failures: Vec::new(),
+            error: None,
+            not_applicable: None,
+        }
+    }
+
     /// The scenario may go on after this step.
     pub fn passed(&self) -> bool {
         self.failures.is_empty() && self.error.is_none() && self.not_applicable.is_none()
@@ -225,17 +239,7 @@ impl Runner {
         cleanup: bool,
     ) -> StepRun {
         let dir = file.parent().unwrap_or(Path::new("."));
-        let mut run = StepRun {
-            name: step.name.clone(),
-            cleanup,
-            exchanges: Vec::new(),
-            concurrent: false,
-            window: None,
-            workload: None,
-            failures: Vec::new(),
-            error: None,
-            not_applicable: None,
-        };
+        let mut run = StepRun::new(step.name.clone(), cleanup);
         match &step.action {
             Action::Workload(workload) => {
                 run.concurrent = true;
@@ -395,17 +399,7 @@ impl Runner {
     /// its parent collection to exist. A failed MKCOL is a setup error, not a verdict.
     async fn scratch_collection(&self, method: hyper::Method, scratch: &str) -> StepRun {
         let name = format!("{method} the scratch collection");
-        let mut run = StepRun {
-            name,
-            cleanup: false,
-            exchanges: Vec::new(),
-            concurrent: false,
-            window: None,
-            workload: None,
-            failures: Vec::new(),
-            error: None,
-            not_applicable: None,
-        };
+        let mut run = StepRun::new(name, false);
         let url = match self.resolve(&format!("{}/", scratch.trim_end_matches('/'))) {
             Ok(url) => url,
             Err(e) => {
