@@ -210,9 +210,16 @@ impl Runner {
         }
         for step in &scenario.steps {
             let run = self.run_step(step, &scenario.file, &mut vars, false).await;
-            let passed = run.passed();
+            // A warning (a SHOULD rule) or a waived rule does not end the scenario: the steps
+            // after it check other rules.
+            let blocked = run.error.is_some()
+                || run.not_applicable.is_some()
+                || run
+                    .failures
+                    .iter()
+                    .any(|f| self.settings.policy.weigh(f) == judge::Weight::Failure);
             steps.push(run);
-            if !passed {
+            if blocked {
                 break;
             }
         }
@@ -275,17 +282,17 @@ impl Runner {
                         Err(e) => run.error = Some(e),
                     }
                 }
-                if run.failures.is_empty() {
-                    if let Ok(response) = &exchange.response {
-                        capture::apply(&step.capture, response, vars, &mut run.failures);
-                        for (name, capture) in &step.capture {
-                            if !capture::needs_strong(capture, response) {
-                                continue;
-                            }
-                            match self.wait_for_strong(&exchange.request, capture).await {
-                                Ok(value) => vars.set(name, value),
-                                Err(why) => run.not_applicable = Some(why),
-                            }
+                // Captures are taken unless the step failed: after a mere warning the scenario
+                // goes on, and later steps need them.
+                if let (false, Ok(response)) = (self.blocks(&run.failures), &exchange.response) {
+                    capture::apply(&step.capture, response, vars, &mut run.failures);
+                    for (name, capture) in &step.capture {
+                        if !capture::needs_strong(capture, response) {
+                            continue;
+                        }
+                        match self.wait_for_strong(&exchange.request, capture).await {
+                            Ok(value) => vars.set(name, value),
+                            Err(why) => run.not_applicable = Some(why),
                         }
                     }
                 }
