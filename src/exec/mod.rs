@@ -174,10 +174,9 @@ impl Runner {
             let (steps, round_secrets) = self.run_round(this).await;
             secrets.extend(round_secrets);
             // Warnings and waived findings do not break a round; what fails the scenario does.
-            let fails = |f: &Failure| self.settings.policy.weigh(f) == judge::Weight::Failure;
             let broke = steps
                 .iter()
-                .any(|s| s.failures.iter().any(fails) || (s.error.is_some() && !s.cleanup));
+                .any(|s| self.blocks(&s.failures) || (s.error.is_some() && !s.cleanup));
             if broke {
                 failed += 1;
             }
@@ -212,12 +211,8 @@ impl Runner {
             let run = self.run_step(step, &scenario.file, &mut vars, false).await;
             // A warning (a SHOULD rule) or a waived rule does not end the scenario: the steps
             // after it check other rules.
-            let blocked = run.error.is_some()
-                || run.not_applicable.is_some()
-                || run
-                    .failures
-                    .iter()
-                    .any(|f| self.settings.policy.weigh(f) == judge::Weight::Failure);
+            let blocked =
+                run.error.is_some() || run.not_applicable.is_some() || self.blocks(&run.failures);
             steps.push(run);
             if blocked {
                 break;
@@ -470,6 +465,13 @@ impl Runner {
             "the target gave only weak ETags for {} s after a write; this scenario needs a strong one",
             STRONG_ETAG_PATIENCE.as_secs()
         ))
+    }
+
+    /// True when a finding fails the scenario (not a warning, not waived, not accepted).
+    fn blocks(&self, failures: &[Failure]) -> bool {
+        failures
+            .iter()
+            .any(|f| self.settings.policy.weigh(f) == judge::Weight::Failure)
     }
 
     /// `/path` is appended to the target URL (keeping its path prefix); `http(s)://` is absolute.
