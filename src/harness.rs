@@ -167,7 +167,13 @@ fn listed_target() -> Result<Target, String> {
             .map_err(|e| format!("CONTEND_TARGET: {e}")),
         // The embedded server's port is not known until it starts; its capabilities are.
         #[cfg(feature = "server")]
-        Err(_) => Target::remote("http://127.0.0.1/", capabilities.as_deref()),
+        Err(_) => {
+            let embedded = crate::server::capabilities(&Default::default());
+            Target::remote(
+                "http://127.0.0.1/",
+                Some(capabilities.as_deref().unwrap_or(&embedded)),
+            )
+        }
         #[cfg(not(feature = "server"))]
         Err(_) => Err(
             "CONTEND_TARGET is not set, and contend was built without its embedded server".into(),

@@ -45,3 +45,26 @@ fn every_catalog_rule_is_covered_or_a_named_gap() {
         }
     }
 }
+
+#[test]
+fn against_the_embedded_server_only_the_428_scenario_is_not_applicable() {
+    // The harness decides applicability before starting anything; with no CONTEND_TARGET it
+    // must use the embedded server's capabilities (its example API included).
+    if std::env::var_os("CONTEND_TARGET").is_some()
+        || std::env::var_os("CONTEND_CAPABILITIES").is_some()
+    {
+        return;
+    }
+    let trials = contend::harness::trials(Path::new("specs"));
+    let ignored: Vec<&str> = trials
+        .iter()
+        .filter(|t| t.has_ignored_flag())
+        .map(|t| t.name())
+        .collect();
+    assert_eq!(ignored.len(), 1, "{ignored:?}");
+    assert!(
+        ignored[0].starts_with("precondition-required::"),
+        "{ignored:?}"
+    );
+    assert!(trials.len() >= 20);
+}

@@ -46,6 +46,15 @@ pub struct RunningServer {
     _stop: watch::Sender<()>,
 }
 
+/// What a reference server with this configuration supports: everything, the 428 mode only
+/// when asked for.
+pub fn capabilities(config: &ServerConfig) -> Vec<Capability> {
+    Capability::ALL
+        .into_iter()
+        .filter(|c| *c != Capability::RequiresPreconditions || config.require_preconditions)
+        .collect()
+}
+
 /// When each request was complete at the server (its content read): how tightly a race
 /// actually arrived, for tests and benchmarks.
 #[derive(Debug, Clone)]
@@ -88,12 +97,7 @@ impl RunningServer {
 
     /// This server as a target for scenarios, with the capabilities its configuration gives.
     pub fn target(&self) -> Target {
-        let capabilities = Capability::ALL
-            .into_iter()
-            .filter(|c| {
-                *c != Capability::RequiresPreconditions || self.config.require_preconditions
-            })
-            .collect();
+        let capabilities = capabilities(&self.config).into_iter().collect();
         Target {
             url: self
                 .url()
