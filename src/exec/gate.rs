@@ -9,7 +9,7 @@
 use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::Notify;
@@ -153,8 +153,8 @@ impl State {
 }
 
 impl GatedIo {
-    fn settle(&self, state: &mut MutexGuard<'_, State>, drained: bool) {
-        if drained && state.ended && !state.ready {
+    fn settle(&self, state: &mut MutexGuard<'_, State>) {
+        if state.ended && state.outbox.is_empty() && !state.ready {
             state.ready = true;
             self.0.ready.notify_waiters();
         }
@@ -182,20 +182,23 @@ impl AsyncWrite for GatedIo {
         state.outbox.extend_from_slice(send);
         state.held.extend_from_slice(keep);
         state.ended = ends;
-        // Whatever the socket does not take now goes out at the next write or flush.
-        let drained = state.drain(cx)?;
-        self.settle(&mut state, drained);
+        // Whatever the socket did not take goes out at the next write or flush; hyper flushes
+        // after every message, and the flush decides readiness.
+        state.drain(cx)?;
         Poll::Ready(Ok(part))
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut state = self.0.lock();
-        let drained = state.drain(cx)?;
-        self.settle(&mut state, drained);
-        if !drained {
+        if !state.drain(cx)? {
             return Poll::Pending;
         }
-        Pin::new(&mut state.io).poll_flush(cx)
+        // Ready only once the bytes are on the wire: a TLS stream holds them until flushed.
+        let flushed = ready!(Pin::new(&mut state.io).poll_flush(cx));
+        if flushed.is_ok() {
+            self.settle(&mut state);
+        }
+        Poll::Ready(flushed)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
