@@ -1,6 +1,7 @@
 //! Execute: sends a planned scenario's requests and records [`Exchange`]s. Steps run in order;
 //! a concurrent group runs on its own pre-opened connections ([`group`]). After each step the
-//! judge says whether it held: the first failing step ends the scenario, then `cleanup` runs.
+//! judge says whether it held: the first step that fails (a warning does not) ends the scenario,
+//! then `cleanup` runs.
 
 mod capture;
 mod connect;
