@@ -4,7 +4,8 @@
 //! In `tests/contend.rs`, with `[[test]] name = "contend"` and `harness = false` in
 //! Cargo.toml, the whole test file is `fn main() { contend::harness::run_dir("specs").exit(); }`.
 //!
-//! The target is `CONTEND_TARGET` when set, else the embedded reference server, started once
+//! The target is `CONTEND_TARGET` when set, else a profile's (`CONTEND_CONFIG`, else
+//! `./contend.yaml`), else the embedded reference server, started once
 //! per test process and only when a trial runs (so `--list` sends nothing).
 
 use std::path::Path;
@@ -43,7 +44,10 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
         Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
     };
     let run_id = plan::new_run_id();
-    let settings = settings();
+    let settings = match config() {
+        Ok(config) => config.settings.clone(),
+        Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
+    };
     let mut trials = Vec::new();
     for file in files {
         let scenarios = match scenario::load_file(&file) {
@@ -103,10 +107,10 @@ fn context() -> Result<&'static Context, String> {
 fn start_context() -> Result<Context, String> {
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
-    let settings = settings();
+    let settings = config()?.settings.clone();
     let redactor = Redactor::for_headers(&settings.headers);
     #[cfg(feature = "server")]
-    if std::env::var_os("CONTEND_TARGET").is_none() {
+    if config()?.target.is_none() {
         let server = runtime
             .block_on(crate::server::start(
                 ([127, 0, 0, 1], 0).into(),
@@ -144,46 +148,26 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
     }
 }
 
-/// The target as far as it is known without starting anything: enough to decide which
-/// scenarios apply. `CONTEND_CAPABILITIES` (comma-separated) overrides the default list.
-fn listed_target() -> Result<Target, String> {
-    let capabilities = match std::env::var("CONTEND_CAPABILITIES") {
-        Ok(list) => Some(
-            list.split(',')
-                .map(|name| {
-                    Capability::ALL
-                        .into_iter()
-                        .find(|c| c.name() == name.trim())
-                        .ok_or_else(|| {
-                            format!("CONTEND_CAPABILITIES: unknown capability {:?}", name.trim())
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Err(_) => None,
-    };
-    match std::env::var("CONTEND_TARGET") {
-        Ok(url) => Target::remote(&url, capabilities.as_deref())
-            .map_err(|e| format!("CONTEND_TARGET: {e}")),
-        // The embedded server's port is not known until it starts; its capabilities are.
-        #[cfg(feature = "server")]
-        Err(_) => {
-            let embedded = crate::server::capabilities(&Default::default());
-            Target::remote(
-                "http://127.0.0.1/",
-                Some(capabilities.as_deref().unwrap_or(&embedded)),
-            )
-        }
-        #[cfg(not(feature = "server"))]
-        Err(_) => Err(
-            "CONTEND_TARGET is not set, and contend was built without its embedded server".into(),
-        ),
-    }
+/// What the environment and the profile (`CONTEND_CONFIG`, else `./contend.yaml`) say about
+/// the run; the environment wins.
+struct Config {
+    settings: Settings,
+    target: Option<String>,
+    capabilities: Option<Vec<Capability>>,
+}
+
+fn config() -> Result<&'static Config, String> {
+    static CONFIG: OnceLock<Result<Config, String>> = OnceLock::new();
+    CONFIG
+        .get_or_init(read_config)
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Settings from the environment: `CONTEND_AUTHORIZATION` (kept out of output like `--header`
-/// credentials), `CONTEND_STRICT=1`, `CONTEND_ALLOW=rule,rule` and `CONTEND_UPDATE_SNAPSHOTS=1`.
-fn settings() -> Settings {
+/// credentials), `CONTEND_STRICT=1`, `CONTEND_ALLOW=rule,rule`, `CONTEND_UPDATE_SNAPSHOTS=1`,
+/// `CONTEND_TARGET`, `CONTEND_CAPABILITIES`; then the profile under them.
+fn read_config() -> Result<Config, String> {
     let mut settings = Settings::default();
     if let Ok(auth) = std::env::var("CONTEND_AUTHORIZATION") {
         settings.headers.push(("Authorization".into(), auth));
@@ -198,5 +182,54 @@ fn settings() -> Settings {
     }
     // The same switch insta users know.
     settings.update_snapshots = std::env::var("CONTEND_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
-    settings
+    let path = std::env::var_os("CONTEND_CONFIG").map(std::path::PathBuf::from);
+    let profile = plan::find_profile(path.as_deref()).map_err(|e| e.to_string())?;
+    plan::apply_profile(&profile, &mut settings)?;
+    let capabilities = match std::env::var("CONTEND_CAPABILITIES") {
+        Ok(list) => Some(
+            list.split(',')
+                .map(|name| {
+                    Capability::ALL
+                        .into_iter()
+                        .find(|c| c.name() == name.trim())
+                        .ok_or_else(|| {
+                            format!("CONTEND_CAPABILITIES: unknown capability {:?}", name.trim())
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Err(_) => profile.capabilities.clone(),
+    };
+    let target = std::env::var("CONTEND_TARGET")
+        .ok()
+        .or(profile.target.clone());
+    Ok(Config {
+        settings,
+        target,
+        capabilities,
+    })
+}
+
+/// The target as far as it is known without starting anything: enough to decide which
+/// scenarios apply.
+fn listed_target() -> Result<Target, String> {
+    let config = config()?;
+    match &config.target {
+        Some(url) => {
+            Target::remote(url, config.capabilities.as_deref()).map_err(|e| format!("target: {e}"))
+        }
+        // The embedded server's port is not known until it starts; its capabilities are.
+        #[cfg(feature = "server")]
+        None => {
+            let embedded = crate::server::capabilities(&Default::default());
+            Target::remote(
+                "http://127.0.0.1/",
+                Some(config.capabilities.as_deref().unwrap_or(&embedded)),
+            )
+        }
+        #[cfg(not(feature = "server"))]
+        None => Err(
+            "no target: set CONTEND_TARGET (contend was built without its embedded server)".into(),
+        ),
+    }
 }

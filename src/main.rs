@@ -12,7 +12,7 @@ use contend::judge::catalog::{self, CoverageState};
 use contend::judge::Policy;
 use contend::plan::{self, Applicability, Planned, Settings, Target};
 use contend::report::{self, Redactor};
-use contend::scenario::{self, Capability, Profile, Scenario};
+use contend::scenario::{self, Capability, Scenario};
 use contend::server::Fault;
 use contend::{exec, server, suite};
 
@@ -237,51 +237,15 @@ async fn connect(
     mut settings: Settings,
     force_probe: bool,
 ) -> Result<Connected, ExitCode> {
-    let profile = load_profile(args.config.as_deref())?;
-    let env = env_vars(&profile);
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for (name, template) in &profile.headers {
-        let value = template
-            .render(&env)
-            .map_err(|e| bad_input(&format!("profile header {name}: {e}")))?;
-        headers.push((name.clone(), value));
-    }
-    // Flags after the profile: a flag's header replaces the profile's of the same name.
-    headers.retain(|(n, _)| !args.headers.iter().any(|(m, _)| m.eq_ignore_ascii_case(n)));
-    headers.extend(args.headers.iter().cloned());
-    settings.headers = headers;
+    let profile = plan::find_profile(args.config.as_deref()).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(BAD_INPUT)
+    })?;
+    // Flags first; the profile fills what they leave open.
+    settings.headers = args.headers.clone();
     settings.timeout = args.timeout;
-    if let Some(scratch) = &profile.scratch {
-        settings.scratch = scratch.clone();
-    }
-    settings.content_type = profile.content_type.clone();
-    settings.body_format = args.body_format.clone().or(profile.body_format.clone());
-    settings.create_scratch = profile.create_scratch;
-    for (name, value) in &profile.vars {
-        if !settings.vars.iter().any(|(n, _)| n == name) {
-            let value = value
-                .render(&env)
-                .map_err(|e| bad_input(&format!("profile var {name}: {e}")))?;
-            settings.vars.push((name.clone(), value));
-        }
-    }
-    settings.policy.strict |= profile.strict;
-    settings.policy.allow.extend(profile.allow.iter().cloned());
-    settings
-        .policy
-        .accept
-        .extend(profile.accept.iter().map(|(r, s)| (r.clone(), s.clone())));
-    if let Some(unknown) = settings
-        .policy
-        .accept
-        .iter()
-        .map(|(r, _)| r)
-        .find(|r| catalog::find(r).is_none())
-    {
-        return Err(bad_input(&format!(
-            "profile accept: {unknown:?} is not a catalog rule"
-        )));
-    }
+    settings.body_format = args.body_format.clone();
+    plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
 
     let redactor = Redactor::for_headers(&settings.headers);
     let run_id = plan::new_run_id();
@@ -328,35 +292,6 @@ async fn connect(
         probe,
         _embedded: embedded,
     })
-}
-
-fn load_profile(path: Option<&std::path::Path>) -> Result<Profile, ExitCode> {
-    let default = PathBuf::from("contend.yaml");
-    let path = match path {
-        Some(p) => p.to_owned(),
-        None if default.is_file() => default,
-        None => return Ok(Profile::default()),
-    };
-    scenario::load_profile(&path).map_err(|e| {
-        eprintln!("{e}");
-        ExitCode::from(BAD_INPUT)
-    })
-}
-
-/// The environment variables a profile's templates name, as `env.NAME` variables.
-fn env_vars(profile: &Profile) -> contend::scenario::Vars {
-    let mut vars = contend::scenario::Vars::default();
-    let templates = profile
-        .headers
-        .values()
-        .chain(profile.vars.values())
-        .chain(profile.scratch.as_ref());
-    for name in templates.flat_map(plan::env_names_in) {
-        if let Ok(value) = std::env::var(&name) {
-            vars.set(format!("env.{name}"), value);
-        }
-    }
-    vars
 }
 
 fn plan_or_exit(

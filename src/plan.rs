@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::scenario::template::json_templates;
+use crate::scenario::Profile;
 use crate::scenario::{
     Action, Body, Capability, Expect, GroupExpect, GroupRequests, Request, Scenario, Step,
     Template, Vars,
@@ -184,6 +185,80 @@ pub enum Applicability {
 pub struct PlanError {
     pub id: String,
     pub message: String,
+}
+
+/// Layers a target profile under `settings`: what flags or the environment already set wins.
+/// Header and variable values in the profile are templates over `{{env.NAME}}`.
+pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), String> {
+    let mut env = Vars::default();
+    let templates = profile
+        .headers
+        .values()
+        .chain(profile.vars.values())
+        .chain(profile.scratch.as_ref());
+    for name in templates.flat_map(env_names_in) {
+        if let Ok(value) = std::env::var(&name) {
+            env.set(format!("env.{name}"), value);
+        }
+    }
+    let mut headers = Vec::new();
+    for (name, template) in &profile.headers {
+        if !settings
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            let value = template
+                .render(&env)
+                .map_err(|e| format!("profile header {name}: {e}"))?;
+            headers.push((name.clone(), value));
+        }
+    }
+    headers.append(&mut settings.headers);
+    settings.headers = headers;
+    for (name, template) in &profile.vars {
+        if !settings.vars.iter().any(|(n, _)| n == name) {
+            let value = template
+                .render(&env)
+                .map_err(|e| format!("profile var {name}: {e}"))?;
+            settings.vars.push((name.clone(), value));
+        }
+    }
+    if let Some(scratch) = &profile.scratch {
+        settings.scratch = scratch.clone();
+    }
+    settings.content_type = settings
+        .content_type
+        .take()
+        .or(profile.content_type.clone());
+    settings.body_format = settings.body_format.take().or(profile.body_format.clone());
+    settings.create_scratch |= profile.create_scratch;
+    settings.policy.strict |= profile.strict;
+    settings.policy.allow.extend(profile.allow.iter().cloned());
+    settings
+        .policy
+        .accept
+        .extend(profile.accept.iter().map(|(r, s)| (r.clone(), s.clone())));
+    match settings
+        .policy
+        .accept
+        .iter()
+        .map(|(r, _)| r)
+        .find(|r| crate::judge::catalog::find(r).is_none())
+    {
+        Some(unknown) => Err(format!("profile accept: {unknown:?} is not a catalog rule")),
+        None => Ok(()),
+    }
+}
+
+/// The profile at `path`, or `./contend.yaml` when it exists, or an empty one.
+pub fn find_profile(path: Option<&Path>) -> Result<Profile, crate::scenario::LoadError> {
+    let default = Path::new("contend.yaml");
+    match path {
+        Some(path) => crate::scenario::load_profile(path),
+        None if default.is_file() => crate::scenario::load_profile(default),
+        None => Ok(Profile::default()),
+    }
 }
 
 /// A fresh identifier for one run, used in scratch paths so runs never collide.
