@@ -513,3 +513,55 @@ fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), Stri
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Through the one YAML loader, as `contend run` reads it.
+    fn profile_from(yaml: &str) -> Profile {
+        let path = std::env::temp_dir().join(format!(
+            "contend-profile-{}-{}.yaml",
+            std::process::id(),
+            yaml.len()
+        ));
+        std::fs::write(&path, yaml).unwrap();
+        let profile = find_profile(Some(&path)).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        profile
+    }
+
+    #[test]
+    fn a_profile_fills_what_flags_leave_open() {
+        let yaml = "headers: { Authorization: 'Bearer {{env.CONTEND_TEST_PROFILE_TOKEN}}', X-Team: core }\n\
+                    vars: { tenant: acme, region: eu }\ncontent_type: text/plain\nstrict: true\n\
+                    allow: [etag.stable]\naccept: { race.one-winner: [409] }\n";
+        let profile = profile_from(yaml);
+        std::env::set_var("CONTEND_TEST_PROFILE_TOKEN", "t0k");
+        let mut settings = Settings {
+            headers: vec![("x-team".into(), "from-flag".into())],
+            vars: vec![("region".into(), "us".into())],
+            ..Settings::default()
+        };
+        apply_profile(&profile, &mut settings).unwrap();
+        assert_eq!(
+            settings.headers,
+            [
+                ("Authorization".to_owned(), "Bearer t0k".to_owned()),
+                ("x-team".to_owned(), "from-flag".to_owned())
+            ]
+        );
+        assert!(settings.vars.contains(&("region".into(), "us".into())));
+        assert!(settings.vars.contains(&("tenant".into(), "acme".into())));
+        assert_eq!(settings.content_type.as_deref(), Some("text/plain"));
+        assert!(settings.policy.strict);
+        assert_eq!(settings.policy.allow, ["etag.stable"]);
+
+        let bad = profile_from("accept: { no.such-rule: [409] }");
+        let err = apply_profile(&bad, &mut Settings::default()).unwrap_err();
+        assert_eq!(
+            err,
+            "profile accept: \"no.such-rule\" is not a catalog rule"
+        );
+    }
+}
