@@ -101,7 +101,9 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
             .iter()
             .filter(|s| failing.contains(&s.name.as_str()))
         {
-            for e in &step.exchanges {
+            // A workload makes hundreds of exchanges: the first ones show the shape, the JSON
+            // report has them all.
+            for e in step.exchanges.iter().take(EXCHANGES_SHOWN) {
                 let index = e.index.map(|i| format!("#{i} ")).unwrap_or_default();
                 let outcome = match (&e.response, &e.error) {
                     (Some(r), _) => r.status.to_string(),
@@ -114,7 +116,17 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
                     e.request.method, e.request.url
                 );
             }
+            if step.exchanges.len() > EXCHANGES_SHOWN {
+                let more = step.exchanges.len() - EXCHANGES_SHOWN;
+                let _ = writeln!(
+                    out,
+                    "        ... and {more} more exchanges (all of them with --format json)"
+                );
+            }
         }
     }
     out
 }
+
+/// Exchanges listed under a failing step.
+const EXCHANGES_SHOWN: usize = 25;
