@@ -77,11 +77,27 @@ pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
     }
 }
 
-/// First to last of the release instants.
-pub(super) fn spread(times: &[Instant]) -> Duration {
-    match (times.iter().min(), times.iter().max()) {
-        (Some(first), Some(last)) => last.duration_since(*first),
-        _ => Duration::ZERO,
+impl GroupRun {
+    /// A group that was released: its window follows from the instants each member's final
+    /// bytes went out (first to last).
+    pub(super) fn released(
+        exchanges: Vec<Exchange>,
+        sync: SyncMode,
+        times: &[Instant],
+    ) -> GroupRun {
+        let spread = match (times.iter().min(), times.iter().max()) {
+            (Some(first), Some(last)) => last.duration_since(*first),
+            _ => Duration::ZERO,
+        };
+        GroupRun {
+            exchanges,
+            window: RaceWindow {
+                sync,
+                released: times.len(),
+                spread,
+            },
+            error: None,
+        }
     }
 }
 
@@ -126,7 +142,6 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
         }
     }
     let times: Vec<Instant> = released_at.iter().flatten().copied().collect();
-    let spread = spread(&times);
 
     let mut exchanges = Vec::with_capacity(requests.len());
     for (index, ((request, member), ready)) in
@@ -147,15 +162,7 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
             finished: Instant::now(),
         });
     }
-    GroupRun {
-        exchanges,
-        window: RaceWindow {
-            sync,
-            released: times.len(),
-            spread,
-        },
-        error: None,
-    }
+    GroupRun::released(exchanges, sync, &times)
 }
 
 /// Opens a gated connection and hands it the request; the response is awaited in a task.

@@ -10,7 +10,7 @@ use h2::client::{self, SendRequest};
 use h2::{Ping, PingPong, RecvStream};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 
-use super::group::{self, failed_group, GroupRun, RaceWindow};
+use super::group::{failed_group, GroupRun};
 use super::{connect, Exchange, Outgoing, Received, MAX_RESPONSE};
 use crate::scenario::SyncMode;
 
@@ -108,7 +108,6 @@ async fn race(
         }
         released_at.push(Instant::now());
     }
-    let spread = group::spread(&released_at);
 
     let mut exchanges = Vec::with_capacity(requests.len());
     for (index, ((request, stream), error)) in
@@ -128,15 +127,7 @@ async fn race(
             finished: Instant::now(),
         });
     }
-    GroupRun {
-        exchanges,
-        window: RaceWindow {
-            sync: SyncMode::Http2,
-            released: released_at.len(),
-            spread,
-        },
-        error: None,
-    }
+    GroupRun::released(exchanges, SyncMode::Http2, &released_at)
 }
 
 type Stream = (h2::SendStream<Bytes>, client::ResponseFuture);
