@@ -70,14 +70,18 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
                     continue;
                 }
             };
-            let not_applicable = matches!(planned.applicability, Applicability::NotApplicable(_));
-            let trial =
-                Trial::test(id, move || run_trial(planned)).with_ignored_flag(not_applicable);
-            trials.push(if not_applicable {
-                trial.with_kind("n/a")
-            } else {
-                trial
-            });
+            // Known before anything is sent: shown as ignored, and a failure if run anyway
+            // (`--ignored`), so a scenario that did not run is never `ok`.
+            if let Applicability::NotApplicable(why) = &planned.applicability {
+                let message = format!("not applicable: {why}");
+                trials.push(
+                    Trial::test(id, move || Err(Failed::from(message)))
+                        .with_ignored_flag(true)
+                        .with_kind("n/a"),
+                );
+                continue;
+            }
+            trials.push(Trial::test(id, move || run_trial(planned)));
         }
     }
     trials
@@ -143,7 +147,13 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
         .runtime
         .block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
     match report.status {
-        Status::Passed | Status::NotApplicable => Ok(()),
+        Status::Passed => Ok(()),
+        // Found out while running (the target gives only weak ETags, say): not a pass.
+        Status::NotApplicable => Err(Failed::from(format!(
+            "not applicable: {}\n{}",
+            report.reason.as_deref().unwrap_or("no reason given"),
+            human::scenario_block(&report)
+        ))),
         Status::Failed | Status::Error => Err(Failed::from(human::scenario_block(&report))),
     }
 }

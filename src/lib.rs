@@ -2,13 +2,15 @@
 //!
 //! Data flows one way: [`scenario`] (parse YAML) → [`plan`] (variables, applicability) →
 //! [`exec`] (send, record exchanges) → [`judge`] (expectations, pure) → [`report`] (one model,
-//! several renderers). [`suite`] strings them together; [`harness`] turns a directory of
+//! several renderers). [`record`] is the leaf they share: exchanges as sent and received, and
+//! findings as judged. [`suite`] strings them together; [`harness`] turns a directory of
 //! scenarios into `cargo test` trials; [`server`] is the embedded reference origin.
 
 pub mod exec;
 pub mod harness;
 pub mod judge;
 pub mod plan;
+pub mod record;
 pub mod report;
 pub mod scenario;
 #[cfg(feature = "server")]

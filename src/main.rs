@@ -131,6 +131,9 @@ struct TargetArgs {
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
+    /// Start the embedded server with WebDAV collections (only without --target).
+    #[arg(long)]
+    collections: bool,
     /// Plant a fault in the embedded server (repeatable; see `contend serve --list-faults`).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
@@ -150,6 +153,9 @@ struct ServeArgs {
     /// Answer unconditional writes to existing resources with 428 Precondition Required.
     #[arg(long)]
     require_preconditions: bool,
+    /// WebDAV collections: MKCOL makes one, and a PUT needs its parent collection (RFC 4918).
+    #[arg(long)]
+    collections: bool,
     /// Plant a fault: a realistic bug for contend to catch (repeatable).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
@@ -256,6 +262,7 @@ async fn connect(
         None => {
             let config = server::ServerConfig {
                 require_preconditions: args.require_preconditions,
+                collections: args.collections,
                 faults: args.faults.iter().copied().collect(),
             };
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
@@ -280,6 +287,14 @@ async fn connect(
             .render(&vars)
             .map_err(|e| bad_input(&format!("scratch: {e}")))?;
         let found = runner.probe(&scratch).await;
+        if let Some(why) = &found.unreachable {
+            // Nothing can be judged of a target that does not answer: never a green run.
+            eprintln!(
+                "error: target unreachable: {}",
+                connected_redactor(&settings).text(why)
+            );
+            return Err(ExitCode::FAILURE);
+        }
         target.capabilities = found.capabilities.clone();
         probe = Some(found);
     }
@@ -292,6 +307,10 @@ async fn connect(
         probe,
         _embedded: embedded,
     })
+}
+
+fn connected_redactor(settings: &Settings) -> Redactor {
+    Redactor::for_headers(&settings.headers)
 }
 
 fn plan_or_exit(
@@ -329,6 +348,23 @@ async fn run(args: RunArgs) -> ExitCode {
                 .is_none_or(|f| plan::scenario_id(&root_of(&args.paths), s).contains(f))
         })
         .collect();
+    if scenarios.is_empty() {
+        let mut asked = Vec::new();
+        if let Some(f) = &args.filter {
+            asked.push(format!("--filter {f:?}"));
+        }
+        if !args.tags.is_empty() {
+            asked.push(format!("--tag {}", args.tags.join(", ")));
+        }
+        let what = if asked.is_empty() {
+            "the paths given hold no scenario".to_owned()
+        } else {
+            format!("{} selects no scenario", asked.join(" with "))
+        };
+        return bad_input(&format!(
+            "{what}: nothing to run (`contend list` shows them)"
+        ));
+    }
     let settings = Settings {
         vars: args.vars.clone(),
         update_snapshots: args.update_snapshots,
@@ -344,8 +380,7 @@ async fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let (Some(probe), Format::Human) = (&connected.probe, args.format) {
-        let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
-        say!("probed {}: {}", connected.target.label, found.join(", "));
+        print_probe(&connected.target.label, probe, false);
     }
     let planned = match plan_or_exit(scenarios, &args.paths, &connected) {
         Ok(p) => p,
@@ -362,6 +397,18 @@ async fn run(args: RunArgs) -> ExitCode {
     match args.format {
         Format::Human => say!("{}", report::human::render(&report).trim_end()),
         Format::Json => say!("{}", report.to_json()),
+    }
+    if report.tested() == 0 {
+        // Every scenario was not applicable or could not run: that is no verdict at all.
+        eprintln!("error: nothing was tested:");
+        for s in &report.scenarios {
+            eprintln!(
+                "  {}: {}",
+                s.id,
+                s.reason.as_deref().unwrap_or("no reason given")
+            );
+        }
+        return ExitCode::FAILURE;
     }
     if report.succeeded() {
         ExitCode::SUCCESS
@@ -382,17 +429,7 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
     let Some(probe) = &connected.probe else {
         return ExitCode::FAILURE;
     };
-    say!("{}\n", connected.target.label);
-    for (capability, found, evidence) in &probe.evidence {
-        say!(
-            "  {:<24} {:<4} {evidence}",
-            capability.name(),
-            if *found { "yes" } else { "no" }
-        );
-    }
-    for note in &probe.notes {
-        say!("  note: {note}");
-    }
+    print_probe(&connected.target.label, probe, true);
     let planned = match plan_or_exit(scenarios, paths, &connected) {
         Ok(p) => p,
         Err(code) => return code,
@@ -411,6 +448,26 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// What the probe found: in full for `probe`, else the capabilities found and the evidence
+/// for each one missing.
+fn print_probe(label: &str, probe: &exec::Probe, full: bool) {
+    if full {
+        say!("{label}\n");
+    } else {
+        let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
+        say!("probed {label}: found {}", found.join(", "));
+    }
+    for (capability, found, evidence) in &probe.evidence {
+        if full || !found {
+            let shown = if *found { "yes" } else { "no" };
+            say!("  {:<24} {shown:<4} {evidence}", capability.name());
+        }
+    }
+    for note in &probe.notes {
+        say!("  note: {note}");
+    }
+}
+
 async fn serve(args: ServeArgs) -> ExitCode {
     if args.list_faults {
         for fault in Fault::ALL {
@@ -425,6 +482,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
     let config = server::ServerConfig {
         require_preconditions: args.require_preconditions,
+        collections: args.collections,
         faults: args.faults.iter().copied().collect(),
     };
     let running = match server::start(args.addr, config).await {
@@ -476,12 +534,15 @@ fn list_requirements(paths: &[PathBuf]) -> ExitCode {
         .map(|s| (plan::scenario_id(&root, s), s.requirements.as_slice()))
         .collect();
     let coverage = catalog::coverage(ids.iter().map(|(id, reqs)| (id.clone(), *reqs)));
-    let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
+    let width = catalog::all().map(|r| r.id.len()).max().unwrap_or(0);
     let mut counts = [0usize; 3];
     for c in &coverage {
         let mut by: Vec<String> = Vec::new();
-        if c.passive {
+        if c.kinds.contains(&catalog::Kind::Passive) {
             by.push("passive check".into());
+        }
+        if c.kinds.contains(&catalog::Kind::History) {
+            by.push("history check".into());
         }
         by.extend(c.scenarios.iter().cloned());
         let state = c.state();
@@ -514,11 +575,35 @@ fn explain(id: &str) -> ExitCode {
         eprintln!("error: no rule {id:?}; `contend explain --all` lists them");
         return ExitCode::from(BAD_INPUT);
     };
-    let kind = match rule.kind {
-        catalog::Kind::Passive => "passive: checked on every exchange of every scenario",
-        catalog::Kind::Active => "active: scenarios under specs/ probe it",
-        catalog::Kind::Informational => "informational",
-    };
+    // How it is checked follows from what is registered, and from the scenarios at hand.
+    let scenarios = scenario::load_paths(&[PathBuf::from("specs")]).unwrap_or_default();
+    let naming: Vec<String> = scenarios
+        .iter()
+        .filter(|s| s.requirements.iter().any(|r| r == rule.id))
+        .map(|s| plan::scenario_id(std::path::Path::new("specs"), s))
+        .collect();
+    let kinds = catalog::kinds(rule.id, scenarios.iter().map(|s| s.requirements.as_slice()));
+    let mut ways: Vec<String> = kinds
+        .iter()
+        .map(|k| match k {
+            catalog::Kind::Passive => {
+                "a passive check on every exchange of every scenario".to_owned()
+            }
+            catalog::Kind::History => "a history check over every race and workload".to_owned(),
+            catalog::Kind::Scenario => format!("scenarios: {}", naming.join(", ")),
+        })
+        .collect();
+    if ways.is_empty() {
+        ways.push(match rule.observability {
+            catalog::Observability::Informational => {
+                "informational: not observable on its own".into()
+            }
+            catalog::Observability::Checkable => {
+                "by no scenario here: name it in a scenario's `requirements`".into()
+            }
+        });
+    }
+    let kind = ways.join("; ");
     say!("{}  {}  {}", rule.id, rule.level.name(), rule.section);
     say!("  {}\n", rule.summary);
     say!("  read:     {}", rule.link);
@@ -530,8 +615,8 @@ fn explain(id: &str) -> ExitCode {
 }
 
 fn explain_all() -> ExitCode {
-    let width = catalog::RULES.iter().map(|r| r.id.len()).max().unwrap_or(0);
-    for rule in catalog::RULES {
+    let width = catalog::all().map(|r| r.id.len()).max().unwrap_or(0);
+    for rule in catalog::all() {
         say!(
             "{:<width$}  {:<8}  {:<18}  {}",
             rule.id,

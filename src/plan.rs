@@ -35,6 +35,41 @@ mod bodies {
         Ok(scenario)
     }
 
+    /// `headers_if` folded into `headers` for the capabilities the target has.
+    pub(super) fn fold_capability_headers(
+        mut scenario: Scenario,
+        target: &super::Target,
+    ) -> Scenario {
+        let fold = |request: &mut Request| {
+            for (capability, headers) in std::mem::take(&mut request.headers_if.0) {
+                if target.capabilities.contains(&capability) {
+                    request.headers.0.extend(headers.0);
+                }
+            }
+            Ok(())
+        };
+        for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+            let _ = each_request(step, &fold);
+        }
+        scenario
+    }
+
+    type Each<'a> = dyn Fn(&mut Request) -> Result<(), String> + 'a;
+
+    fn each_request(step: &mut Step, f: &Each) -> Result<(), String> {
+        match &mut step.action {
+            Action::Send { request, .. } => f(request),
+            Action::Race { group, .. } => match &mut group.requests {
+                GroupRequests::Repeat { request, .. } => f(request),
+                GroupRequests::List(list) => list.iter_mut().try_for_each(f),
+            },
+            Action::Workload(workload) => workload
+                .steps
+                .iter_mut()
+                .try_for_each(|s| each_request(s, f)),
+        }
+    }
+
     type Wrap<'a> = dyn Fn(&mut Template) -> Result<(), String> + 'a;
 
     fn step_bodies(step: &mut Step, wrap: &Wrap) -> Result<(), String> {
@@ -165,7 +200,10 @@ impl Default for Settings {
 /// A scenario ready to execute, or the reason it will not.
 #[derive(Debug, Clone)]
 pub struct Planned {
+    /// The scenario as it runs (sample bodies in the target's format).
     pub scenario: Arc<Scenario>,
+    /// The scenario as loaded: each round is planned afresh from it.
+    pub source: Arc<Scenario>,
     /// `file::scenario`, the name used in reports and as the test name.
     pub id: String,
     pub applicability: Applicability,
@@ -281,6 +319,7 @@ pub fn plan(
     settings: &Settings,
     run_id: &str,
 ) -> Result<Planned, PlanError> {
+    let source = scenario.clone();
     let scenario = match &settings.body_format {
         Some(format) => Arc::new(bodies::reshape((*scenario).clone(), format).map_err(
             |message| PlanError {
@@ -293,6 +332,10 @@ pub fn plan(
     let fail = |message: String| PlanError {
         id: id.clone(),
         message,
+    };
+    let scenario = match has_capability_headers(&scenario) {
+        true => Arc::new(bodies::fold_capability_headers((*scenario).clone(), target)),
+        false => scenario,
     };
 
     let mut vars = Vars::default();
@@ -359,10 +402,46 @@ pub fn plan(
     };
     Ok(Planned {
         scenario,
+        source,
         id,
         applicability,
         vars,
     })
+}
+
+/// The same scenario planned afresh for another round: new `uuid`, new scratch path.
+pub fn replan(
+    planned: &Planned,
+    target: &Target,
+    settings: &Settings,
+) -> Result<Planned, PlanError> {
+    let run_id = planned.vars.get("run_id").unwrap_or_default();
+    plan(
+        planned.source.clone(),
+        planned.id.clone(),
+        target,
+        settings,
+        run_id,
+    )
+}
+
+/// True when some request of the scenario has `headers_if`.
+fn has_capability_headers(scenario: &Scenario) -> bool {
+    let any = |r: &Request| !r.headers_if.0.is_empty();
+    scenario
+        .steps
+        .iter()
+        .chain(&scenario.cleanup)
+        .any(|step| match &step.action {
+            Action::Send { request, .. } => any(request),
+            Action::Race { group, .. } => {
+                (0..group.requests.len()).any(|i| any(group.requests.get(i)))
+            }
+            Action::Workload(w) => w
+                .steps
+                .iter()
+                .any(|s| matches!(&s.action, Action::Send { request, .. } if any(request))),
+        })
 }
 
 /// Names `NAME` of every `{{env.NAME}}` the scenario uses.
@@ -445,7 +524,7 @@ fn check_templates(
 }
 
 /// All templates of a step: its requests and its expectations.
-fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
+pub fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
     let mut out = Vec::new();
     let label = |e: String| format!("step `{}`: {e}", step.name);
     match &step.action {
@@ -478,6 +557,9 @@ fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
 fn request_templates(request: &Request, out: &mut Vec<Template>) -> Result<(), String> {
     out.push(request.path.clone());
     out.extend(request.headers.0.iter().map(|(_, v)| v.clone()));
+    for (_, headers) in &request.headers_if.0 {
+        out.extend(headers.0.iter().map(|(_, v)| v.clone()));
+    }
     match request.body.as_deref() {
         Some(Body::Text(t)) => out.push(t.clone()),
         Some(Body::Json(value)) => out.extend(json_templates(value)?),
@@ -497,10 +579,15 @@ fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), Stri
     }
     if let Some(body) = expect.body.as_deref() {
         out.extend(
-            [&body.equals, &body.contains, &body.counter]
-                .into_iter()
-                .flatten()
-                .cloned(),
+            [
+                &body.equals,
+                &body.contains,
+                &body.not_contains,
+                &body.counter,
+            ]
+            .into_iter()
+            .flatten()
+            .cloned(),
         );
         for value in body
             .json

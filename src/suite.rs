@@ -1,5 +1,6 @@
-//! Running many scenarios: plan them all, execute the applicable ones `jobs` at a time, and
-//! build one report. The CLI and the test harness both come through here.
+//! Running many scenarios: plan them all, execute the applicable ones `jobs` at a time (each
+//! for its `rounds`, planned afresh per round), and build one report. The CLI and the test
+//! harness both come through here.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use futures::stream::{self, StreamExt};
 
 use crate::exec::Runner;
 use crate::plan::{self, Applicability, PlanError, Planned, Settings, Target};
+use crate::record::{Rounds, ScenarioRun};
 use crate::report::{self, Redactor, Report, ScenarioReport};
 use crate::scenario::Scenario;
 
@@ -36,16 +38,68 @@ pub fn plan_all(
     }
 }
 
+/// Runs a scenario `rounds` times, each round planned afresh (new `uuid`, new scratch path),
+/// so nothing a round did can make the next pass or fail. Races are probabilistic: rounds say
+/// how often a rule broke. The steps kept are the first broken round's, else the last's.
+pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
+    let started = Instant::now();
+    let asked = planned.scenario.rounds.unwrap_or(1).max(1);
+    let mut rounds = Rounds {
+        asked,
+        ..Rounds::default()
+    };
+    let (mut kept, mut secrets, mut round_error) = (None, Vec::new(), None);
+    for round in 0..asked {
+        let fresh;
+        let this = if round == 0 {
+            planned
+        } else {
+            match plan::replan(planned, runner.target(), runner.settings()) {
+                Ok(p) => {
+                    fresh = p;
+                    &fresh
+                }
+                Err(e) => {
+                    round_error = Some(format!(
+                        "round {} could not be planned: {}",
+                        round + 1,
+                        e.message
+                    ));
+                    break;
+                }
+            }
+        };
+        let run = runner.run(this).await;
+        rounds.total += 1;
+        secrets.extend(run.secrets.iter().cloned());
+        // Warnings and waived findings do not break a round; what fails the scenario does.
+        let broke = run
+            .steps
+            .iter()
+            .any(|s| s.fails() || (s.error.is_some() && !s.cleanup));
+        if broke {
+            rounds.failed += 1;
+        }
+        if broke && rounds.failed == 1 || rounds.failed == 0 {
+            kept = Some(run);
+        }
+    }
+    let mut run = kept.unwrap_or_default();
+    run.duration = started.elapsed();
+    run.secrets = secrets;
+    run.rounds = rounds;
+    run.round_error = round_error;
+    run
+}
+
 /// Runs one planned scenario (or reports it not applicable).
 pub async fn run_one(runner: &Runner, planned: &Planned, redactor: &Redactor) -> ScenarioReport {
     match planned.applicability {
         Applicability::Run => {
-            let run = runner.run(planned).await;
-            report::scenario_report(planned, Some(&run), redactor, &runner.settings().policy)
+            let run = run_rounds(runner, planned).await;
+            report::scenario_report(planned, Some(&run), redactor)
         }
-        Applicability::NotApplicable(_) => {
-            report::scenario_report(planned, None, redactor, &runner.settings().policy)
-        }
+        Applicability::NotApplicable(_) => report::scenario_report(planned, None, redactor),
     }
 }
 

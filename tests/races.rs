@@ -5,8 +5,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use contend::exec::{Runner, ScenarioRun};
+use contend::exec::Runner;
 use contend::plan::{self, Settings};
+use contend::record::ScenarioRun;
 use contend::scenario;
 use contend::server::{self, RunningServer, ServerConfig};
 
@@ -30,7 +31,7 @@ async fn run_scenario(server: &RunningServer, yaml: &str) -> ScenarioRun {
         "test",
     )
     .unwrap();
-    Runner::new(target, settings).unwrap().run(&planned).await
+    contend::suite::run_rounds(&Runner::new(target, settings).unwrap(), &planned).await
 }
 
 fn race(sync: &str, count: u32, method: &str) -> String {
@@ -73,13 +74,13 @@ async fn every_sync_mode_holds_requests_until_the_release() {
         let run = run_scenario(&server, &race(sync, 20, method)).await;
         let step = run.steps.iter().find(|s| s.name == "race").unwrap();
         assert!(
-            step.passed(),
+            step.held(),
             "{sync} {method}: {:?} {:?}",
             step.error,
-            step.failures
+            step.findings
         );
         let window = step.window.as_ref().unwrap();
-        assert_eq!((window.sync.name(), window.released), (sync, 20));
+        assert_eq!((window.sync, window.released), (sync, 20));
 
         let path = step.exchanges[0].request.url.path().to_owned();
         let first_release = step.exchanges.iter().map(|e| e.started).min().unwrap();

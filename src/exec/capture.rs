@@ -2,25 +2,26 @@
 
 use std::collections::BTreeMap;
 
-use super::{Exchange, Received};
-use crate::judge::Failure;
+use crate::record::{Exchange, Received};
 use crate::scenario::{Capture, CaptureSource, Vars};
 
-/// Applies every capture of a step; a capture that finds nothing is a failure of the step.
+/// A variable a step should have captured and did not: (name, why).
+pub type Missed = (String, String);
+
+/// Applies every capture of a step; what a capture cannot find is returned, not guessed.
 pub fn apply(
     captures: &BTreeMap<String, Capture>,
     response: &Received,
     vars: &mut Vars,
-    failures: &mut Vec<Failure>,
+    missed: &mut Vec<Missed>,
 ) {
     for (name, capture) in captures {
         match extract(capture, response) {
             Ok(value) if capture.secret => vars.set_secret(name, value),
             Ok(value) => vars.set(name, value),
-            Err(why) => failures.push(Failure::new(
-                format!("capture {name}"),
-                describe(&capture.source),
-                why,
+            Err(why) => missed.push((
+                name.clone(),
+                format!("{} of the response: {why}", describe(&capture.source)),
             )),
         }
     }
@@ -32,7 +33,7 @@ pub fn apply_winner(
     captures: &BTreeMap<String, Capture>,
     exchanges: &[Exchange],
     vars: &mut Vars,
-    failures: &mut Vec<Failure>,
+    missed: &mut Vec<Missed>,
 ) {
     let winners: Vec<(usize, &Exchange)> = exchanges
         .iter()
@@ -44,15 +45,22 @@ pub fn apply_winner(
             vars.set("winner.index", winner.index.unwrap_or(*i).to_string());
             if let Ok(response) = &winner.response {
                 vars.set("winner.status", response.status.to_string());
-                apply(captures, response, vars, failures);
+                apply(captures, response, vars, missed);
             }
         }
-        _ if captures.is_empty() => {}
-        _ => failures.push(Failure::new(
-            "capture",
-            "exactly one 2xx outcome to capture from",
-            format!("{} 2xx outcomes", winners.len()),
-        )),
+        _ => {
+            let why = format!(
+                "not exactly one 2xx outcome to capture from ({} of them)",
+                winners.len()
+            );
+            let names = ["winner.index", "winner.status"].map(str::to_owned);
+            missed.extend(
+                names
+                    .into_iter()
+                    .chain(captures.keys().cloned())
+                    .map(|n| (n, why.clone())),
+            );
+        }
     }
 }
 

@@ -16,7 +16,8 @@ use hyper::header::{HeaderValue, HOST};
 use hyper_util::rt::TokioIo;
 
 use super::gate::{self, Gate, Hold};
-use super::{connect, error_chain, Exchange, Outgoing, Received, MAX_RESPONSE};
+use super::{classify, connect, error_chain, MAX_RESPONSE};
+use crate::record::{Exchange, NoResponse, NoResponseKind, Outgoing, RaceWindow, Received};
 use crate::scenario::SyncMode;
 
 /// What one run of a concurrent group did.
@@ -26,16 +27,6 @@ pub struct GroupRun {
     pub window: RaceWindow,
     /// The group could not be released as asked (nothing was sent).
     pub error: Option<String>,
-}
-
-/// How tightly the group was released.
-#[derive(Debug, Clone)]
-pub struct RaceWindow {
-    pub sync: SyncMode,
-    /// Requests that were released (connected and ready).
-    pub released: usize,
-    /// From the first final write to the last: the client side of the race window.
-    pub spread: Duration,
 }
 
 /// The mode a group uses when the scenario does not say: hold the last byte when there is a
@@ -69,7 +60,7 @@ pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
     GroupRun {
         exchanges: Vec::new(),
         window: RaceWindow {
-            sync,
+            sync: sync.name(),
             released: 0,
             spread: Duration::ZERO,
         },
@@ -92,7 +83,7 @@ impl GroupRun {
         GroupRun {
             exchanges,
             window: RaceWindow {
-                sync,
+                sync: sync.name(),
                 released: times.len(),
                 spread,
             },
@@ -101,7 +92,7 @@ impl GroupRun {
     }
 }
 
-type Pending = tokio::task::JoinHandle<Result<Received, String>>;
+type Pending = tokio::task::JoinHandle<Result<Received, NoResponse>>;
 
 async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> GroupRun {
     // Connect, handshake and hand each request to its connection; none is complete on the wire.
@@ -149,10 +140,13 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
     {
         let started = releasing_at[index].unwrap_or_else(Instant::now);
         let response = match (member, ready, release_errors[index].take()) {
-            (Err(why), _, _) | (_, Err(why), _) | (_, _, Some(why)) => Err(why),
-            (Ok((_, pending)), Ok(()), None) => pending
-                .await
-                .unwrap_or_else(|e| Err(format!("the request's task failed: {e}"))),
+            (Err(why), _, _) | (_, Err(why), _) | (_, _, Some(why)) => Err(classify(why)),
+            (Ok((_, pending)), Ok(()), None) => pending.await.unwrap_or_else(|e| {
+                Err(NoResponse::new(
+                    NoResponseKind::Reset,
+                    format!("the request's task failed: {e}"),
+                ))
+            }),
         };
         exchanges.push(Exchange {
             index: Some(index),
@@ -178,22 +172,33 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
     let timeout = outgoing.timeout;
     let pending = tokio::spawn(async move {
         let _keep_open = sender;
-        connect::within(timeout, async {
-            let response = response.await.map_err(|e| error_chain(&e))?;
-            let (parts, body) = response.into_parts();
-            let body = Limited::new(body, MAX_RESPONSE)
-                .collect()
-                .await
-                .map_err(|e| format!("reading the response content failed: {e}"))?
-                .to_bytes();
-            Ok(Received {
-                status: parts.status.as_u16(),
-                version: format!("{:?}", parts.version),
-                headers: parts.headers,
-                body,
-            })
+        let deadline = tokio::time::Instant::now() + timeout;
+        let response = connect::within(timeout, async {
+            response.await.map_err(|e| error_chain(&e))
         })
         .await
+        .map_err(classify)?;
+        let (parts, body) = response.into_parts();
+        let status = parts.status.as_u16();
+        // The status and headers are in: a content that never ends is reported as that.
+        let body = tokio::time::timeout_at(deadline, Limited::new(body, MAX_RESPONSE).collect())
+            .await
+            .map_err(|_| {
+                NoResponse::new(
+                    NoResponseKind::Timeout,
+                    format!("timed out after {}", humantime::format_duration(timeout)),
+                )
+                .after_status(status)
+            })?
+            .map_err(|e| classify(format!("reading the response content failed: {e}")))
+            .map_err(|e| e.after_status(status))?
+            .to_bytes();
+        Ok(Received {
+            status,
+            version: format!("{:?}", parts.version),
+            headers: parts.headers,
+            body,
+        })
     });
     Ok((gate, pending))
 }

@@ -11,7 +11,8 @@ use h2::{Ping, PingPong, RecvStream};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 
 use super::group::{failed_group, GroupRun};
-use super::{connect, Exchange, Outgoing, Received, MAX_RESPONSE};
+use super::{classify, connect, MAX_RESPONSE};
+use crate::record::{Exchange, Outgoing, Received};
 use crate::scenario::SyncMode;
 
 pub(super) async fn run(requests: Vec<Outgoing>) -> GroupRun {
@@ -115,8 +116,10 @@ async fn race(
     {
         let (_send, response) = stream.expect("every stream opened");
         let response = match error {
-            Some(why) => Err(why),
-            None => connect::within(request.timeout, receive(response)).await,
+            Some(why) => Err(classify(why)),
+            None => connect::within(request.timeout, receive(response))
+                .await
+                .map_err(classify),
         };
         let started = releasing_at[index];
         exchanges.push(Exchange {

@@ -5,7 +5,6 @@
 
 mod capture;
 mod connect;
-mod exchange;
 mod gate;
 mod group;
 mod h2race;
@@ -14,18 +13,21 @@ mod raw;
 mod snapshot;
 mod workload;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT};
 
-pub use exchange::{Exchange, Outgoing, Received};
-pub use group::RaceWindow;
 pub use probe::Probe;
 
-use crate::judge::{self, Failure};
+use crate::judge::{self, Entry};
 use crate::plan::{self, Planned, Settings, Target};
+use crate::record::{
+    At, Check, Exchange, NoResponse, NoResponseKind, Outgoing, Received, ScenarioRun, StepRun,
+    Weight, WorkloadStats,
+};
 use crate::scenario::template::{render_json, TemplateError};
 use crate::scenario::{Action, Body, Capture, Request, Step, Vars};
 
@@ -37,78 +39,123 @@ const STRONG_ETAG_PATIENCE: Duration = Duration::from_secs(3);
 
 const AGENT: &str = concat!("contend/", env!("CARGO_PKG_VERSION"));
 
-/// Everything one scenario did.
-#[derive(Debug)]
-pub struct ScenarioRun {
-    pub steps: Vec<StepRun>,
-    pub duration: Duration,
-    /// Values of variables marked secret (captured ones included), for reports to mask.
-    pub secrets: Vec<String>,
-    pub rounds: Rounds,
-}
-
-/// A workload's totals: iterations asked for, iterations that completed, retries on the way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct WorkloadStats {
-    pub clients: u32,
-    pub iterations: u64,
-    pub writes: u64,
-    pub retries: u64,
-}
-
-/// How many times the scenario ran (`rounds:`) and in how many rounds a rule broke.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct Rounds {
-    pub total: u32,
-    pub failed: u32,
-}
-
-#[derive(Debug)]
-pub struct StepRun {
-    pub name: String,
-    pub cleanup: bool,
-    pub exchanges: Vec<Exchange>,
-    /// The exchanges are a concurrent group's.
-    pub concurrent: bool,
-    /// How tightly a concurrent group was released.
-    pub window: Option<RaceWindow>,
-    /// What a workload's clients did.
-    pub workload: Option<WorkloadStats>,
-    pub failures: Vec<Failure>,
-    /// The step could not be sent as written (a fixture missing, a capture that failed earlier):
-    /// a setup problem, not a verdict on the target.
-    pub error: Option<String>,
-    /// The target cannot support the rest of the scenario (it only gives weak ETags, say).
-    pub not_applicable: Option<String>,
-}
-
-impl StepRun {
-    fn new(name: String, cleanup: bool) -> Self {
-        StepRun {
-            name,
-            cleanup,
-            exchanges: Vec::new(),
-            concurrent: false,
-            window: None,
-            workload: None,
-            failures: Vec::new(),
-            error: None,
-            not_applicable: None,
-        }
-    }
-
-    /// The scenario may go on after this step.
-    pub fn passed(&self) -> bool {
-        self.failures.is_empty() && self.error.is_none() && self.not_applicable.is_none()
-    }
-}
-
 /// Sends requests for any number of scenarios; cheap to share.
 pub struct Runner {
     client: reqwest::Client,
     target: Target,
     settings: Settings,
     default_headers: HeaderMap,
+}
+
+/// What a scenario's later steps can no longer rely on, and why: variables an earlier step
+/// should have captured, and resources whose state an earlier step left unknown.
+#[derive(Default)]
+struct Broken {
+    vars: HashMap<String, String>,
+    resources: HashMap<String, String>,
+}
+
+impl Broken {
+    /// Why `step` cannot run, when it depends on something broken.
+    fn blocks(&self, step: &Step, vars: &Vars, runner: &Runner) -> Option<String> {
+        let templates = plan::step_templates(step).unwrap_or_default();
+        for template in &templates {
+            for name in template.variables() {
+                if let Some(why) = self.vars.get(name) {
+                    return Some(format!("needs `{{{{{name}}}}}`, which {why}"));
+                }
+            }
+        }
+        paths(step, vars, runner)
+            .iter()
+            .find_map(|p| self.resources.get(p).cloned())
+    }
+
+    /// Records what a step that did not hold leaves behind.
+    fn after(&mut self, step: &Step, run: &StepRun, vars: &Vars, runner: &Runner) {
+        let why = match (&run.error, run.fails(), not_checked(run)) {
+            (Some(e), _, _) => format!("step `{}` could not run ({e})", run.name),
+            (None, true, _) => format!("step `{}` failed", run.name),
+            (None, false, Some(reason)) => {
+                format!("step `{}` could not be checked ({reason})", run.name)
+            }
+            (None, false, None) => return,
+        };
+        let mut names: Vec<String> = step.capture.keys().cloned().collect();
+        if matches!(step.action, Action::Race { .. }) {
+            names.extend(["winner.index".to_owned(), "winner.status".to_owned()]);
+        }
+        for name in names {
+            self.vars
+                .entry(name)
+                .or_insert_with(|| format!("{why}, was not captured"));
+        }
+        // A write that failed leaves its resource in a state the later steps did not plan for,
+        // unless its status says it did what was planned (the right status with a wrong body,
+        // or 200 for 201). Races and workloads do not: judging the state they leave is what
+        // the steps after them are for.
+        if let Action::Send { request, .. } = &step.action {
+            let read = matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS");
+            if !read && !state_as_planned(run) {
+                for path in paths(step, vars, runner) {
+                    self.resources.entry(path).or_insert_with(|| {
+                        format!(
+                            "{why}, so the state of this resource is not what this step assumes"
+                        )
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn not_checked(run: &StepRun) -> Option<&str> {
+    run.findings.iter().find_map(|f| match &f.weight {
+        Weight::NotChecked(why) => Some(why.as_str()),
+        _ => None,
+    })
+}
+
+/// The step's status shows its write did what the scenario planned: no finding (failing or
+/// not checked) is about the status, or it is a 2xx where another 2xx was expected.
+fn state_as_planned(run: &StepRun) -> bool {
+    run.error.is_none()
+        && run
+            .findings
+            .iter()
+            .filter(|f| f.fails() || matches!(f.weight, Weight::NotChecked(_)))
+            .all(|f| match &f.check {
+                Check::Status { expected, got } => {
+                    (200..300).contains(got)
+                        && expected.iter().all(|c| c.low >= 200 && c.high < 300)
+                }
+                Check::Header { .. } | Check::Body { .. } => true,
+                _ => false,
+            })
+}
+
+/// The URLs a step addresses, as far as they render now.
+fn paths(step: &Step, vars: &Vars, runner: &Runner) -> Vec<String> {
+    let requests: Vec<&Request> = match &step.action {
+        Action::Send { request, .. } => vec![request],
+        Action::Race { group, .. } => (0..group.requests.len())
+            .map(|i| group.requests.get(i))
+            .collect(),
+        Action::Workload(w) => w
+            .steps
+            .iter()
+            .filter_map(|s| match &s.action {
+                Action::Send { request, .. } => Some(request),
+                _ => None,
+            })
+            .collect(),
+    };
+    requests
+        .into_iter()
+        .filter_map(|r| r.path.render(vars).ok())
+        .filter_map(|p| runner.resolve(&p).ok())
+        .map(|u| u.to_string())
+        .collect()
 }
 
 impl Runner {
@@ -144,105 +191,96 @@ impl Runner {
         &self.settings
     }
 
-    /// Runs a scenario, `rounds` times when it says so (each round planned afresh: new
-    /// `uuid`, new scratch path). Races are probabilistic; rounds say how often a rule broke.
+    /// Runs one round of a planned scenario: its steps in order (a step whose inputs an
+    /// earlier failure broke is recorded as not run, with the reason), then `cleanup`, then
+    /// the passive and history checks over the whole history. Rounds are the caller's.
     pub async fn run(&self, planned: &Planned) -> ScenarioRun {
         let started = Instant::now();
-        let total = planned.scenario.rounds.unwrap_or(1).max(1);
-        let mut secrets = Vec::new();
-        let mut kept: Option<Vec<StepRun>> = None;
-        let mut failed = 0;
-        for round in 0..total {
-            let fresh;
-            let this = if round == 0 {
-                planned
-            } else {
-                let run_id = planned.vars.get("run_id").unwrap_or_default();
-                match plan::plan(
-                    planned.scenario.clone(),
-                    planned.id.clone(),
-                    &self.target,
-                    &self.settings,
-                    run_id,
-                ) {
-                    Ok(p) => {
-                        fresh = p;
-                        &fresh
-                    }
-                    Err(_) => break, // the same plan succeeded for round 0
-                }
-            };
-            let (steps, round_secrets) = self.run_round(this).await;
-            secrets.extend(round_secrets);
-            // Warnings and waived findings do not break a round; what fails the scenario does.
-            let broke = steps
-                .iter()
-                .any(|s| self.blocks(&s.failures) || (s.error.is_some() && !s.cleanup));
-            if broke {
-                failed += 1;
-            }
-            // Report the first round that broke a rule; if none did, the last round.
-            if broke && failed == 1 || failed == 0 {
-                kept = Some(steps);
-            }
-        }
-        ScenarioRun {
-            steps: kept.unwrap_or_default(),
-            duration: started.elapsed(),
-            secrets,
-            rounds: Rounds { total, failed },
-        }
-    }
-
-    async fn run_round(&self, planned: &Planned) -> (Vec<StepRun>, Vec<String>) {
         let scenario = &planned.scenario;
         let mut vars = planned.vars.clone();
         let mut steps = Vec::new();
         let scratch = vars.get("scratch").map(str::to_owned).unwrap_or_default();
+        let mut setup_failed = None;
         if self.settings.create_scratch {
             let mkcol = hyper::Method::from_bytes(b"MKCOL").expect("a valid method");
             let run = self.scratch_collection(mkcol, &scratch).await;
-            let created = run.passed();
-            steps.push(run);
-            if !created {
-                return (steps, vars.secrets().to_vec());
+            if let Some(e) = &run.error {
+                setup_failed = Some(format!("the scratch collection could not be made: {e}"));
             }
+            steps.push(run);
         }
+        let mut broken = Broken::default();
+        let mut stopped: Option<String> = setup_failed.clone();
         for step in &scenario.steps {
-            let run = self.run_step(step, &scenario.file, &mut vars, false).await;
-            // A warning (a SHOULD rule) or a waived rule does not end the scenario: the steps
-            // after it check other rules.
-            let blocked =
-                run.error.is_some() || run.not_applicable.is_some() || self.blocks(&run.failures);
-            steps.push(run);
-            if blocked {
-                break;
+            if let Some(why) = stopped.clone().or_else(|| broken.blocks(step, &vars, self)) {
+                steps.push(StepRun::skipped(step.name.clone(), false, why));
+                continue;
             }
+            let index = steps.len();
+            let run = self
+                .run_step(step, &scenario.file, &mut vars, false, index, &steps)
+                .await;
+            if let Some(why) = &run.not_applicable {
+                stopped = Some(format!("the target cannot run the rest: {why}"));
+            }
+            broken.after(step, &run, &vars, self);
+            steps.push(run);
         }
         for step in &scenario.cleanup {
-            steps.push(self.run_step(step, &scenario.file, &mut vars, true).await);
+            let index = steps.len();
+            let run = match broken
+                .blocks(step, &vars, self)
+                .filter(|_| setup_failed.is_none())
+            {
+                // Cleanup runs even after failures; only what it cannot address stops it.
+                Some(why) if why.starts_with("needs") => {
+                    StepRun::skipped(step.name.clone(), true, why)
+                }
+                _ if setup_failed.is_some() => StepRun::skipped(
+                    step.name.clone(),
+                    true,
+                    "the scratch collection was never made".into(),
+                ),
+                _ => {
+                    self.run_step(step, &scenario.file, &mut vars, true, index, &steps)
+                        .await
+                }
+            };
+            steps.push(run);
         }
-        if self.settings.create_scratch {
+        if self.settings.create_scratch && setup_failed.is_none() {
             let mut run = self
                 .scratch_collection(hyper::Method::DELETE, &scratch)
                 .await;
             run.cleanup = true;
             steps.push(run);
         }
-        apply_passive_checks(&mut steps);
-        (steps, vars.secrets().to_vec())
+        let findings = judge::judge_history(&history(&steps, steps.len()), &self.settings.policy);
+        file_findings(&mut steps, findings);
+        ScenarioRun {
+            steps,
+            duration: started.elapsed(),
+            secrets: vars.secrets().to_vec(),
+            ..ScenarioRun::default()
+        }
     }
 
-    /// `file` is the scenario's file: body files and snapshots are found beside it.
+    /// `file` is the scenario's file: body files and snapshots are found beside it. `index` is
+    /// the step's position in the history `before` it.
     pub(crate) async fn run_step(
         &self,
         step: &Step,
         file: &Path,
         vars: &mut Vars,
         cleanup: bool,
+        index: usize,
+        before: &[StepRun],
     ) -> StepRun {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun::new(step.name.clone(), cleanup);
+        let rule = step.rule.as_deref();
+        let policy = &self.settings.policy;
+        let mut missed = Vec::new();
         match &step.action {
             Action::Workload(workload) => {
                 run.concurrent = true;
@@ -253,7 +291,13 @@ impl Runner {
                     .into_iter()
                     .for_each(|s| vars.remember_secret(s));
                 run.exchanges = done.exchanges;
-                run.failures = done.failures;
+                run.findings = done.findings;
+                for f in &mut run.findings {
+                    f.exchanges = vec![At {
+                        step: index,
+                        exchange: 0,
+                    }];
+                }
                 run.workload = Some(WorkloadStats {
                     clients: workload.clients,
                     iterations: u64::from(workload.clients) * u64::from(workload.repeat),
@@ -270,18 +314,26 @@ impl Runner {
                     }
                 };
                 let exchange = self.send(outgoing).await;
-                run.failures = judge::check_response(expect, &exchange, vars);
+                let at = At {
+                    step: index,
+                    exchange: 0,
+                };
+                let earlier = history(before, before.len());
+                run.findings =
+                    judge::judge_response(expect, &exchange, at, &earlier, vars, rule, policy);
                 if let (Some(name), Ok(response)) = (&expect.snapshot, &exchange.response) {
                     let text = response.body_text();
                     match snapshot::compare(file, name, &text, self.settings.update_snapshots) {
-                        Ok(failure) => run.failures.extend(failure),
+                        Ok(check) => run
+                            .findings
+                            .extend(check.map(|c| policy.finding(rule, c, None, vec![at]))),
                         Err(e) => run.error = Some(e),
                     }
                 }
                 // Captures are taken unless the step failed: after a mere warning the scenario
                 // goes on, and later steps need them.
-                if let (false, Ok(response)) = (self.blocks(&run.failures), &exchange.response) {
-                    capture::apply(&step.capture, response, vars, &mut run.failures);
+                if let (false, Ok(response)) = (run.fails(), &exchange.response) {
+                    capture::apply(&step.capture, response, vars, &mut missed);
                     for (name, capture) in &step.capture {
                         if !capture::needs_strong(capture, response) {
                             continue;
@@ -296,16 +348,16 @@ impl Runner {
             }
             Action::Race { group, expect } => {
                 let mut outgoing = Vec::with_capacity(group.requests.len());
-                for index in 0..group.requests.len() {
+                for member in 0..group.requests.len() {
                     let mut member_vars = vars.clone();
-                    member_vars.set("index", index.to_string());
+                    member_vars.set("index", member.to_string());
                     match self
-                        .prepare(group.requests.get(index), dir, &member_vars)
+                        .prepare(group.requests.get(member), dir, &member_vars)
                         .await
                     {
                         Ok(o) => outgoing.push(o),
                         Err(e) => {
-                            run.error = Some(format!("request #{index}: {e}"));
+                            run.error = Some(format!("request #{member}: {e}"));
                             return run;
                         }
                     }
@@ -319,16 +371,17 @@ impl Runner {
                 }
                 run.exchanges = raced.exchanges;
                 run.window = Some(raced.window);
-                run.failures = judge::check_group(expect, &run.exchanges, vars);
-                if run.failures.is_empty() {
-                    capture::apply_winner(&step.capture, &run.exchanges, vars, &mut run.failures);
+                run.findings =
+                    judge::judge_group(expect, &run.exchanges, index, vars, rule, policy);
+                if !run.fails() {
+                    capture::apply_winner(&step.capture, &run.exchanges, vars, &mut missed);
                 }
             }
         }
-        if let Some(rule) = &step.rule {
-            for f in run.failures.iter_mut().filter(|f| f.rule.is_none()) {
-                f.rule = Some(rule.clone());
-            }
+        if let Some((name, why)) = missed.first() {
+            // Not a verdict: the target did not give what the scenario needs to go on.
+            let why = format!("capture `{name}`: {why}");
+            run.not_applicable.get_or_insert(why);
         }
         run
     }
@@ -468,13 +521,6 @@ impl Runner {
         ))
     }
 
-    /// True when a finding fails the scenario (not a warning, not waived, not accepted).
-    fn blocks(&self, failures: &[Failure]) -> bool {
-        failures
-            .iter()
-            .any(|f| self.settings.policy.weigh(f) == judge::Weight::Failure)
-    }
-
     /// `/path` is appended to the target URL (keeping its path prefix); `http(s)://` is absolute.
     fn resolve(&self, path: &str) -> Result<reqwest::Url, String> {
         if path.starts_with("http://") || path.starts_with("https://") {
@@ -489,7 +535,7 @@ impl Runner {
     async fn send(&self, outgoing: Outgoing) -> Exchange {
         let started = Instant::now();
         if outgoing.raw {
-            let response = raw::exchange(&outgoing).await;
+            let response = raw::exchange(&outgoing).await.map_err(classify);
             return Exchange {
                 index: None,
                 request: outgoing,
@@ -506,7 +552,7 @@ impl Runner {
             .timeout(outgoing.timeout);
         let response = match request.send().await {
             Ok(response) => read_response(response, outgoing.timeout).await,
-            Err(e) => Err(describe(&e, outgoing.timeout)),
+            Err(e) => Err(classify(describe(&e, outgoing.timeout))),
         };
         Exchange {
             index: None,
@@ -521,14 +567,24 @@ impl Runner {
 async fn read_response(
     mut response: reqwest::Response,
     timeout: Duration,
-) -> Result<Received, String> {
+) -> Result<Received, NoResponse> {
     let status = response.status().as_u16();
     let version = format!("{:?}", response.version());
     let headers = response.headers().clone();
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e, timeout))? {
+    // The status and headers are in: a content that fails now is reported as that.
+    let failed = |why: String| classify(why).after_status(status);
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| failed(describe(&e, timeout)))?
+    {
         if body.len() + chunk.len() > MAX_RESPONSE {
-            return Err(format!("response content larger than {MAX_RESPONSE} bytes"));
+            return Err(NoResponse::new(
+                NoResponseKind::TooLarge,
+                format!("response content larger than {MAX_RESPONSE} bytes"),
+            )
+            .after_status(status));
         }
         body.extend_from_slice(&chunk);
     }
@@ -540,33 +596,62 @@ async fn read_response(
     })
 }
 
-/// Runs the catalog's passive checks and the history checks over the scenario's whole history
-/// and files each finding under the step whose exchange showed it.
-fn apply_passive_checks(steps: &mut [StepRun]) {
-    let mut owner = Vec::new();
+/// The history of a scenario's first `upto` steps, as judge reads it.
+fn history(steps: &[StepRun], upto: usize) -> Vec<Entry<'_>> {
     let mut history = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        for exchange in &step.exchanges {
-            owner.push(i);
-            history.push(judge::passive::Entry {
+    for (i, step) in steps[..upto].iter().enumerate() {
+        for (j, exchange) in step.exchanges.iter().enumerate() {
+            history.push(Entry {
                 exchange,
                 concurrent: step.concurrent,
+                at: At {
+                    step: i,
+                    exchange: j,
+                },
             });
         }
     }
-    let mut findings = judge::passive::check(&history);
-    findings.extend(judge::history::check(&history));
-    for (at, failure) in findings {
-        let step = &mut steps[owner[at]];
-        // One finding per rule and subject per step: a race of 20 shows a bad header once.
+    history
+}
+
+/// Files each history finding under the step whose exchange showed it, once per rule and
+/// check per step: a race of 20 shows a bad header once.
+fn file_findings(steps: &mut [StepRun], findings: Vec<crate::record::Finding>) {
+    for finding in findings {
+        let Some(at) = finding.exchanges.first().copied() else {
+            continue;
+        };
+        let step = &mut steps[at.step];
         if !step
-            .failures
+            .findings
             .iter()
-            .any(|f| f.rule == failure.rule && f.subject == failure.subject)
+            .any(|f| f.rule == finding.rule && f.check.subject() == finding.check.subject())
         {
-            step.failures.push(failure);
+            step.findings.push(finding);
         }
     }
+}
+
+/// A transport error's message as a typed reason.
+pub(crate) fn classify(message: String) -> NoResponse {
+    let lower = message.to_ascii_lowercase();
+    let kind = if lower.contains("timed out") {
+        NoResponseKind::Timeout
+    } else if lower.contains("larger than") {
+        NoResponseKind::TooLarge
+    } else if lower.contains("connect")
+        || lower.contains("refused")
+        || lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("dns")
+    {
+        NoResponseKind::Connect
+    } else if lower.contains("invalid") || lower.contains("parse") || lower.contains("malformed") {
+        NoResponseKind::Malformed
+    } else {
+        NoResponseKind::Reset
+    };
+    NoResponse::new(kind, message)
 }
 
 /// A reqwest error as a sentence a user can act on.

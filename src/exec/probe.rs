@@ -8,7 +8,8 @@ use bytes::Bytes;
 use hyper::header::{HeaderValue, ETAG, IF_MATCH, LAST_MODIFIED, RANGE};
 use hyper::Method;
 
-use super::{Exchange, Outgoing, Runner};
+use super::Runner;
+use crate::record::{Exchange, Outgoing};
 use crate::scenario::Capability;
 use crate::validators::EntityTag;
 
@@ -20,6 +21,8 @@ pub struct Probe {
     pub evidence: Vec<(Capability, bool, String)>,
     /// Other observations worth knowing (weak ETags, ...).
     pub notes: Vec<String>,
+    /// The target gave no HTTP response at all: the first request and why.
+    pub unreachable: Option<String>,
 }
 
 impl Probe {
@@ -56,13 +59,24 @@ impl Runner {
         }
 
         let put = self.probe_send(Method::PUT, &path, &[], body).await;
+        if let Err(why) = &put.response {
+            probe.unreachable = Some(format!("PUT {}: {why}", put.request.url));
+            return probe;
+        }
         let created = put.status().is_some_and(|s| (200..300).contains(&s));
         probe.record(
             Capability::PutCreate,
             created,
-            format!("PUT {path} -> {}", outcome(&put)),
+            format!("PUT {} -> {}", put.request.url, outcome(&put)),
         );
         if !created {
+            if put.status() == Some(409) && !self.settings.create_scratch {
+                probe.notes.push(
+                    "a 409 to a PUT usually means its parent collection is missing (WebDAV): \
+                     set `create_scratch: true` in the profile"
+                        .into(),
+                );
+            }
             probe
                 .notes
                 .push("without PUT nothing else can be probed; most scenarios need it".into());

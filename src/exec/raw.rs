@@ -8,7 +8,8 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::connect::{self, origin_form};
-use super::{Outgoing, Received, MAX_RESPONSE};
+use super::MAX_RESPONSE;
+use crate::record::{Outgoing, Received};
 
 /// Sends `outgoing` and reads until the server closes the connection.
 pub(super) async fn exchange(outgoing: &Outgoing) -> Result<Received, String> {

@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::judge::{check_snapshot, Failure};
+use crate::judge::check_snapshot;
+use crate::record::Check;
 
 /// Compares with (or, when `update`, records) the snapshot `name` of `scenario_file`.
 /// On a mismatch the received content is written to `<snapshot>.new` for review.
@@ -16,7 +17,7 @@ pub fn compare(
     name: &str,
     actual: &str,
     update: bool,
-) -> Result<Option<Failure>, String> {
+) -> Result<Option<Check>, String> {
     let path = snapshot_path(scenario_file, name);
     let io = |e: std::io::Error| format!("snapshot {}: {e}", path.display());
     if update {

@@ -7,14 +7,14 @@ use std::path::Path;
 
 use futures::future::join_all;
 
-use super::{Exchange, Runner};
-use crate::judge::Failure;
+use super::Runner;
+use crate::record::{Exchange, Finding};
 use crate::scenario::{Vars, Workload};
 
 /// What all clients of a workload did together.
 pub(super) struct WorkloadRun {
     pub exchanges: Vec<Exchange>,
-    pub failures: Vec<Failure>,
+    pub findings: Vec<Finding>,
     /// Iterations that completed (every step held, after retries).
     pub writes: u64,
     pub retries: u64,
@@ -24,8 +24,8 @@ pub(super) struct WorkloadRun {
 
 struct ClientRun {
     exchanges: Vec<Exchange>,
-    /// (step, failure) of the iteration that could not complete; the client stopped there.
-    failures: Vec<(String, Failure)>,
+    /// (step, finding) of the iteration that could not complete; the client stopped there.
+    findings: Vec<(String, Finding)>,
     writes: u64,
     retries: u64,
     secrets: Vec<String>,
@@ -43,32 +43,30 @@ pub(super) async fn run(
 
     let mut out = WorkloadRun {
         exchanges: Vec::new(),
-        failures: Vec::new(),
+        findings: Vec::new(),
         writes: 0,
         retries: 0,
         secrets: Vec::new(),
     };
-    // The same failure in many clients is reported once, naming them.
-    let mut by_failure: BTreeMap<(String, String, String, String), Vec<u32>> = BTreeMap::new();
+    // The same finding in many clients is reported once, naming them.
+    let mut by_finding: BTreeMap<(String, String), (Finding, Vec<u32>)> = BTreeMap::new();
     for (client, run) in (0..).zip(done) {
         out.writes += run.writes;
         out.retries += run.retries;
         out.exchanges.extend(run.exchanges);
         out.secrets.extend(run.secrets);
-        for (step, f) in run.failures {
-            by_failure
-                .entry((step, f.subject, f.expected, f.actual))
-                .or_default()
+        for (step, f) in run.findings {
+            by_finding
+                .entry((step, f.message()))
+                .or_insert_with(|| (f, Vec::new()))
+                .1
                 .push(client);
         }
     }
-    for ((step, subject, expected, actual), clients) in by_failure {
+    for ((step, _), (mut finding, clients)) in by_finding {
         let who: Vec<String> = clients.iter().map(|c| format!("#{c}")).collect();
-        out.failures.push(Failure::new(
-            format!("client {}, step `{step}`: {subject}", who.join(", ")),
-            expected,
-            actual,
-        ));
+        finding.who = Some(format!("client {}, step `{step}`", who.join(", ")));
+        out.findings.push(finding);
     }
     out
 }
@@ -84,7 +82,7 @@ async fn run_client(
     vars.set("index", client.to_string());
     let mut run = ClientRun {
         exchanges: Vec::new(),
-        failures: Vec::new(),
+        findings: Vec::new(),
         writes: 0,
         retries: 0,
         secrets: Vec::new(),
@@ -95,12 +93,13 @@ async fn run_client(
         'attempt: loop {
             for step in &workload.steps {
                 // Boxed: a workload's steps run through run_step, which runs workloads.
-                let mut done = Box::pin(runner.run_step(step, file, &mut vars, false)).await;
+                let mut done =
+                    Box::pin(runner.run_step(step, file, &mut vars, false, 0, &[])).await;
                 let status = done.exchanges.last().and_then(Exchange::status);
                 for exchange in &mut done.exchanges {
                     exchange.index = Some(client as usize);
                 }
-                let passed = done.passed();
+                let passed = done.held();
                 run.exchanges.append(&mut done.exchanges);
                 if passed {
                     continue;
@@ -116,13 +115,17 @@ async fn run_client(
                     continue 'attempt;
                 }
                 if let Some(why) = done.error.or(done.not_applicable) {
-                    run.failures.push((
-                        step.name.clone(),
-                        Failure::new("setup", "a step that can run", why),
-                    ));
+                    let check = crate::record::Check::Other {
+                        subject: "setup".into(),
+                        expected: "a step that can run".into(),
+                        actual: why,
+                    };
+                    // A setup problem, not a verdict: no rule.
+                    let finding = runner.settings.policy.finding(None, check, None, vec![]);
+                    run.findings.push((step.name.clone(), finding));
                 }
-                run.failures
-                    .extend(done.failures.into_iter().map(|f| (step.name.clone(), f)));
+                run.findings
+                    .extend(done.findings.into_iter().map(|f| (step.name.clone(), f)));
                 break 'iterations;
             }
             run.writes += 1;

@@ -1,54 +1,18 @@
-//! Judge: pure functions from exchanges and expectations to [`Failure`]s. No I/O, no clock:
-//! easy to test with recorded exchanges.
+//! Judge: pure functions from recorded exchanges and expectations to [`Finding`]s. No I/O, no
+//! clock: easy to test with recorded histories. Every finding is weighed here, once, when it
+//! is made ([`Policy`]); the runner and the renderers read that weight.
 
 pub mod catalog;
 mod expect;
-pub mod history;
 pub mod linearize;
-pub mod passive;
 mod snapshot;
 
-pub use expect::{check_group, check_response};
+pub use catalog::{Entry, Scope};
 pub use snapshot::check_snapshot;
 
-use serde::Serialize;
-
-use crate::scenario::StatusSet;
-
-/// One thing that was not as expected, stated as expected vs actual (the h2spec shape).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Failure {
-    /// The catalog rule this breaks, when it is one (`if-match.mismatch`); `None` for a
-    /// scenario's own expectation.
-    pub rule: Option<String>,
-    /// What was checked: `status`, `header ETag`, `body`, `outcomes`, `request #3 status`.
-    pub subject: String,
-    pub expected: String,
-    pub actual: String,
-}
-
-impl Failure {
-    pub fn new(
-        subject: impl Into<String>,
-        expected: impl Into<String>,
-        actual: impl Into<String>,
-    ) -> Self {
-        Failure {
-            rule: None,
-            subject: subject.into(),
-            expected: expected.into(),
-            actual: actual.into(),
-        }
-    }
-
-    /// One line: `status: expected 412, got 204`.
-    pub fn message(&self) -> String {
-        format!(
-            "{}: expected {}, got {}",
-            self.subject, self.expected, self.actual
-        )
-    }
-}
+use crate::record::{At, Check, Exchange, Finding, Weight};
+use crate::scenario::{Expect, GroupExpect, StatusSet, Vars};
+use crate::validators::{EntityTag, TagList};
 
 /// How findings weigh in a verdict: SHOULD-level rules warn unless `strict`; rules in `allow`
 /// are waived (reported, never failing); `accept` lists statuses a profile accepts per rule.
@@ -59,41 +23,319 @@ pub struct Policy {
     pub accept: Vec<(String, StatusSet)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Weight {
-    Failure,
-    Warning,
-    Waived,
-    /// A status the target's profile accepts for this rule (RFC 9110 asks for another).
-    AcceptedByProfile,
-}
-
 impl Policy {
-    pub fn weigh(&self, failure: &Failure) -> Weight {
-        let Some(id) = failure.rule.as_deref() else {
-            return Weight::Failure;
+    /// A finding, weighed.
+    pub fn finding(
+        &self,
+        rule: Option<&str>,
+        check: Check,
+        who: Option<String>,
+        exchanges: Vec<At>,
+    ) -> Finding {
+        let weight = self.weigh(rule, &check);
+        Finding {
+            rule: rule.map(str::to_owned),
+            check,
+            who,
+            exchanges,
+            weight,
+            target_wide: false,
+        }
+    }
+
+    fn weigh(&self, rule: Option<&str>, check: &Check) -> Weight {
+        let Some(id) = rule else {
+            return Weight::Fails;
         };
         if self.allow.iter().any(|a| a == id) {
             return Weight::Waived;
         }
-        if self.accepts(id, failure) {
+        if self.accepts(id, check) {
             return Weight::AcceptedByProfile;
         }
         match catalog::find(id) {
-            Some(rule) if rule.level.is_advisory() && !self.strict => Weight::Warning,
-            _ => Weight::Failure,
+            Some(rule) if rule.level.is_advisory() && !self.strict => Weight::Warns,
+            _ => Weight::Fails,
         }
     }
 
-    /// A status finding whose actual status the profile accepts for this rule.
-    fn accepts(&self, rule: &str, failure: &Failure) -> bool {
-        let Ok(status) = failure.actual.parse::<u16>() else {
-            return false;
-        };
-        failure.subject.ends_with("status")
-            && self
-                .accept
+    /// The typed status is one the profile accepts for this rule: a step's or a member's
+    /// status, or a race's count once the accepted statuses count as expected.
+    fn accepts(&self, rule: &str, check: &Check) -> bool {
+        let accepted = |s: u16| {
+            self.accept
                 .iter()
-                .any(|(r, statuses)| r == rule && statuses.matches(status))
+                .any(|(r, statuses)| r == rule && statuses.matches(s))
+        };
+        match check {
+            Check::Status { got, .. } => accepted(*got),
+            Check::Outcomes {
+                bound,
+                want,
+                pattern,
+                statuses,
+            } => {
+                let got = statuses
+                    .iter()
+                    .flatten()
+                    .filter(|s| pattern.contains(**s) || accepted(**s))
+                    .count() as u32;
+                statuses.iter().flatten().any(|s| accepted(*s)) && bound.holds(got, *want)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Judges one exchange against a step's expectations, under the step's rule. `before` is the
+/// scenario's history up to it, to tell when the exchange cannot show the rule (see
+/// [`ambiguous_tag`]).
+pub fn judge_response(
+    expect: &Expect,
+    exchange: &Exchange,
+    at: At,
+    before: &[Entry],
+    vars: &Vars,
+    rule: Option<&str>,
+    policy: &Policy,
+) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = expect::check_response(expect, exchange, vars)
+        .into_iter()
+        .map(|check| policy.finding(rule, check, None, vec![at]))
+        .collect();
+    if let Some(why) = ambiguous_tag(before, exchange) {
+        for f in findings.iter_mut().filter(|f| f.weight != Weight::Waived) {
+            f.weight = Weight::NotChecked(why.clone());
+        }
+    }
+    findings
+}
+
+/// Judges a concurrent group's outcomes. Under a catalog rule, a race is judged on its
+/// winners: more than expected breaks the rule; none at all where every member was answered
+/// breaks `race.some-winner`; members that lost with 409/423, 5xx or no answer are left to the
+/// passive rules that name them (`race.loser-412`, `race.no-5xx`, `race.loser-answers`).
+pub fn judge_group(
+    expect: &GroupExpect,
+    exchanges: &[Exchange],
+    step: usize,
+    vars: &Vars,
+    rule: Option<&str>,
+    policy: &Policy,
+) -> Vec<Finding> {
+    let at = |i: usize| At { step, exchange: i };
+    let by_loser_rule = |e: &Exchange| rule.is_some() && catalog::race::loser_rule(e).is_some();
+    let (counts, members) = expect::check_group(expect, exchanges, vars, &by_loser_rule);
+    let mut findings = Vec::new();
+    for check in counts {
+        let Check::Outcomes { ref statuses, .. } = check else {
+            continue;
+        };
+        let winners = statuses
+            .iter()
+            .flatten()
+            .filter(|s| (200..300).contains(*s))
+            .count() as u32;
+        let explained_by_losers = exchanges.iter().any(|e| {
+            matches!(
+                catalog::race::loser_rule(e),
+                Some("race.no-5xx" | "race.loser-answers")
+            )
+        });
+        let filed_under = match rule {
+            None => None,
+            Some(_) if winners == 0 && explained_by_losers => continue,
+            Some(_) if winners == 0 => Some("race.some-winner"),
+            Some(r) => Some(r),
+        };
+        let all = (0..exchanges.len()).map(at).collect();
+        findings.push(policy.finding(filed_under, check, None, all));
+    }
+    for m in members {
+        let shown = m.members.iter().copied().map(at).collect();
+        findings.push(policy.finding(rule, m.check, Some(m.who), shown));
+    }
+    findings
+}
+
+/// Runs every passive check and the history checks over a scenario's history. Findings of
+/// [`Scope::Target`] checks are marked target-wide.
+pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for p in catalog::passive_checks() {
+        for at in 0..history.len() {
+            for check in (p.check)(history, at) {
+                let mut f = policy.finding(Some(p.rule), check, None, vec![history[at].at]);
+                f.target_wide = p.scope == Scope::Target;
+                out.push(f);
+            }
+        }
+    }
+    for (rule, at, check) in catalog::race::history(history) {
+        out.push(policy.finding(Some(rule), check, None, vec![history[at].at]));
+    }
+    out
+}
+
+/// Why `exchange` cannot show whether its entity-tag precondition was evaluated right: the
+/// target gave the tag it sends to two different contents of the resource earlier in the
+/// scenario (`etag.changes`, as with mtime-based tags on same-size writes within a second),
+/// so whether the tag is current or stale cannot be told.
+pub fn ambiguous_tag(before: &[Entry], exchange: &Exchange) -> Option<String> {
+    let headers = &exchange.request.headers;
+    let sent: Vec<EntityTag> = [
+        hyper::header::IF_MATCH,
+        hyper::header::IF_NONE_MATCH,
+        hyper::header::IF_RANGE,
+    ]
+    .iter()
+    .flat_map(|h| {
+        let lines = headers.get_all(h).iter().map(|v| v.as_bytes());
+        match TagList::parse(lines) {
+            Ok(TagList::Tags(tags)) => tags,
+            _ => Vec::new(),
+        }
+    })
+    .collect();
+    if sent.is_empty() {
+        return None;
+    }
+    // (tag, content) pairs the target stated for this URL: full GETs, and writes answered 2xx
+    // with a strong ETag (which says the content was stored as sent).
+    let mut seen: Vec<(EntityTag, &[u8])> = Vec::new();
+    for e in before
+        .iter()
+        .filter(|e| !e.concurrent && e.exchange.request.url == exchange.request.url)
+    {
+        let x = e.exchange;
+        let Ok(r) = &x.response else { continue };
+        let Some(tag) = r
+            .headers
+            .get(hyper::header::ETAG)
+            .and_then(|v| EntityTag::parse(v.as_bytes()).ok())
+        else {
+            continue;
+        };
+        let content: &[u8] = match x.request.method {
+            hyper::Method::GET if r.status == 200 && !x.request.headers.contains_key("range") => {
+                &r.body
+            }
+            hyper::Method::PUT if (200..300).contains(&r.status) && !tag.weak => &x.request.body,
+            _ => continue,
+        };
+        seen.push((tag, content));
+    }
+    sent.iter().find_map(|tag| {
+        let mut contents = seen.iter().filter(|(t, _)| t.weak_eq(tag)).map(|(_, c)| *c);
+        let first = contents.next()?;
+        contents.any(|c| c != first).then(|| {
+            format!(
+                "the target gave ETag {tag} to two different contents of this resource \
+                 (etag.changes), so whether {tag} is current or stale cannot be told"
+            )
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catalog::testing::{exchange, put, rec, Rec};
+    use super::*;
+    use crate::scenario::StatusPattern;
+
+    fn entries(recs: &[Rec]) -> Vec<Exchange> {
+        recs.iter().map(exchange).collect()
+    }
+
+    fn view(exchanges: &[Exchange]) -> Vec<Entry<'_>> {
+        exchanges
+            .iter()
+            .enumerate()
+            .map(|(i, exchange)| Entry {
+                exchange,
+                concurrent: false,
+                at: At {
+                    step: i,
+                    exchange: 0,
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_tag_given_to_two_contents_makes_a_stale_tag_step_not_checked() {
+        // mtime-second ETags: v1 and v2 (same size, same second) share "t".
+        let before = entries(&[
+            rec("GET", 200, &[("etag", "\"t\"")], "v1"),
+            put("v2", 204, &[]),
+            rec("GET", 200, &[("etag", "\"t\"")], "v2"),
+        ]);
+        let stale = exchange(&Rec {
+            req: &[("if-match", "\"t\"")],
+            ..put("v3", 204, &[])
+        });
+        assert!(ambiguous_tag(&view(&before), &stale).is_some());
+        // With a new tag for new content, the old one is known stale.
+        let before = entries(&[
+            rec("GET", 200, &[("etag", "\"t\"")], "v1"),
+            put("v2", 204, &[]),
+            rec("GET", 200, &[("etag", "\"u\"")], "v2"),
+        ]);
+        assert_eq!(ambiguous_tag(&view(&before), &stale), None);
+    }
+
+    #[test]
+    fn accept_reaches_statuses_members_and_counts() {
+        let policy = Policy {
+            accept: vec![
+                (
+                    "put.created".into(),
+                    StatusSet(vec![StatusPattern::Exact(200)]),
+                ),
+                (
+                    "race.create-once".into(),
+                    StatusSet(vec![StatusPattern::Exact(200)]),
+                ),
+            ],
+            ..Policy::default()
+        };
+        let status = Check::Status {
+            expected: vec![crate::record::Codes {
+                low: 201,
+                high: 201,
+            }],
+            got: 200,
+        };
+        let f = policy.finding(Some("put.created"), status.clone(), None, vec![]);
+        assert_eq!(f.weight, Weight::AcceptedByProfile);
+        assert_eq!(
+            policy
+                .finding(Some("put.replaced"), status, None, vec![])
+                .weight,
+            Weight::Fails
+        );
+        let count = |statuses: Vec<Option<u16>>| Check::Outcomes {
+            bound: crate::record::Bound::Exactly,
+            want: 1,
+            pattern: crate::record::Codes {
+                low: 201,
+                high: 201,
+            },
+            statuses,
+        };
+        let one_200 = count(vec![Some(200), Some(412), Some(412)]);
+        let two_200 = count(vec![Some(200), Some(200), Some(412)]);
+        assert_eq!(
+            policy
+                .finding(Some("race.create-once"), one_200, None, vec![])
+                .weight,
+            Weight::AcceptedByProfile
+        );
+        assert_eq!(
+            policy
+                .finding(Some("race.create-once"), two_200, None, vec![])
+                .weight,
+            Weight::Fails
+        );
     }
 }

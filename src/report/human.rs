@@ -17,10 +17,40 @@ pub fn render(report: &Report) -> String {
     for scenario in &report.scenarios {
         out.push_str(&scenario_block(scenario));
     }
+    if !report.target_findings.is_empty() {
+        let _ = writeln!(out, "\nthe target as a whole (each rule once):");
+        for t in &report.target_findings {
+            let label = match t.first.weight {
+                "failure" => String::new(),
+                other => format!("{other}: "),
+            };
+            let _ = writeln!(
+                out,
+                "      {label}{}{}: {} ({} exchanges in {} scenarios, first in {} step `{}`)",
+                t.first.rule.as_deref().unwrap_or("?"),
+                cite(&t.first),
+                t.first.message,
+                t.count,
+                t.scenarios.len(),
+                t.scenarios[0],
+                t.first.step
+            );
+        }
+    }
     let s = &report.summary;
+    let mut extra = String::new();
+    if s.not_checked > 0 {
+        let _ = write!(extra, ", {} not checked", s.not_checked);
+    }
+    if s.not_run > 0 {
+        let _ = write!(extra, ", {} steps not run", s.not_run);
+    }
+    if s.target_failures > 0 {
+        let _ = write!(extra, ", {} target-wide failures", s.target_failures);
+    }
     let _ = writeln!(
         out,
-        "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors, {} warnings ({:.2} s)",
+        "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors, {} warnings{extra} ({:.2} s)",
         report.scenarios.len(),
         s.passed,
         s.failed,
@@ -30,6 +60,15 @@ pub fn render(report: &Report) -> String {
         s.duration_ms / 1000.0
     );
     out
+}
+
+/// ` [if-match.mismatch, MUST, RFC 9110 13.1.1]`, or as much of it as is known.
+fn cite(f: &super::FailureReport) -> String {
+    match (&f.rule, f.level, f.section) {
+        (Some(id), Some(level), Some(section)) => format!(" [{id}, {level}, {section}]"),
+        (Some(id), _, _) => format!(" [{id}]"),
+        _ => String::new(),
+    }
 }
 
 /// One scenario: its status line, then its failures and the exchanges of the failing step.
@@ -51,13 +90,20 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
     }
     if let Some(rounds) = &scenario.rounds {
         let verdict = match rounds.failed {
-            0 => format!("held in all {} rounds", rounds.total),
+            0 if rounds.total == rounds.asked => format!("held in all {} rounds", rounds.total),
+            0 => format!(
+                "held in the {} of {} rounds that ran",
+                rounds.total, rounds.asked
+            ),
             n => format!(
                 "broken in {n} of {} rounds (the first broken round is shown)",
                 rounds.total
             ),
         };
         let _ = writeln!(out, "      rounds: {verdict}");
+    }
+    if let Some(why) = &scenario.round_error {
+        let _ = writeln!(out, "      {why}");
     }
     for step in &scenario.steps {
         if let Some(w) = &step.workload {
@@ -83,15 +129,25 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
             "accepted by the profile, not RFC 9110: ",
             &scenario.accepted_by_profile,
         ),
+        ("not checked: ", &scenario.not_checked),
     ];
     for (label, findings) in listed {
         for f in findings {
-            let rule = match (&f.rule, f.level, f.section) {
-                (Some(id), Some(level), Some(section)) => format!(" [{id}, {level}, {section}]"),
-                (Some(id), _, _) => format!(" [{id}]"),
-                _ => String::new(),
-            };
-            let _ = writeln!(out, "      {label}step `{}`{rule}: {}", f.step, f.message);
+            let _ = writeln!(
+                out,
+                "      {label}step `{}`{}: {}",
+                f.step,
+                cite(f),
+                f.message
+            );
+            if let Some(why) = &f.reason {
+                let _ = writeln!(out, "        because {why}");
+            }
+        }
+    }
+    for step in &scenario.steps {
+        if let Some(why) = &step.not_run {
+            let _ = writeln!(out, "      not run: step `{}`: {why}", step.name);
         }
     }
     if scenario.status == Status::Failed {

@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::exec::{Exchange, ScenarioRun};
-use crate::judge::{catalog, Policy, Weight};
+use crate::judge::catalog;
 use crate::plan::{Applicability, Planned};
+use crate::record::{Exchange, Finding, Rounds, ScenarioRun, Weight, WorkloadStats};
 pub use redact::Redactor;
 
 /// Longest content kept per exchange in a report.
@@ -25,7 +25,20 @@ pub struct Report {
     pub target: String,
     pub run_id: String,
     pub summary: Summary,
+    /// Findings about the whole target (a header's syntax on every response), once per rule:
+    /// they count toward the exit code by their level, not toward any scenario's verdict.
+    pub target_findings: Vec<TargetFinding>,
     pub scenarios: Vec<ScenarioReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetFinding {
+    #[serde(flatten)]
+    pub first: FailureReport,
+    /// How many exchanges showed it.
+    pub count: usize,
+    /// The scenarios where it was seen.
+    pub scenarios: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -37,6 +50,12 @@ pub struct Summary {
     pub errors: usize,
     /// SHOULD-level findings, across all scenarios (failures only with `--strict`).
     pub warnings: usize,
+    /// Findings that could not be checked on this target, across all scenarios.
+    pub not_checked: usize,
+    /// Steps that were not sent (an earlier step they depend on failed), across all scenarios.
+    pub not_run: usize,
+    /// Target-wide findings (each rule once) that fail the run.
+    pub target_failures: usize,
     pub duration_ms: f64,
 }
 
@@ -63,7 +82,10 @@ pub struct ScenarioReport {
     /// For `rounds:` scenarios: how many rounds ran and in how many a rule broke. The steps
     /// shown are the first broken round's (the last round's when none broke).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rounds: Option<crate::exec::Rounds>,
+    pub rounds: Option<Rounds>,
+    /// Why fewer rounds ran than were asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub round_error: Option<String>,
     pub failures: Vec<FailureReport>,
     /// Findings of SHOULD-level rules (failures with `--strict`).
     pub warnings: Vec<FailureReport>,
@@ -71,6 +93,11 @@ pub struct ScenarioReport {
     pub waived: Vec<FailureReport>,
     /// Findings whose status the target's profile accepts (`accept:`), not RFC 9110.
     pub accepted_by_profile: Vec<FailureReport>,
+    /// Findings the target's behaviour made impossible to check, with the reason.
+    pub not_checked: Vec<FailureReport>,
+    /// Target-wide findings seen here; the report lists them once, in `target_findings`.
+    #[serde(skip)]
+    pub target_wide: Vec<(FailureReport, usize)>,
     pub steps: Vec<StepReport>,
     pub duration_ms: f64,
 }
@@ -84,6 +111,11 @@ pub struct FailureReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub section: Option<&'static str>,
     pub step: String,
+    /// `failure`, `warning`, `waived`, `accepted by the profile, not RFC 9110`, `not checked`.
+    pub weight: &'static str,
+    /// Why it could not be checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub message: String,
     pub expected: String,
     pub actual: String,
@@ -98,9 +130,12 @@ pub struct StepReport {
     pub race: Option<RaceReport>,
     /// For a workload: clients, iterations asked for, iterations completed, retries.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub workload: Option<crate::exec::WorkloadStats>,
+    pub workload: Option<WorkloadStats>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Why the step was not sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
     pub exchanges: Vec<ExchangeReport>,
 }
 
@@ -157,8 +192,26 @@ impl Report {
             duration_ms: millis(duration),
             ..Summary::default()
         };
+        let mut target_findings: Vec<TargetFinding> = Vec::new();
         for s in &scenarios {
             summary.warnings += s.warnings.len();
+            summary.not_checked += s.not_checked.len();
+            summary.not_run += s.steps.iter().filter(|st| st.not_run.is_some()).count();
+            for (f, count) in &s.target_wide {
+                match target_findings.iter_mut().find(|t| t.first.rule == f.rule) {
+                    Some(t) => {
+                        t.count += count;
+                        if !t.scenarios.contains(&s.id) {
+                            t.scenarios.push(s.id.clone());
+                        }
+                    }
+                    None => target_findings.push(TargetFinding {
+                        first: f.clone(),
+                        count: *count,
+                        scenarios: vec![s.id.clone()],
+                    }),
+                }
+            }
             match s.status {
                 Status::Passed => summary.passed += 1,
                 Status::Failed => summary.failed += 1,
@@ -166,18 +219,32 @@ impl Report {
                 Status::Error => summary.errors += 1,
             }
         }
+        summary.target_failures = target_findings
+            .iter()
+            .filter(|t| t.first.weight == Weight::Fails.label())
+            .count();
+        summary.warnings += target_findings
+            .iter()
+            .filter(|t| t.first.weight == Weight::Warns.label())
+            .count();
         Report {
             contend: env!("CARGO_PKG_VERSION"),
             target,
             run_id,
             summary,
+            target_findings,
             scenarios,
         }
     }
 
     /// True when nothing failed and nothing errored (not applicable counts as passed).
     pub fn succeeded(&self) -> bool {
-        self.summary.failed == 0 && self.summary.errors == 0
+        self.summary.failed == 0 && self.summary.errors == 0 && self.summary.target_failures == 0
+    }
+
+    /// Scenarios that ran and were judged (passed or failed).
+    pub fn tested(&self) -> usize {
+        self.summary.passed + self.summary.failed
     }
 
     pub fn to_json(&self) -> String {
@@ -190,7 +257,6 @@ pub fn scenario_report(
     planned: &Planned,
     run: Option<&ScenarioRun>,
     redactor: &Redactor,
-    policy: &Policy,
 ) -> ScenarioReport {
     let scenario = &planned.scenario;
     let redactor = redactor.with_secrets(run.map_or(planned.vars.secrets(), |r| &r.secrets));
@@ -202,10 +268,13 @@ pub fn scenario_report(
         reason: None,
         requirements: scenario.requirements.clone(),
         rounds: None,
+        round_error: None,
         failures: Vec::new(),
         warnings: Vec::new(),
         waived: Vec::new(),
         accepted_by_profile: Vec::new(),
+        not_checked: Vec::new(),
+        target_wide: Vec::new(),
         steps: Vec::new(),
         duration_ms: 0.0,
     };
@@ -217,24 +286,28 @@ pub fn scenario_report(
         return report;
     };
     report.duration_ms = millis(run.duration);
-    report.rounds = (run.rounds.total > 1).then_some(run.rounds);
+    report.rounds = (run.rounds.asked > 1).then_some(run.rounds);
+    report.round_error = run.round_error.as_ref().map(|e| redactor.text(e));
     for step in &run.steps {
-        for f in &step.failures {
-            let rule = f.rule.as_deref().and_then(catalog::find);
-            let shown = FailureReport {
-                rule: f.rule.clone(),
-                level: rule.map(|r| r.level.name()),
-                section: rule.map(|r| r.section),
-                step: step.name.clone(),
-                message: redactor.text(&f.message()),
-                expected: redactor.text(&f.expected),
-                actual: redactor.text(&f.actual),
-            };
-            match policy.weigh(f) {
-                Weight::Failure => report.failures.push(shown),
-                Weight::Warning => report.warnings.push(shown),
+        for f in &step.findings {
+            let shown = finding_report(f, &step.name, &redactor);
+            if f.target_wide {
+                match report
+                    .target_wide
+                    .iter_mut()
+                    .find(|(t, _)| t.rule == shown.rule)
+                {
+                    Some((_, count)) => *count += 1,
+                    None => report.target_wide.push((shown, 1)),
+                }
+                continue;
+            }
+            match f.weight {
+                Weight::Fails => report.failures.push(shown),
+                Weight::Warns => report.warnings.push(shown),
                 Weight::Waived => report.waived.push(shown),
                 Weight::AcceptedByProfile => report.accepted_by_profile.push(shown),
+                Weight::NotChecked(_) => report.not_checked.push(shown),
             }
         }
         // A cleanup step that could not run (its variable was never captured because the
@@ -246,13 +319,14 @@ pub fn scenario_report(
             name: step.name.clone(),
             cleanup: step.cleanup,
             race: step.window.as_ref().map(|w| RaceReport {
-                sync: w.sync.name(),
+                sync: w.sync,
                 requests: step.exchanges.len(),
                 released: w.released,
                 release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
             }),
             workload: step.workload,
             error: step.error.as_ref().map(|e| redactor.text(e)),
+            not_run: step.not_run.as_ref().map(|e| redactor.text(e)),
             exchanges: step
                 .exchanges
                 .iter()
@@ -260,18 +334,53 @@ pub fn scenario_report(
                 .collect(),
         });
     }
-    let not_applicable = run.steps.iter().find_map(|s| s.not_applicable.as_ref());
+    let not_applicable = run.steps.iter().find_map(|s| {
+        let why = s.not_applicable.as_ref()?;
+        Some(format!("step `{}`: {why}", s.name))
+    });
+    let not_run = run.steps.iter().filter(|s| !s.cleanup).find_map(|s| {
+        Some(format!(
+            "step `{}` not run: {}",
+            s.name,
+            s.not_run.as_ref()?
+        ))
+    });
     report.status = if !report.failures.is_empty() {
         Status::Failed
     } else if let Some(why) = not_applicable {
-        report.reason = Some(redactor.text(why));
+        report.reason = Some(redactor.text(&why));
         Status::NotApplicable
     } else if run.steps.iter().any(|s| s.error.is_some() && !s.cleanup) {
+        Status::Error
+    } else if let Some(why) = not_run {
+        // Nothing failed, but not everything was tested: never a pass.
+        report.reason = Some(redactor.text(&why));
+        Status::NotApplicable
+    } else if run.rounds.total == 0 {
+        report.reason = report.round_error.clone();
         Status::Error
     } else {
         Status::Passed
     };
     report
+}
+
+fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport {
+    let rule = f.rule.as_deref().and_then(catalog::find);
+    FailureReport {
+        rule: f.rule.clone(),
+        level: rule.map(|r| r.level.name()),
+        section: rule.map(|r| r.section),
+        step: step.to_owned(),
+        weight: f.weight.label(),
+        reason: match &f.weight {
+            Weight::NotChecked(why) => Some(redactor.text(why)),
+            _ => None,
+        },
+        message: redactor.text(&f.message()),
+        expected: redactor.text(&f.check.expected()),
+        actual: redactor.text(&f.check.actual()),
+    }
 }
 
 fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
@@ -286,7 +395,7 @@ fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
             }),
             None,
         ),
-        Err(why) => (None, Some(redactor.text(why))),
+        Err(why) => (None, Some(redactor.text(&why.to_string()))),
     };
     ExchangeReport {
         index: exchange.index,

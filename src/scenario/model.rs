@@ -65,10 +65,12 @@ pub enum Capability {
     /// The reference server's `/api/items` example API (the application-level conflict
     /// scenarios run against it; copy them for your own API).
     ExampleApi,
+    /// WebDAV collections (RFC 4918): a PUT needs its parent collection, MKCOL makes one.
+    Collections,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::PutCreate,
         Capability::Delete,
         Capability::Range,
@@ -76,6 +78,7 @@ impl Capability {
         Capability::RequiresPreconditions,
         Capability::Http2,
         Capability::ExampleApi,
+        Capability::Collections,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +90,7 @@ impl Capability {
             Capability::RequiresPreconditions => "requires-preconditions",
             Capability::Http2 => "http2",
             Capability::ExampleApi => "example-api",
+            Capability::Collections => "collections",
         }
     }
 }
@@ -165,6 +169,11 @@ pub struct Request {
     pub path: Template,
     #[serde(default)]
     pub headers: Headers,
+    /// Headers sent only where the target has a capability: `{requires-preconditions:
+    /// {If-Match: "*"}}` lets a step that tests another header pass a 428 server's gate
+    /// without sending a second conditional everywhere else.
+    #[serde(default)]
+    pub headers_if: OrderedMap<Capability, Headers>,
     #[serde(default)]
     pub body: Option<Shorthand<Body>>,
     #[serde(default, deserialize_with = "duration")]
@@ -414,6 +423,8 @@ impl<'de> Deserialize<'de> for Shorthand<HeaderCheck> {
 pub struct BodyCheck {
     pub equals: Option<Template>,
     pub contains: Option<Template>,
+    /// The content does not contain this (a path-info server answering `doc/child` with `doc`).
+    pub not_contains: Option<Template>,
     pub matches: Option<Pattern>,
     /// The content parses as JSON equal to this value (strings are templates).
     pub json: Option<serde_json::Value>,

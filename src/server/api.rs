@@ -157,7 +157,10 @@ impl Api {
             return self.insert(&mut self.lock(), fields);
         }
         let mut items = self.lock();
-        if let Some(id) = items.named(&name) {
+        if let Some(id) = items
+            .named(&name)
+            .filter(|_| !self.faults.has(Fault::DuplicateNamesAllowed))
+        {
             return self.duplicate(&name, id);
         }
         self.insert(&mut items, fields)

@@ -66,14 +66,18 @@ type Step = fn(Option<&Current>, &HeaderMap, bool, &Faults) -> Result<Verdict, S
 fn if_match_steps(
     current: Option<&Current>,
     headers: &HeaderMap,
-    _safe: bool,
+    safe: bool,
     faults: &Faults,
 ) -> Result<Verdict, SyntaxError> {
-    let if_match = if faults.has(Fault::IgnoreIfMatch) {
+    let ignored =
+        faults.has(Fault::IgnoreIfMatch) || (safe && faults.has(Fault::IfMatchWritesOnly));
+    let if_match = if ignored {
         None
     } else {
         tag_list(headers, &IF_MATCH)?
     };
+    // Step 2 applies only without If-Match.
+    let ius_applies = if_match.is_none() || faults.has(Fault::IusDespiteIfMatch);
     if let Some(list) = if_match {
         let compare = if faults.has(Fault::WeakIfMatch) {
             EntityTag::weak_eq
@@ -82,8 +86,11 @@ fn if_match_steps(
         };
         let matched = match (&list, current) {
             (TagList::Any, None) => faults.has(Fault::StarIfMatchCreates),
-            (_, None) => false,
-            (TagList::Any, Some(_)) => true,
+            (_, None) => faults.has(Fault::IfMatchIgnoredWhenMissing),
+            (TagList::Any, Some(_)) => !faults.has(Fault::StarIfMatchRefused),
+            (TagList::Tags(tags), _) if tags.len() > 1 && faults.has(Fault::TagListAsString) => {
+                false
+            }
             (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| compare(t, &cur.etag)),
         };
         if !matched {
@@ -92,8 +99,26 @@ fn if_match_steps(
                 None => "If-Match is false: the resource has no current representation".into(),
             }));
         }
-    } else if let (Some(since), Some(cur)) = (single_date(headers, &IF_UNMODIFIED_SINCE), current) {
-        if cur.last_modified > since && !faults.has(Fault::IgnoreIus) {
+    }
+    if ius_applies
+        && headers.contains_key(IF_UNMODIFIED_SINCE)
+        && single_date(headers, &IF_UNMODIFIED_SINCE).is_none()
+        && current.is_some()
+        && faults.has(Fault::InvalidIus412)
+    {
+        return Ok(Verdict::Failed("If-Unmodified-Since is not a date".into()));
+    }
+    if let (true, Some(since), Some(cur)) = (
+        ius_applies,
+        single_date(headers, &IF_UNMODIFIED_SINCE),
+        current,
+    ) {
+        let modified = if faults.has(Fault::IusEqualFails) {
+            cur.last_modified >= since
+        } else {
+            cur.last_modified > since
+        };
+        if modified && !faults.has(Fault::IgnoreIus) {
             return Ok(Verdict::Failed(format!(
                 "modified since the If-Unmodified-Since date: Last-Modified is {}",
                 crate::validators::fmt_http_date(cur.last_modified)
@@ -119,8 +144,16 @@ fn if_none_match_steps(
             EntityTag::weak_eq
         };
         let matched = match (list, current) {
+            (TagList::Any, None) => !safe && faults.has(Fault::StarInmRefusesCreate),
             (_, None) => false,
             (TagList::Any, Some(_)) => safe || !faults.has(Fault::StarInmOverwrites),
+            (TagList::Tags(_), Some(_)) if safe && faults.has(Fault::InmPresenceMatches) => true,
+            (TagList::Tags(_), Some(_)) if !safe && faults.has(Fault::InmTagIgnoredOnWrite) => {
+                false
+            }
+            (TagList::Tags(tags), _) if tags.len() > 1 && faults.has(Fault::TagListAsString) => {
+                false
+            }
             (TagList::Tags(tags), Some(cur)) => tags.iter().any(|t| compare(t, &cur.etag)),
         };
         if matched {
@@ -132,11 +165,14 @@ fn if_none_match_steps(
         }
     }
     let ims_applies = (safe || faults.has(Fault::ImsOnPut))
-        && (if_none_match.is_none() || faults.has(Fault::ImsDespiteInm));
+        && (if_none_match.is_none() || faults.has(Fault::ImsDespiteInm))
+        && !faults.has(Fault::ImsIgnored);
     if ims_applies {
         if let Some(cur) = current {
             match single_date(headers, &IF_MODIFIED_SINCE) {
-                Some(since) if cur.last_modified <= since => return Ok(Verdict::NotModified),
+                Some(since) if cur.last_modified <= since || faults.has(Fault::ImsAlways304) => {
+                    return Ok(Verdict::NotModified)
+                }
                 None if headers.contains_key(IF_MODIFIED_SINCE)
                     && faults.has(Fault::InvalidImsNotModified) =>
                 {
@@ -156,6 +192,9 @@ pub fn if_range_holds(current: &Current, headers: &HeaderMap, faults: &Faults) -
     };
     if faults.has(Fault::RangeIgnoresIfRange) {
         return true;
+    }
+    if faults.has(Fault::IfRangeNeverMatches) {
+        return false;
     }
     let value = value.as_bytes();
     if value.starts_with(b"\"") || value.starts_with(b"W/") {

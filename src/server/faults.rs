@@ -50,7 +50,7 @@ faults! {
         "304 responses leave out the ETag the 200 carries";
     ImsDespiteInm "ims-despite-if-none-match" ["if-none-match.beats-ims"]
         "If-Modified-Since is evaluated even when If-None-Match is present";
-    InmBeforeIfMatch "if-none-match-first" ["order.if-match-first"]
+    InmBeforeIfMatch "if-none-match-first" ["order.if-match-first", "order.ius-before-inm"]
         "If-None-Match is evaluated before If-Match (precedence mistake)";
     CheckThenWrite "check-then-write" ["race.one-winner", "race.create-once", "race.counter"]
         "preconditions are checked under the lock, then the write happens 1 ms later under a new lock: concurrent writers all pass the check";
@@ -106,6 +106,50 @@ faults! {
         "/api/items ignores the `version` an update is based on: a stale update silently wins";
     BusyUnderContention "503-under-contention" ["race.no-5xx"]
         "a write that arrives while another is being stored (1 ms) answers 503 instead of waiting";
+    EtagGzipSuffix "etag-gzip-suffix" ["if-match.match", "if-none-match.get", "if-range.match"]
+        "ETags are sent with a -gzip suffix but compared without it (mod_deflate's old bug): the current tag never matches";
+    TagListAsString "tag-list-as-one-string" ["if-match.list", "if-none-match.list"]
+        "If-Match and If-None-Match are compared as one string, so a list of tags never matches";
+    StarIfMatchRefused "star-if-match-refused" ["if-match.star-exists"]
+        "If-Match: * is read as a tag named *, which never matches";
+    IfMatchIgnoredWhenMissing "if-match-ignored-when-missing" ["if-match.missing-tag"]
+        "a tag-valued If-Match is evaluated only when the resource exists: a PUT with one to a missing path creates it";
+    IfMatchWritesOnly "if-match-writes-only" ["if-match.get"]
+        "If-Match is evaluated for writes only: a GET with a stale If-Match is served";
+    InmPresenceMatches "if-none-match-presence-304" ["if-none-match.miss"]
+        "a GET with any If-None-Match answers 304: the header's presence is taken for a match";
+    InmTagIgnoredOnWrite "if-none-match-tag-ignored-on-write" ["if-none-match.write"]
+        "a tag-valued If-None-Match is ignored on PUT (only * is evaluated), so a matching tag overwrites";
+    StarInmRefusesCreate "star-if-none-match-refuses-create" ["if-none-match.star-missing", "race.some-winner"]
+        "If-None-Match: * is refused even when nothing is there: create-only writes never create";
+    ImsIgnored "ims-ignored" ["ims.not-modified"]
+        "If-Modified-Since is never evaluated: always the full 200";
+    ImsAlways304 "ims-always-304" ["ims.modified"]
+        "any valid If-Modified-Since gives 304, however old the date";
+    IusEqualFails "ius-equal-fails" ["ius.unmodified"]
+        "If-Unmodified-Since equal to Last-Modified counts as modified (>= for >): 412";
+    IusDespiteIfMatch "ius-despite-if-match" ["ius.ignored-with-if-match"]
+        "If-Unmodified-Since is evaluated even when If-Match is present";
+    InvalidIus412 "invalid-ius-412" ["ius.invalid-date"]
+        "an If-Unmodified-Since that does not parse fails the precondition: 412";
+    IfRangeNeverMatches "if-range-never-matches" ["if-range.match"]
+        "If-Range never matches: a Range with If-Range always gets the full 200";
+    IfRangeWithoutRange412 "if-range-without-range-412" ["if-range.no-range"]
+        "If-Range without Range is evaluated as a precondition: a stale one gives 412";
+    WriteBeforeCheck "write-before-check" ["if-match.no-effect", "ius.modified", "if-none-match.star-exists"]
+        "a PUT is stored first and its preconditions checked after: a 412 still changed the resource";
+    RequirementNotEnforced "428-not-enforced" ["428.required"]
+        "in its 428 mode the server still accepts unconditional writes to existing resources";
+    OkOnCreate "200-on-create" ["put.created"]
+        "a PUT that creates a resource answers 200 instead of 201";
+    ContentionFailsAll "contention-fails-all" ["race.some-winner"]
+        "writes that overlap another write to the same resource are all refused with 412, the first one's too (first committer loses)";
+    DeleteCheckThenAct "delete-check-then-act" ["race.delete-once"]
+        "DELETE checks If-Match under the lock, then deletes 1 ms later under a new lock: concurrent deletes all succeed";
+    PutCreatesParents "put-creates-parents" ["put.missing-parent"]
+        "with collections, a PUT whose parent collection is missing creates the document anyway";
+    DuplicateNamesAllowed "api-duplicate-names" ["app.duplicate-409"]
+        "/api/items never checks that a name is free: a second item with a taken name is created";
 }
 
 impl FromStr for Fault {

@@ -34,6 +34,8 @@ const MAX_CONTENT: usize = 16 * 1024 * 1024;
 pub struct ServerConfig {
     /// Answer 428 to unconditional writes of existing resources (RFC 6585 section 3).
     pub require_preconditions: bool,
+    /// WebDAV collections (RFC 4918): MKCOL makes one, and a PUT needs its parent collection.
+    pub collections: bool,
     /// Planted bugs; empty for the correct server.
     pub faults: Faults,
 }
@@ -52,6 +54,7 @@ pub fn capabilities(config: &ServerConfig) -> Vec<Capability> {
     Capability::ALL
         .into_iter()
         .filter(|c| *c != Capability::RequiresPreconditions || config.require_preconditions)
+        .filter(|c| *c != Capability::Collections || config.collections)
         .collect()
 }
 

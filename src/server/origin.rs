@@ -43,6 +43,10 @@ pub(super) struct Origin {
     store: Mutex<Store>,
     /// A write is being stored (only the `503-under-contention` fault looks at it).
     busy: std::sync::atomic::AtomicBool,
+    /// The collections made with MKCOL, each ending in `/` (only with `collections`).
+    collections: Mutex<std::collections::BTreeSet<String>>,
+    /// Per path: writes in flight and how many overlaps were seen (only `contention-fails-all`).
+    contention: Mutex<std::collections::HashMap<String, (usize, u64)>>,
 }
 
 pub(super) type Reply = Response<Full<Bytes>>;
@@ -55,6 +59,8 @@ impl Origin {
             api,
             store: Mutex::new(BTreeMap::new()),
             busy: Default::default(),
+            contention: Default::default(),
+            collections: Default::default(),
         }
     }
 
@@ -100,7 +106,11 @@ impl Origin {
             Method::OPTIONS => self.options(path, headers),
             Method::GET | Method::HEAD => self.read(method == Method::HEAD, path, headers),
             Method::PUT => self.put(path, headers, content).await,
-            Method::DELETE => self.delete(path, headers),
+            Method::DELETE if path.ends_with('/') && self.config.collections => {
+                self.delete_collection(path)
+            }
+            Method::DELETE => self.delete(path, headers).await,
+            _ if method.as_str() == "MKCOL" && self.config.collections => self.mkcol(path),
             _ => {
                 let mut reply = explain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
                 set(&mut reply, header::ALLOW, ALLOW);
@@ -159,6 +169,12 @@ impl Origin {
             }
             Verdict::BadRequest(why) => return explain_head(head, StatusCode::BAD_REQUEST, &why),
         }
+        if self.has(Fault::IfRangeWithoutRange412)
+            && !headers.contains_key(header::RANGE)
+            && !if_range_holds(&resource.current, headers, &self.config.faults)
+        {
+            return explain_head(head, StatusCode::PRECONDITION_FAILED, "If-Range is false");
+        }
 
         let total = resource.content.len() as u64;
         // Range applies to GET only (14.2); If-Range decides whether it is honoured (13.1.5).
@@ -210,6 +226,16 @@ impl Origin {
     }
 
     async fn put(&self, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {
+        if self.has(Fault::ContentionFailsAll) && self.contended(path).await {
+            return self.precondition_failed("another write to this resource overlapped this one");
+        }
+        if self.has(Fault::WriteBeforeCheck) {
+            // The bug: the content is stored whatever the preconditions say.
+            let mut store = self.lock();
+            let refused = self.refuse_put(&store, path, headers);
+            let written = self.write(&mut store, path, headers, content);
+            return refused.unwrap_or(written);
+        }
         if let Some(gap) = self.check_then_write_gap() {
             // The bug: the check and the write are not under one lock.
             let refused = self.refuse_put(&self.lock(), path, headers);
@@ -226,6 +252,30 @@ impl Origin {
         }
     }
 
+    /// True when another write to `path` was in flight at any time during this one's 2 ms
+    /// (first committer loses, and so does everyone else).
+    async fn contended(&self, path: &str) -> bool {
+        let lock = || {
+            self.contention
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+        };
+        let (overlapped_at_arrival, generation) = {
+            let mut map = lock();
+            let entry = map.entry(path.to_owned()).or_default();
+            if entry.0 > 0 {
+                entry.1 += 1;
+            }
+            entry.0 += 1;
+            (entry.0 > 1, entry.1)
+        };
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        let mut map = lock();
+        let entry = map.entry(path.to_owned()).or_default();
+        entry.0 -= 1;
+        overlapped_at_arrival || entry.1 != generation
+    }
+
     /// With a check-then-write fault, how long its PUTs wait between check and write.
     fn check_then_write_gap(&self) -> Option<Duration> {
         [
@@ -238,9 +288,55 @@ impl Origin {
         .map(|(_, gap)| gap)
     }
 
+    fn collections(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeSet<String>> {
+        self.collections
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// RFC 4918 9.3: MKCOL makes a collection whose parent exists.
+    fn mkcol(&self, path: &str) -> Reply {
+        let path = format!("{}/", path.trim_end_matches('/'));
+        // Lock order everywhere: the store, then the collections.
+        let store = self.lock();
+        let mut collections = self.collections();
+        if collections.contains(&path) || store.contains_key(path.trim_end_matches('/')) {
+            return explain(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "something already exists here",
+            );
+        }
+        if !parent_exists(&collections, &path) {
+            return self.conflict("MKCOL needs its parent collection (RFC 4918 9.3.1)");
+        }
+        collections.insert(path);
+        explain(StatusCode::CREATED, "collection created")
+    }
+
+    /// DELETE of a collection removes it and everything in it (RFC 4918 9.6.1).
+    fn delete_collection(&self, path: &str) -> Reply {
+        let mut store = self.lock();
+        let mut collections = self.collections();
+        if !collections.contains(path) {
+            return explain(StatusCode::NOT_FOUND, "no collection at this path");
+        }
+        collections.retain(|c| !c.starts_with(path));
+        store.retain(|doc, _| !doc.starts_with(path));
+        self.no_content()
+    }
+
     /// Everything that can refuse a PUT, in the order RFC 9110 13.2.1 and 13.2.2 give: the
     /// refusal, or `None` when the write may go ahead.
     fn refuse_put(&self, store: &Store, path: &str, headers: &HeaderMap) -> Option<Reply> {
+        // RFC 4918 9.7.1: no parent collection, no PUT.
+        if self.config.collections && !self.has(Fault::PutCreatesParents) {
+            let collections = self.collections();
+            if !parent_exists(&collections, path) {
+                return Some(self.conflict(&format!(
+                    "cannot create {path}: its parent collection does not exist (MKCOL it first)"
+                )));
+            }
+        }
         // 409 before preconditions (13.2.1): the unconditional request would fail the same way.
         if let Some(conflict) = hierarchy_conflict(store, path) {
             return Some(self.conflict(&conflict));
@@ -288,7 +384,9 @@ impl Origin {
         );
 
         // 9.3.4: the validators may be sent because the content was stored unchanged.
-        let mut reply = if created || self.has(Fault::CreatedOnReplace) {
+        let mut reply = if created && self.has(Fault::OkOnCreate) {
+            explain(StatusCode::OK, "stored")
+        } else if created || self.has(Fault::CreatedOnReplace) {
             let mut reply = explain(StatusCode::CREATED, "created");
             set(&mut reply, header::LOCATION, path);
             reply
@@ -299,32 +397,52 @@ impl Origin {
         reply
     }
 
-    fn delete(&self, path: &str, headers: &HeaderMap) -> Reply {
+    async fn delete(&self, path: &str, headers: &HeaderMap) -> Reply {
+        if self.has(Fault::DeleteCheckThenAct) {
+            // The bug: check under one lock, delete under another.
+            if let Some(refused) = self.refuse_delete(&self.lock(), path, headers) {
+                return refused;
+            }
+            pause(CHECK_THEN_WRITE_GAP).await;
+            self.lock().remove(path);
+            return self.no_content();
+        }
         let mut store = self.lock();
+        if let Some(refused) = self.refuse_delete(&store, path, headers) {
+            return refused;
+        }
+        store.remove(path);
+        self.no_content()
+    }
+
+    /// Everything that can refuse a DELETE: the refusal, or `None` when it may go ahead.
+    fn refuse_delete(&self, store: &Store, path: &str, headers: &HeaderMap) -> Option<Reply> {
         let Some(resource) = store.get(path) else {
-            return explain(StatusCode::NOT_FOUND, "no resource at this path");
+            return Some(explain(StatusCode::NOT_FOUND, "no resource at this path"));
         };
         if let Some(reply) = self.require_precondition(true, headers) {
-            return reply;
+            return Some(reply);
         }
         let mut faults = self.config.faults.clone();
         if self.has(Fault::DeleteIgnoresIfMatch) {
             faults.insert(Fault::IgnoreIfMatch);
         }
         match evaluate(Some(&resource.current), headers, false, &faults) {
-            Verdict::Proceed => {}
-            Verdict::Failed(why) => return self.precondition_failed(&why),
-            Verdict::NotModified => return empty(StatusCode::NOT_MODIFIED),
-            Verdict::BadRequest(why) => return explain(StatusCode::BAD_REQUEST, &why),
+            Verdict::Proceed => None,
+            Verdict::Failed(why) => Some(self.precondition_failed(&why)),
+            Verdict::NotModified => Some(empty(StatusCode::NOT_MODIFIED)),
+            Verdict::BadRequest(why) => Some(explain(StatusCode::BAD_REQUEST, &why)),
         }
-        store.remove(path);
-        self.no_content()
     }
 
     /// RFC 6585 section 3: with `require_preconditions`, an unconditional write to an existing
     /// resource is refused with 428 and an explanation of how to resubmit.
     fn require_precondition(&self, exists: bool, headers: &HeaderMap) -> Option<Reply> {
-        if !self.config.require_preconditions || !exists || has_write_precondition(headers) {
+        if !self.config.require_preconditions
+            || !exists
+            || has_write_precondition(headers)
+            || self.has(Fault::RequirementNotEnforced)
+        {
             return None;
         }
         Some(explain(
@@ -353,7 +471,10 @@ impl Origin {
     }
 
     fn validators(&self, reply: &mut Reply, current: &Current) {
-        let etag = current.etag.to_string();
+        let mut etag = current.etag.to_string();
+        if self.has(Fault::EtagGzipSuffix) {
+            etag.insert_str(etag.len() - 1, "-gzip");
+        }
         let etag = if self.has(Fault::UnquotedEtag) {
             etag.replace('"', "")
         } else {
@@ -412,6 +533,15 @@ fn rfc850(imf: &str) -> String {
 fn trim_end(content: Bytes) -> Bytes {
     let kept = content.trim_ascii_end().len();
     content.slice(..kept)
+}
+
+/// The collection `path` would live in is the root or was made with MKCOL.
+fn parent_exists(collections: &std::collections::BTreeSet<String>, path: &str) -> bool {
+    let trimmed = path.trim_end_matches('/');
+    match trimmed.rfind('/') {
+        Some(0) | None => true,
+        Some(at) => collections.contains(&trimmed[..=at]),
+    }
 }
 
 /// A PUT must not make a resource both a document and a parent of documents.

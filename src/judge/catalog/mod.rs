@@ -1,0 +1,578 @@
+//! The rule catalog, by family: each file holds its rules as data, the pure checks that judge
+//! them on recorded exchanges, and a good and a bad recorded history for each check. Ids are
+//! stable once published: users filter, waive and accept by id.
+//!
+//! Source: `shared/rfc-rules.md`, checked against RFC 9110 (June 2022), RFC 6585 and RFC 4918.
+//! How a rule is checked is not written in its row: it follows from what is registered
+//! ([`kinds`]), so `contend explain` cannot claim a check that does not exist.
+
+mod app;
+mod dates;
+mod if_match;
+mod if_none_match;
+mod if_range;
+pub(super) mod race;
+mod scope;
+mod status;
+mod validators;
+
+use hyper::header::HeaderName;
+use serde::Serialize;
+
+use crate::record::{At, Check, Exchange, Received};
+
+/// How much a violation weighs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Level {
+    /// A violation fails the scenario.
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "MUST NOT")]
+    MustNot,
+    /// A violation is a warning, a failure only with `--strict`.
+    #[serde(rename = "SHOULD")]
+    Should,
+    /// The behaviour a condition's truth implies (the catalog's "—" rows): a violation fails.
+    #[serde(rename = "EXPECTED")]
+    Expected,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Must => "MUST",
+            Level::MustNot => "MUST NOT",
+            Level::Should => "SHOULD",
+            Level::Expected => "EXPECTED",
+        }
+    }
+
+    /// True when a violation is only a warning (unless `--strict`).
+    pub fn is_advisory(self) -> bool {
+        self == Level::Should
+    }
+}
+
+/// Whether a rule can be seen broken from outside the server at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Observability {
+    Checkable,
+    /// Stated for completeness; covered through other rules or not observable from outside.
+    Informational,
+}
+
+/// How a rule is checked, from what is registered for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A pure check on every exchange of every scenario.
+    Passive,
+    /// A check over a scenario's concurrent history (groups and workloads).
+    History,
+    /// Scenarios send the requests that show it (they name it in `requirements`).
+    Scenario,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub level: Level,
+    /// `RFC 9110 13.1.1`, `RFC 6585 3`, or the sections a derived rule rests on.
+    pub section: &'static str,
+    /// Where to read it.
+    pub link: &'static str,
+    pub observability: Observability,
+    pub summary: &'static str,
+    /// What contend sends or looks at to check it.
+    pub probe: &'static str,
+    /// A conforming exchange, in brief.
+    pub good: &'static str,
+    /// A violating exchange, in brief.
+    pub bad: &'static str,
+}
+
+impl Rule {
+    /// `if-match.mismatch (MUST, RFC 9110 13.1.1)`
+    pub fn cite(&self) -> String {
+        format!("{} ({}, {})", self.id, self.level.name(), self.section)
+    }
+}
+
+/// Catalog rows: `"id" LEVEL Observability [section, link] summary; probe ..; good ..; bad ..;`
+macro_rules! rules {
+    ($( $id:literal $level:ident $obs:ident [$section:literal, $anchor:literal]
+        $summary:literal; probe $probe:literal; good $good:literal; bad $bad:literal; )*) => {
+        pub(super) static RULES: &[super::Rule] = &[$(super::Rule {
+            id: $id,
+            level: super::Level::$level,
+            section: $section,
+            link: $anchor,
+            observability: super::Observability::$obs,
+            summary: $summary,
+            probe: $probe,
+            good: $good,
+            bad: $bad,
+        }),*];
+    };
+}
+use rules;
+
+/// The families in the order `contend explain --all` lists them.
+const FAMILIES: &[&[Rule]] = &[
+    validators::RULES,
+    if_match::RULES,
+    if_none_match::RULES,
+    dates::RULES,
+    if_range::RULES,
+    scope::RULES,
+    status::RULES,
+    app::RULES,
+    race::RULES,
+];
+
+/// Every rule of the catalog.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    FAMILIES.iter().flat_map(|f| f.iter())
+}
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    all().find(|r| r.id == id)
+}
+
+/// Where a passive check looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// One response on its own: a property of the whole target, reported once per run.
+    Target,
+    /// Reported in the scenario whose exchanges show it.
+    Scenario,
+}
+
+/// One exchange of a scenario's history, with what the checks need to know about it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub exchange: &'a Exchange,
+    /// Sent as part of a concurrent group or workload: not in time order with its neighbours.
+    pub concurrent: bool,
+    pub at: At,
+}
+
+/// A passive check: given the history and a position in it, the violations it shows there.
+pub type CheckFn = fn(&[Entry], usize) -> Vec<Check>;
+
+pub struct Passive {
+    pub rule: &'static str,
+    pub scope: Scope,
+    pub check: CheckFn,
+}
+
+/// Every registered passive check, family by family.
+pub fn passive_checks() -> impl Iterator<Item = &'static Passive> {
+    [validators::CHECKS, status::CHECKS, race::CHECKS]
+        .into_iter()
+        .flatten()
+}
+
+/// How `rule` is checked: passive checks, history checks and scenarios naming it (given the
+/// requirements of the scenarios at hand).
+pub fn kinds<'a>(rule: &str, scenarios: impl IntoIterator<Item = &'a [String]>) -> Vec<Kind> {
+    let mut kinds = Vec::new();
+    if passive_checks().any(|p| p.rule == rule) {
+        kinds.push(Kind::Passive);
+    }
+    if race::HISTORY_RULES.contains(&rule) {
+        kinds.push(Kind::History);
+    }
+    if scenarios
+        .into_iter()
+        .any(|reqs| reqs.iter().any(|r| r == rule))
+    {
+        kinds.push(Kind::Scenario);
+    }
+    kinds
+}
+
+/// How one rule is covered by a set of scenarios and the registered checks.
+#[derive(Debug, Clone)]
+pub struct Coverage {
+    pub rule: &'static Rule,
+    pub kinds: Vec<Kind>,
+    /// Ids of scenarios that name the rule in `requirements`.
+    pub scenarios: Vec<String>,
+}
+
+impl Coverage {
+    pub fn state(&self) -> CoverageState {
+        if !self.kinds.is_empty() {
+            CoverageState::Checked
+        } else if self.rule.observability == Observability::Informational {
+            CoverageState::Informational
+        } else {
+            CoverageState::NotYetChecked
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CoverageState {
+    Checked,
+    NotYetChecked,
+    Informational,
+}
+
+/// Coverage of every catalog rule, given `(scenario id, its requirements)` pairs.
+pub fn coverage<'a>(
+    scenarios: impl IntoIterator<Item = (String, &'a [String])> + Clone,
+) -> Vec<Coverage> {
+    all()
+        .map(|rule| {
+            let naming: Vec<String> = scenarios
+                .clone()
+                .into_iter()
+                .filter(|(_, reqs)| reqs.iter().any(|r| r == rule.id))
+                .map(|(id, _)| id)
+                .collect();
+            let reqs: Vec<&[String]> = scenarios.clone().into_iter().map(|(_, r)| r).collect();
+            Coverage {
+                rule,
+                kinds: kinds(rule.id, reqs),
+                scenarios: naming,
+            }
+        })
+        .collect()
+}
+
+// ---- helpers the families share ----
+
+fn response<'a>(history: &[Entry<'a>], at: usize) -> Option<&'a Received> {
+    history[at].exchange.response.as_ref().ok()
+}
+
+fn header<'r>(r: &'r Received, name: &HeaderName) -> Option<&'r [u8]> {
+    r.headers.get(name).map(|v| v.as_bytes())
+}
+
+fn text(bytes: &[u8]) -> String {
+    format!("{:?}", String::from_utf8_lossy(bytes))
+}
+
+fn other(
+    subject: impl Into<String>,
+    expected: impl Into<String>,
+    actual: impl Into<String>,
+) -> Check {
+    Check::Other {
+        subject: subject.into(),
+        expected: expected.into(),
+        actual: actual.into(),
+    }
+}
+
+fn is_read(e: &Exchange) -> bool {
+    matches!(e.request.method, hyper::Method::GET | hyper::Method::HEAD)
+}
+
+fn changes_state(entry: &Entry) -> bool {
+    !is_read(entry.exchange) && entry.exchange.request.method != hyper::Method::OPTIONS
+}
+
+fn same_resource(a: &Exchange, b: &Exchange) -> bool {
+    a.request.url == b.request.url
+}
+
+/// A plain 200 to a GET without Range: a full representation.
+fn full_get<'a>(entry: &Entry<'a>) -> Option<&'a Received> {
+    let e = entry.exchange;
+    let r = e.response.as_ref().ok()?;
+    (e.request.method == hyper::Method::GET
+        && r.status == 200
+        && !e.request.headers.contains_key(hyper::header::RANGE))
+    .then_some(r)
+}
+
+/// Earlier exchanges on the same resource, nearest first, up to (not past) the last one that
+/// may have changed it (any method but GET, HEAD, OPTIONS, or any racing request), which is
+/// returned second.
+fn earlier_reads<'h, 'a>(
+    history: &'h [Entry<'a>],
+    at: usize,
+) -> (Vec<&'h Entry<'a>>, Option<&'h Entry<'a>>) {
+    // A racing or workload exchange has no "before" in history order: its group's members are
+    // recorded one after another, not in the order they happened.
+    if history[at].concurrent {
+        return (Vec::new(), None);
+    }
+    let this = history[at].exchange;
+    let mut reads = Vec::new();
+    for entry in history[..at]
+        .iter()
+        .rev()
+        .filter(|e| same_resource(e.exchange, this))
+    {
+        if entry.concurrent || changes_state(entry) {
+            return (reads, Some(entry));
+        }
+        reads.push(entry);
+    }
+    (reads, None)
+}
+
+/// Whether `served` is what was written as `written`, as a representation: the same bytes; or
+/// the write's strong ETag is the one served; or, for JSON, the written document is contained
+/// in the served one (an API may add `id`, `_rev` or `updated_at`, or reorder keys).
+pub(crate) fn same_representation(
+    written: &[u8],
+    write_etag: Option<&hyper::header::HeaderValue>,
+    served: &Received,
+) -> bool {
+    if written == served.body.as_ref() {
+        return true;
+    }
+    let strong = |v: &[u8]| {
+        crate::validators::EntityTag::parse(v)
+            .ok()
+            .filter(|t| !t.weak)
+    };
+    if let (Some(w), Some(s)) = (
+        write_etag.and_then(|v| strong(v.as_bytes())),
+        header(served, &hyper::header::ETAG).and_then(strong),
+    ) {
+        if w == s {
+            return true;
+        }
+    }
+    match (
+        serde_json::from_slice::<serde_json::Value>(written),
+        serde_json::from_slice::<serde_json::Value>(&served.body),
+    ) {
+        (Ok(w), Ok(s)) if w.is_object() => json_contains(&s, &w),
+        _ => false,
+    }
+}
+
+/// Objects: every member of `part` is in `whole`, recursively; arrays: same length, item by
+/// item; anything else: equal.
+pub(crate) fn json_contains(whole: &serde_json::Value, part: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (part, whole) {
+        (Value::Object(p), Value::Object(w)) => p
+            .iter()
+            .all(|(k, pv)| w.get(k).is_some_and(|wv| json_contains(wv, pv))),
+        (Value::Array(p), Value::Array(w)) => {
+            p.len() == w.len() && p.iter().zip(w).all(|(a, b)| json_contains(b, a))
+        }
+        _ => part == whole,
+    }
+}
+
+#[cfg(test)]
+pub(super) mod testing {
+    //! Recorded histories for the families' good-and-bad proofs.
+    use super::*;
+    use crate::record::Outgoing;
+    use bytes::Bytes;
+    use hyper::header::HeaderMap;
+    use std::time::{Duration, Instant};
+
+    pub struct Rec {
+        pub method: &'static str,
+        pub url: &'static str,
+        pub req: &'static [(&'static str, &'static str)],
+        pub body: &'static str,
+        pub status: u16,
+        pub resp: &'static [(&'static str, &'static str)],
+        pub content: &'static str,
+        pub concurrent: bool,
+    }
+
+    pub const fn rec(
+        method: &'static str,
+        status: u16,
+        resp: &'static [(&'static str, &'static str)],
+        content: &'static str,
+    ) -> Rec {
+        Rec {
+            method,
+            url: "http://t/doc",
+            req: &[],
+            body: "",
+            status,
+            resp,
+            content,
+            concurrent: false,
+        }
+    }
+
+    pub const fn put(
+        body: &'static str,
+        status: u16,
+        resp: &'static [(&'static str, &'static str)],
+    ) -> Rec {
+        Rec {
+            method: "PUT",
+            url: "http://t/doc",
+            req: &[],
+            body,
+            status,
+            resp,
+            content: "",
+            concurrent: false,
+        }
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        map
+    }
+
+    pub fn exchange(r: &Rec) -> Exchange {
+        let now = Instant::now();
+        Exchange {
+            index: r.concurrent.then_some(0),
+            request: Outgoing {
+                method: r.method.parse().unwrap(),
+                url: r.url.parse().unwrap(),
+                headers: headers(r.req),
+                body: Bytes::from_static(r.body.as_bytes()),
+                timeout: Duration::from_secs(1),
+                raw: false,
+            },
+            // Status 0 stands for no response at all.
+            response: match r.status {
+                0 => Err(crate::record::NoResponse::new(
+                    crate::record::NoResponseKind::Reset,
+                    "connection reset by peer",
+                )),
+                status => Ok(Received {
+                    status,
+                    version: "HTTP/1.1".into(),
+                    headers: headers(r.resp),
+                    body: Bytes::from_static(r.content.as_bytes()),
+                }),
+            },
+            started: now,
+            finished: now,
+        }
+    }
+
+    /// The checks of `rule` (passive and history alike) that fire on `history`.
+    pub fn fired(rule: &str, history: &[Rec]) -> Vec<Check> {
+        let exchanges: Vec<Exchange> = history.iter().map(exchange).collect();
+        let entries: Vec<Entry> = exchanges
+            .iter()
+            .zip(history)
+            .enumerate()
+            .map(|(i, (exchange, r))| Entry {
+                exchange,
+                concurrent: r.concurrent,
+                at: At {
+                    step: i,
+                    exchange: 0,
+                },
+            })
+            .collect();
+        let mut out = Vec::new();
+        for p in passive_checks().filter(|p| p.rule == rule) {
+            for at in 0..entries.len() {
+                out.extend((p.check)(&entries, at));
+            }
+        }
+        out.extend(
+            race::history(&entries)
+                .into_iter()
+                .filter(|(r, _, _)| *r == rule)
+                .map(|(_, _, c)| c),
+        );
+        out
+    }
+
+    /// (rule, a conforming history, a violating history)
+    pub type Proof = (&'static str, Vec<Rec>, Vec<Rec>);
+
+    /// Asserts each proof: its rule is silent on the good history and fires on the bad one.
+    pub fn prove(proofs: &[Proof]) {
+        for (rule, good, bad) in proofs {
+            assert!(find(rule).is_some(), "{rule} is not in the catalog");
+            assert_eq!(
+                fired(rule, good),
+                vec![],
+                "{rule} fired on conforming traffic"
+            );
+            assert!(!fired(rule, bad).is_empty(), "{rule} missed its violation");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_well_formed() {
+        let mut ids: Vec<&str> = all().map(|r| r.id).collect();
+        ids.sort_unstable();
+        let before = ids.len();
+        ids.dedup();
+        assert_eq!(ids.len(), before, "duplicate rule id");
+        for r in all() {
+            assert!(
+                r.id.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-".contains(c)),
+                "{}",
+                r.id
+            );
+            assert!(r.link.starts_with("https://"), "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn every_registered_check_names_a_catalog_rule_and_has_a_proof() {
+        let proven: Vec<&str> = [validators::proofs(), status::proofs(), race::proofs()]
+            .into_iter()
+            .flatten()
+            .map(|(rule, _, _)| rule)
+            .collect();
+        for p in passive_checks() {
+            assert!(find(p.rule).is_some(), "{} is not in the catalog", p.rule);
+            assert!(
+                proven.contains(&p.rule),
+                "passive check {} has no proof",
+                p.rule
+            );
+        }
+        for rule in race::HISTORY_RULES {
+            assert!(proven.contains(rule), "history check {rule} has no proof");
+        }
+    }
+
+    /// Every rule that can be seen broken from outside is seen broken somewhere: a planted
+    /// fault of the reference server breaks it, or a recorded bad history proves its check.
+    #[cfg(feature = "server")]
+    #[test]
+    fn every_checkable_rule_has_a_fault_or_a_bad_history() {
+        use crate::server::Fault;
+        let proven: Vec<&str> = [validators::proofs(), status::proofs(), race::proofs()]
+            .into_iter()
+            .flatten()
+            .map(|(rule, _, _)| rule)
+            .collect();
+        let unseen: Vec<&str> = all()
+            .filter(|r| r.observability == Observability::Checkable)
+            .filter(|r| {
+                !Fault::ALL.iter().any(|f| f.breaks().contains(&r.id)) && !proven.contains(&r.id)
+            })
+            .map(|r| r.id)
+            .collect();
+        assert!(
+            unseen.is_empty(),
+            "rules with neither a planted fault nor a recorded bad history: {unseen:?}"
+        );
+    }
+}

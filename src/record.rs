@@ -1,0 +1,447 @@
+//! What a run records and what is judged of it: the leaf of the data flow. Execute produces
+//! [`Exchange`]s; judge reads them and makes [`Finding`]s, each weighed once when it is made;
+//! report renders both. This module imports nothing else of contend.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use hyper::header::HeaderMap;
+
+/// A request with every template rendered, ready to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub method: hyper::Method,
+    pub url: url::Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub timeout: Duration,
+    /// Send on a fresh connection and record the response bytes as sent (`raw: true`).
+    pub raw: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub status: u16,
+    pub version: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Received {
+    /// All field lines of a header joined with ", " (RFC 9110 5.3), or `None` when absent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        let mut values = self.headers.get_all(name).iter().peekable();
+        values.peek()?;
+        let joined: Vec<String> = values
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        Some(joined.join(", "))
+    }
+
+    pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.body)
+    }
+}
+
+/// Why an exchange has no (complete) response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoResponse {
+    pub kind: NoResponseKind,
+    /// The status, when the status line and headers arrived but the content did not.
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoResponseKind {
+    /// No connection: refused, unreachable, DNS, TLS handshake.
+    Connect,
+    /// Nothing (or not all) arrived in time.
+    Timeout,
+    /// The connection was reset or closed early.
+    Reset,
+    /// What came back was not HTTP, or broke its framing.
+    Malformed,
+    /// More content than contend keeps.
+    TooLarge,
+    /// Not sent: the group could not be released, the request could not be built.
+    NotSent,
+}
+
+impl NoResponse {
+    pub fn new(kind: NoResponseKind, message: impl Into<String>) -> Self {
+        NoResponse {
+            kind,
+            status: None,
+            message: message.into(),
+        }
+    }
+
+    /// The status and headers arrived; the content then failed.
+    pub fn after_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+}
+
+impl fmt::Display for NoResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.status {
+            Some(status) => write!(
+                f,
+                "status {status} and headers arrived, then the content stalled: {}",
+                self.message
+            ),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// Position in a concurrent group (`{{index}}`), or a workload's client; `None` alone.
+    pub index: Option<usize>,
+    pub request: Outgoing,
+    /// The response, or why there is none.
+    pub response: Result<Received, NoResponse>,
+    pub started: Instant,
+    pub finished: Instant,
+}
+
+impl Exchange {
+    pub fn status(&self) -> Option<u16> {
+        self.response.as_ref().ok().map(|r| r.status)
+    }
+}
+
+/// How tightly a concurrent group was released.
+#[derive(Debug, Clone)]
+pub struct RaceWindow {
+    /// `last-byte`, `barrier`, `http2`.
+    pub sync: &'static str,
+    /// Requests that were released (connected and ready).
+    pub released: usize,
+    /// From the first final write to the last: the client side of the race window.
+    pub spread: Duration,
+}
+
+/// Where an exchange sits in a scenario's history: step, then position within the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct At {
+    pub step: usize,
+    pub exchange: usize,
+}
+
+/// A range of statuses: `412` is 412..=412, `2xx` is 200..=299.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Codes {
+    pub low: u16,
+    pub high: u16,
+}
+
+impl Codes {
+    pub fn contains(self, status: u16) -> bool {
+        (self.low..=self.high).contains(&status)
+    }
+}
+
+impl fmt::Display for Codes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.low == self.high {
+            write!(f, "{}", self.low)
+        } else {
+            write!(f, "{}xx", self.low / 100)
+        }
+    }
+}
+
+fn codes_list(codes: &[Codes]) -> String {
+    let shown: Vec<String> = codes.iter().map(Codes::to_string).collect();
+    shown.join(" or ")
+}
+
+/// A count bound on a group's outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Exactly,
+    AtLeast,
+    AtMost,
+}
+
+impl Bound {
+    pub fn holds(self, got: u32, want: u32) -> bool {
+        match self {
+            Bound::Exactly => got == want,
+            Bound::AtLeast => got >= want,
+            Bound::AtMost => got <= want,
+        }
+    }
+
+    fn word(self) -> &'static str {
+        match self {
+            Bound::Exactly => "exactly",
+            Bound::AtLeast => "at least",
+            Bound::AtMost => "at most",
+        }
+    }
+}
+
+/// What a finding checked, typed: the policy reads statuses from here, renderers the rest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// The status was not one of those expected.
+    Status { expected: Vec<Codes>, got: u16 },
+    /// A header's value (`got: None` when absent).
+    Header {
+        name: String,
+        expected: String,
+        got: Option<String>,
+    },
+    /// The content, or a part of it (`part`: `body`, `body $.id`, `counter`).
+    Body {
+        part: String,
+        expected: String,
+        got: String,
+    },
+    /// How many of a group's outcomes matched `pattern`.
+    Outcomes {
+        bound: Bound,
+        want: u32,
+        pattern: Codes,
+        /// Every member's status, `None` for no response.
+        statuses: Vec<Option<u16>>,
+    },
+    /// No response where one was expected.
+    NoResponse(NoResponse),
+    /// Anything else: what was looked at, expected vs actual.
+    Other {
+        subject: String,
+        expected: String,
+        actual: String,
+    },
+}
+
+impl Check {
+    /// What was checked: `status`, `header ETag`, `body`, `outcomes`.
+    pub fn subject(&self) -> String {
+        match self {
+            Check::Status { .. } => "status".into(),
+            Check::Header { name, .. } => format!("header {name}"),
+            Check::Body { part, .. } => part.clone(),
+            Check::Outcomes { .. } => "outcomes".into(),
+            Check::NoResponse(_) => "response".into(),
+            Check::Other { subject, .. } => subject.clone(),
+        }
+    }
+
+    pub fn expected(&self) -> String {
+        match self {
+            Check::Status { expected, .. } => codes_list(expected),
+            Check::Header { expected, .. }
+            | Check::Body { expected, .. }
+            | Check::Other { expected, .. } => expected.clone(),
+            Check::Outcomes {
+                bound,
+                want,
+                pattern,
+                ..
+            } => format!("{} {want} × {pattern}", bound.word()),
+            Check::NoResponse(_) => "an HTTP response".into(),
+        }
+    }
+
+    pub fn actual(&self) -> String {
+        match self {
+            Check::Status { got, .. } => got.to_string(),
+            Check::Header { got, .. } => got
+                .as_deref()
+                .map_or_else(|| "absent".to_owned(), |v| format!("{v:?}")),
+            Check::Body { got, .. } => got.clone(),
+            Check::Other { actual, .. } => actual.clone(),
+            Check::Outcomes {
+                pattern, statuses, ..
+            } => {
+                let got = statuses
+                    .iter()
+                    .filter(|s| s.is_some_and(|s| pattern.contains(s)))
+                    .count();
+                format!("{got} × {pattern} ({})", tally(statuses))
+            }
+            Check::NoResponse(why) => format!("none ({why})"),
+        }
+    }
+}
+
+/// `204 × 1, 412 × 19, no response × 1` in status order.
+pub fn tally(statuses: &[Option<u16>]) -> String {
+    let mut counts: std::collections::BTreeMap<(bool, u16), usize> = Default::default();
+    for s in statuses {
+        *counts.entry((s.is_none(), s.unwrap_or(0))).or_default() += 1;
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|((none, code), n)| match none {
+            true => format!("no response × {n}"),
+            false => format!("{code} × {n}"),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// How a finding weighs in the verdict, decided once when the finding is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Weight {
+    /// Fails the scenario (and the run).
+    Fails,
+    /// A SHOULD-level rule without `--strict`.
+    Warns,
+    /// The rule is waived (`--allow`).
+    Waived,
+    /// The target's profile accepts this status for the rule (`accept:`), RFC 9110 asks another.
+    AcceptedByProfile,
+    /// The exchange cannot show the rule broken: what it assumed does not hold on this target.
+    NotChecked(String),
+}
+
+impl Weight {
+    /// `warning`, `waived`: how renderers label a finding.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Weight::Fails => "failure",
+            Weight::Warns => "warning",
+            Weight::Waived => "waived",
+            Weight::AcceptedByProfile => "accepted by the profile, not RFC 9110",
+            Weight::NotChecked(_) => "not checked",
+        }
+    }
+}
+
+/// One thing that was not as expected, under the rule it breaks (the h2spec shape: expected
+/// vs actual), with the exchanges that show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The catalog rule (or a profile's own); `None` for a scenario's own expectation.
+    pub rule: Option<String>,
+    pub check: Check,
+    /// Which members or clients showed it (`request #3, #7`), when not the whole step.
+    pub who: Option<String>,
+    /// The exchanges that show it; the first is the one to look at.
+    pub exchanges: Vec<At>,
+    pub weight: Weight,
+    /// A property of the whole target (a header's syntax on every response): reports group it
+    /// once per run instead of under each scenario.
+    pub target_wide: bool,
+}
+
+impl Finding {
+    /// One line: `request #3: status: expected 412, got 204`.
+    pub fn message(&self) -> String {
+        let who = self
+            .who
+            .as_deref()
+            .map(|w| format!("{w}: "))
+            .unwrap_or_default();
+        format!(
+            "{who}{}: expected {}, got {}",
+            self.check.subject(),
+            self.check.expected(),
+            self.check.actual()
+        )
+    }
+
+    pub fn fails(&self) -> bool {
+        self.weight == Weight::Fails
+    }
+}
+
+/// How many times a scenario ran (`rounds:`) and in how many a rule broke.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rounds {
+    /// Rounds that ran.
+    pub total: u32,
+    pub failed: u32,
+    /// Rounds asked for (more than ran when a round could not be planned).
+    pub asked: u32,
+}
+
+/// A workload's totals: iterations asked for, iterations that completed, retries on the way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct WorkloadStats {
+    pub clients: u32,
+    pub iterations: u64,
+    pub writes: u64,
+    pub retries: u64,
+}
+
+/// Everything one step did, or why it did not run.
+#[derive(Debug)]
+pub struct StepRun {
+    pub name: String,
+    pub cleanup: bool,
+    pub exchanges: Vec<Exchange>,
+    /// The exchanges are a concurrent group's or a workload's: not in time order.
+    pub concurrent: bool,
+    /// How tightly a concurrent group was released.
+    pub window: Option<RaceWindow>,
+    /// What a workload's clients did.
+    pub workload: Option<WorkloadStats>,
+    pub findings: Vec<Finding>,
+    /// The step could not be sent as written (a fixture missing, a template that failed):
+    /// a setup problem, not a verdict on the target.
+    pub error: Option<String>,
+    /// The target cannot support the rest of the scenario (it only gives weak ETags, say).
+    pub not_applicable: Option<String>,
+    /// The step was not sent, and why (an earlier step it depends on failed).
+    pub not_run: Option<String>,
+}
+
+impl StepRun {
+    pub fn new(name: String, cleanup: bool) -> Self {
+        StepRun {
+            name,
+            cleanup,
+            exchanges: Vec::new(),
+            concurrent: false,
+            window: None,
+            workload: None,
+            findings: Vec::new(),
+            error: None,
+            not_applicable: None,
+            not_run: None,
+        }
+    }
+
+    /// A step that was not sent, with the reason.
+    pub fn skipped(name: String, cleanup: bool, why: String) -> Self {
+        StepRun {
+            not_run: Some(why),
+            ..StepRun::new(name, cleanup)
+        }
+    }
+
+    /// A finding that fails the scenario is among this step's.
+    pub fn fails(&self) -> bool {
+        self.findings.iter().any(Finding::fails)
+    }
+
+    /// The step ran and held: the scenario's later steps may rely on it.
+    pub fn held(&self) -> bool {
+        !self.fails()
+            && self.error.is_none()
+            && self.not_applicable.is_none()
+            && self.not_run.is_none()
+    }
+}
+
+/// Everything one scenario did (the first broken round's steps, or the last round's).
+#[derive(Debug, Default)]
+pub struct ScenarioRun {
+    pub steps: Vec<StepRun>,
+    pub duration: Duration,
+    /// Values of variables marked secret (captured ones included), for reports to mask.
+    pub secrets: Vec<String>,
+    pub rounds: Rounds,
+    /// Why a round could not be planned, when one could not.
+    pub round_error: Option<String>,
+}
