@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# Runs contend's built-in suite against two servers nobody here wrote: Apache httpd with mod_dav
-# and nginx with its dav module, each from Debian's packages, on loopback in a temporary
-# directory, then compares the verdicts with scripts/real-servers/expected.txt.
+# Runs contend's built-in suite against four servers nobody here wrote, on loopback in a
+# temporary directory: Apache httpd with mod_dav, nginx with its dav module and lighttpd with
+# mod_webdav (Debian's packages), and WsgiDAV on cheroot (PyPI, in a virtualenv under
+# ~/.cache/contend). It then compares the verdicts with scripts/real-servers/expected.txt.
 #
-#   scripts/real-servers.sh            # installs apache2 and nginx if missing (needs root)
+#   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
+#   scripts/real-servers.sh --serve    # only starts the servers and prints their URLs, for
+#                                      # checking a verdict by hand with curl; Ctrl-C stops them
 #
 # Exit 0 when every verdict is the expected one; 1 otherwise (the differences are printed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=scripts/real-servers
 
-if ! command -v apache2 >/dev/null || ! command -v nginx >/dev/null; then
+if ! command -v apache2 >/dev/null || ! command -v nginx >/dev/null || ! command -v lighttpd >/dev/null \
+   || [ ! -e /usr/lib/lighttpd/mod_webdav.so ]; then
   if [ "$(id -u)" != 0 ]; then
-    echo "apache2 and nginx are missing; run as root to install them with apt-get" >&2
+    echo "apache2, nginx or lighttpd is missing; run as root to install them with apt-get" >&2
     exit 2
   fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends apache2 nginx >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    apache2 nginx lighttpd lighttpd-mod-webdav >/dev/null
+fi
+venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/wsgidav-venv
+if [ ! -x "$venv/bin/wsgidav" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q 'wsgidav==4.4.*' 'cheroot==11.*'
 fi
 
 cargo build --release --locked --quiet
@@ -89,7 +99,28 @@ http {
   }
 }
 CONF
-chown -R "$run_as" "$work/apache" "$work/nginx"
+lighttpd_port=$(free_port)
+mkdir -p "$work/lighttpd/www" "$work/lighttpd/tmp"
+cat > "$work/lighttpd/lighttpd.conf" <<CONF
+server.modules = ("mod_webdav")
+server.bind = "127.0.0.1"
+server.port = $lighttpd_port
+server.document-root = "$work/lighttpd/www"
+server.upload-dirs = ("$work/lighttpd/tmp")
+server.errorlog = "$work/lighttpd/error.log"
+server.pid-file = "$work/lighttpd/lighttpd.pid"
+# Debian's MIME table, as its default lighttpd.conf includes it: without any mimetype.assign,
+# lighttpd sends neither ETag nor Last-Modified.
+include_shell "/usr/share/lighttpd/create-mime.conf.pl"
+server.username = "$run_as"
+server.groupname = "$(id -gn "$run_as")"
+webdav.activate = "enable"
+webdav.is-readonly = "disable"
+CONF
+
+wsgidav_port=$(free_port)
+mkdir -p "$work/wsgidav/www"
+chown -R "$run_as" "$work/apache" "$work/nginx" "$work/lighttpd"
 
 apache2 -f "$work/apache/httpd.conf" -k start
 wait_for "$apache_port"
@@ -97,19 +128,38 @@ pids+=("$(cat "$work/apache/httpd.pid")")
 nginx -c "$work/nginx/nginx.conf"
 wait_for "$nginx_port"
 pids+=("$(cat "$work/nginx/nginx.pid")")
+lighttpd -f "$work/lighttpd/lighttpd.conf"
+wait_for "$lighttpd_port"
+pids+=("$(cat "$work/lighttpd/lighttpd.pid")")
+"$venv/bin/wsgidav" --host 127.0.0.1 --port "$wsgidav_port" --root "$work/wsgidav/www" \
+  --auth anonymous --server cheroot --no-config -q > "$work/wsgidav/log" 2>&1 &
+pids+=("$!")
+wait_for "$wsgidav_port"
+
+if [ "${1:-}" = "--serve" ]; then
+  for server in apache nginx lighttpd wsgidav; do
+    port_var=${server}_port
+    echo "$server http://127.0.0.1:${!port_var}"
+  done
+  echo "serving until interrupted"
+  while sleep 3600; do :; done
+fi
 
 status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
-for server in apache nginx; do
+# CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav}
+for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
   echo "== $server ($url)"
   "$contend" probe --config "$here/$server.yaml" --target "$url" | sed -n '1,12p'
   # contend exits 1 when a scenario fails: expected here, the comparison below decides.
   "$contend" run --config "$here/$server.yaml" --target "$url" | grep -v '^        ' || true
-  "$contend" run --config "$here/$server.yaml" --target "$url" --format json > "$work/$server.json" || true
-  python3 - "$server" "$work/$server.json" >> "$verdicts" <<'PY'
+  mkdir -p target/real-servers
+  "$contend" run --config "$here/$server.yaml" --target "$url" --format json > "target/real-servers/$server.json" || true
+  python3 - "$server" "target/real-servers/$server.json" >> "$verdicts" <<'PY'
 import json, sys
 server, path = sys.argv[1], sys.argv[2]
 for s in json.load(open(path))["scenarios"]:
@@ -118,13 +168,15 @@ PY
 done
 
 echo "== verdicts compared with $here/expected.txt"
-python3 - "$here/expected.txt" "$verdicts" <<'PY' || status=1
+python3 - "$here/expected.txt" "$verdicts" "$servers" <<'PY' || status=1
 import sys
+servers = sys.argv[3].split()
 expected = {}
 for line in open(sys.argv[1]):
     if line.strip() and not line.startswith("#"):
         server, scenario, verdict = line.split()
-        expected[(server, scenario)] = verdict
+        if server in servers:
+            expected[(server, scenario)] = verdict
 got = {}
 for line in open(sys.argv[2]):
     server, scenario, verdict = line.split()
@@ -136,7 +188,7 @@ for key in sorted(set(expected) | set(got)):
     ok = have in allowed
     mark = "ok  " if ok else "DIFF"
     bad += not ok
-    print(f"{mark} {key[0]:<7} {key[1]:<24} expected {want:<15} got {have}")
+    print(f"{mark} {key[0]:<8} {key[1]:<24} expected {want:<15} got {have}")
 print(f"\n{len(got)} verdicts, {bad} unexpected")
 sys.exit(1 if bad else 0)
 PY

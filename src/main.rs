@@ -372,6 +372,7 @@ async fn run(args: RunArgs) -> ExitCode {
             strict: args.strict,
             allow: args.allow.clone(),
             accept: Vec::new(),
+            cleanup: false,
         },
         ..Settings::default()
     };

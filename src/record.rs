@@ -420,9 +420,10 @@ impl StepRun {
         }
     }
 
-    /// A finding that fails the scenario is among this step's.
+    /// A finding that fails the scenario is among this step's (target-wide findings are the
+    /// target's, not the scenario's).
     pub fn fails(&self) -> bool {
-        self.findings.iter().any(Finding::fails)
+        self.findings.iter().any(|f| f.fails() && !f.target_wide)
     }
 
     /// The step ran and held: the scenario's later steps may rely on it.

@@ -413,3 +413,55 @@ fn sample_bodies_take_the_targets_format() {
     ]);
     assert_eq!(broken.status.code(), Some(1));
 }
+
+/// Nothing tested is never green: an unreachable target, a selection of nothing, a run where
+/// every scenario is not applicable.
+#[test]
+fn a_run_that_tests_nothing_never_passes() {
+    // Port 1 on loopback: nothing listens there.
+    let out = contend(&["run", "--target", "http://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).starts_with("error: target unreachable: PUT http://127.0.0.1:1/"),
+        "{}",
+        stderr(&out)
+    );
+    let out = contend(&["probe", "--target", "http://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("target unreachable"), "{}", stderr(&out));
+
+    let out = contend(&["run", "--filter", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--filter \"no-such-scenario\" selects no scenario"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The 428 scenario against a server that does not require preconditions.
+    let out = contend(&["run", "specs/precondition-required.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.starts_with("error: nothing was tested:"), "{err}");
+    assert!(err.contains("the target lacks requires-preconditions"), "{err}");
+}
+
+/// A step whose inputs a failed step broke is listed as not run, with the reason; the steps
+/// that do not depend on it still run and are judged.
+#[test]
+fn a_failed_step_hides_only_what_depends_on_it() {
+    // With If-Match ignored, the stale update succeeds: "nothing changed" depends on it (same
+    // resource) and is not run; the scenario's other findings still come.
+    let out = contend(&["run", "--fault", "ignore-if-match", "specs/if-match.yaml"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("[if-match.mismatch, MUST, RFC 9110 13.1.1]: status: expected 412, got 204"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not run: step `nothing changed`: step `update with the stale tag` failed"),
+        "{text}"
+    );
+    assert!(text.contains("1 steps not run"), "{text}");
+}

@@ -69,3 +69,22 @@ fn against_the_embedded_server_only_the_428_and_collections_scenarios_are_not_ap
     );
     assert!(trials.len() >= 20);
 }
+
+#[test]
+fn a_scenario_that_cannot_run_is_never_ok_even_with_ignored() {
+    if std::env::var_os("CONTEND_TARGET").is_some() {
+        return;
+    }
+    // `cargo test -- --ignored` runs the ignored trials: a not-applicable one must fail, with
+    // the reason, rather than report `ok` for a scenario that sent nothing.
+    let trials = contend::harness::trials(Path::new("specs"));
+    let args = libtest_mimic::Arguments {
+        ignored: true,
+        filter: Some("precondition-required".into()),
+        quiet: true,
+        test_threads: Some(1),
+        ..Default::default()
+    };
+    let conclusion = libtest_mimic::run(&args, trials);
+    assert_eq!((conclusion.num_passed, conclusion.num_failed), (0, 1));
+}

@@ -279,7 +279,13 @@ impl Runner {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun::new(step.name.clone(), cleanup);
         let rule = step.rule.as_deref();
-        let policy = &self.settings.policy;
+        let cleanup_policy;
+        let policy = if cleanup {
+            cleanup_policy = self.settings.policy.for_cleanup();
+            &cleanup_policy
+        } else {
+            &self.settings.policy
+        };
         let mut missed = Vec::new();
         match &step.action {
             Action::Workload(workload) => {
@@ -544,13 +550,29 @@ impl Runner {
                 finished: Instant::now(),
             };
         }
-        let request = self
-            .client
-            .request(outgoing.method.clone(), outgoing.url.clone())
-            .headers(outgoing.headers.clone())
-            .body(outgoing.body.clone())
-            .timeout(outgoing.timeout);
-        let response = match request.send().await {
+        let attempt = || {
+            self.client
+                .request(outgoing.method.clone(), outgoing.url.clone())
+                .headers(outgoing.headers.clone())
+                .body(outgoing.body.clone())
+                .timeout(outgoing.timeout)
+                .send()
+        };
+        let mut sent = attempt().await;
+        // A server may close a kept-alive connection at any time (RFC 9112 9.3.1; nginx does
+        // right after a 412 it marked keep-alive). A safe request that met a connection closed
+        // under it is sent once more on a fresh one; an unsafe one is not, since it may have
+        // been performed.
+        let safe = matches!(
+            outgoing.method,
+            hyper::Method::GET | hyper::Method::HEAD | hyper::Method::OPTIONS
+        );
+        if let (true, Err(e)) = (safe, &sent) {
+            if !e.is_timeout() && !e.is_connect() {
+                sent = attempt().await;
+            }
+        }
+        let response = match sent {
             Ok(response) => read_response(response, outgoing.timeout).await,
             Err(e) => Err(classify(describe(&e, outgoing.timeout))),
         };

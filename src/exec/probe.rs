@@ -102,6 +102,22 @@ impl Runner {
         );
         self.note_etag(&path, header(&get, ETAG), &mut probe).await;
 
+        // RFC 4918 9.7.1: a WebDAV server refuses a PUT whose parent collection is missing.
+        let orphan = format!("{}/contend-no-such-collection/probe", scratch.trim_end_matches('/'));
+        let parentless = self.probe_send(Method::PUT, &orphan, &[], body).await;
+        probe.record(
+            Capability::Collections,
+            parentless.status() == Some(409),
+            format!("PUT under a missing collection -> {}", outcome(&parentless)),
+        );
+        if parentless.status().is_some_and(|s| (200..300).contains(&s)) {
+            // It made the parents on the fly: take back what it made.
+            self.probe_send(Method::DELETE, &orphan, &[(IF_MATCH, "*")], "")
+                .await;
+            let dir = format!("{}/contend-no-such-collection/", scratch.trim_end_matches('/'));
+            self.probe_send(Method::DELETE, &dir, &[], "").await;
+        }
+
         let range = self
             .probe_send(Method::GET, &path, &[(RANGE, "bytes=0-3")], "")
             .await;

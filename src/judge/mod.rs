@@ -21,6 +21,8 @@ pub struct Policy {
     pub strict: bool,
     pub allow: Vec<String>,
     pub accept: Vec<(String, StatusSet)>,
+    /// Findings are a cleanup step's: housekeeping, not a verdict; those under no rule warn.
+    pub cleanup: bool,
 }
 
 impl Policy {
@@ -43,9 +45,21 @@ impl Policy {
         }
     }
 
+    /// The same policy for a cleanup step's findings.
+    pub fn for_cleanup(&self) -> Policy {
+        Policy {
+            cleanup: true,
+            ..self.clone()
+        }
+    }
+
     fn weigh(&self, rule: Option<&str>, check: &Check) -> Weight {
         let Some(id) = rule else {
-            return Weight::Fails;
+            return if self.cleanup {
+                Weight::Warns
+            } else {
+                Weight::Fails
+            };
         };
         if self.allow.iter().any(|a| a == id) {
             return Weight::Waived;
