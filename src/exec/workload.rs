@@ -116,8 +116,8 @@ async fn run_client(
                 }
                 if let Some(why) = done.error.or(done.not_applicable) {
                     let check = crate::record::Check::Other {
-                        subject: "setup".into(),
-                        expected: "a step that can run".into(),
+                        subject: "the client could not go on".into(),
+                        expected: "a response its next step can use".into(),
                         actual: why,
                     };
                     // A setup problem, not a verdict: no rule.

@@ -163,7 +163,15 @@ pub fn judge_group(
             Some(r) => Some(r),
         };
         let all = (0..exchanges.len()).map(at).collect();
-        findings.push(policy.finding(filed_under, check, None, all));
+        let mut f = policy.finding(filed_under, check, None, all);
+        if winners > 1 && catalog::race::restores_precondition(exchanges) {
+            f.weight = Weight::NotChecked(
+                "a winner answered with the ETag the others were conditioned on, so more than one \
+                 may win; the history check decides"
+                    .into(),
+            );
+        }
+        findings.push(f);
     }
     for m in members {
         let shown = m.members.iter().copied().map(at).collect();
@@ -185,8 +193,12 @@ pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
             }
         }
     }
-    for (rule, at, check) in catalog::race::history(history) {
-        out.push(policy.finding(Some(rule), check, None, vec![history[at].at]));
+    for (rule, at, check, undecided) in catalog::race::history(history) {
+        let mut f = policy.finding(Some(rule), check, None, vec![history[at].at]);
+        if let Some(why) = undecided {
+            f.weight = Weight::NotChecked(why);
+        }
+        out.push(f);
     }
     out
 }

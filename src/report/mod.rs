@@ -356,6 +356,13 @@ pub fn scenario_report(
         // Nothing failed, but not everything was tested: never a pass.
         report.reason = Some(redactor.text(&why));
         Status::NotApplicable
+    } else if let Some(f) = report.not_checked.first() {
+        report.reason = Some(format!(
+            "step `{}` not checked: {}",
+            f.step,
+            f.reason.as_deref().unwrap_or("")
+        ));
+        Status::NotApplicable
     } else if run.rounds.total == 0 {
         report.reason = report.round_error.clone();
         Status::Error

@@ -487,8 +487,8 @@ pub(super) mod testing {
         out.extend(
             race::history(&entries)
                 .into_iter()
-                .filter(|(r, _, _)| *r == rule)
-                .map(|(_, _, c)| c),
+                .filter(|(r, _, _, _)| *r == rule)
+                .map(|(_, _, c, _)| c),
         );
         out
     }

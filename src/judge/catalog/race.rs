@@ -133,8 +133,9 @@ fn race_loser_answers(history: &[Entry], at: usize) -> Vec<Check> {
 /// - the first read after a race returns what one of its winners wrote (`race.winner-is-state`).
 ///
 /// One pass with hash maps: linear in the number of exchanges. Each violation names the
-/// smallest set of exchanges that shows it. Returns (rule, position, check).
-pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check)> {
+/// smallest set of exchanges that shows it. Returns (rule, position, check, why it could not
+/// be decided when the search ran out of budget).
+pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Option<String>)> {
     let mut out = Vec::new();
     // Pairs of positions that show a violation, with the tag involved.
     let mut doubled: Vec<(usize, usize, EntityTag)> = Vec::new();
@@ -167,7 +168,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check)> {
         }
         if !entry.concurrent && exchange.request.method == Method::GET {
             if let Some(check) = read_after_race(history, at) {
-                out.push(("race.winner-is-state", at, check));
+                out.push(("race.winner-is-state", at, check, None));
             }
         }
     }
@@ -193,18 +194,19 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check)> {
         let subject = "writes conditioned on one ETag";
         match verdict {
             Some(linearize::Outcome::Linearizable) => {}
-            None => out.push(("race.one-winner", *second, other(subject, expected, actual))),
-            Some(outcome) => {
-                let why = match outcome {
-                    linearize::Outcome::Unknown { explored } => format!(
-                        "unknown: the target reuses ETags, and no order of the writes was found or ruled out \
-                         within {explored} explored states"
-                    ),
-                    _ => "no order of the writes explains every answer (the target reuses ETags, so every \
-                          order consistent with their timing was tried)"
-                        .to_owned(),
-                };
-                out.push(("race.one-winner", *second, other(subject, expected, why)));
+            None => out.push(("race.one-winner", *second, other(subject, expected, actual), None)),
+            Some(linearize::Outcome::Unknown { explored }) => {
+                // Never a pass, never an accusation: said as not checked, with the reason.
+                let why = format!(
+                    "the target reuses ETags, and no order of the writes was found or ruled out \
+                     within {explored} explored states"
+                );
+                out.push(("race.one-winner", *second, other(subject, expected, actual), Some(why)));
+            }
+            Some(linearize::Outcome::Violation) => {
+                let why = "no order of the writes explains every answer (the target reuses ETags, so every \
+                           order consistent with their timing was tried)";
+                out.push(("race.one-winner", *second, other(subject, expected, why), None));
             }
         }
     }
@@ -218,7 +220,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check)> {
                 and_more(shared.len(), "pairs")
             ),
         );
-        out.push(("etag.changes", *second, check));
+        out.push(("etag.changes", *second, check, None));
     }
     out
 }
@@ -353,6 +355,17 @@ fn precondition(e: &Exchange) -> Option<EntityTag> {
 fn response_tag(e: &Exchange) -> Option<EntityTag> {
     let response = e.response.as_ref().ok()?;
     EntityTag::parse(response.headers.get(ETAG)?.as_bytes()).ok()
+}
+
+/// A winner answered with the very ETag the group was conditioned on: the state came back to
+/// where the others' precondition holds, so more than one may win legitimately.
+pub(crate) fn restores_precondition(members: &[Exchange]) -> bool {
+    members.iter().filter(|e| won(e)).any(|e| {
+        match (precondition(e), response_tag(e)) {
+            (Some(sent), Some(got)) => sent.opaque == got.opaque,
+            _ => false,
+        }
+    })
 }
 
 /// `#3 and #7`, or `two writes of #3` when one client (of a workload) made both.
