@@ -357,12 +357,11 @@ fn probe_finds_what_the_target_supports() {
     assert!(text.contains("n/a  precondition-required::"), "{text}");
 
     let strict = stdout(&contend(&["probe", "--require-preconditions"]));
-    assert!(
-        strict.contains(
-            "requires-preconditions   yes  unconditional PUT of an existing resource -> 428"
-        ),
-        "{strict}"
-    );
+    let line = strict
+        .lines()
+        .find(|l| l.contains("requires-preconditions   yes  unconditional PUT http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("{strict}"));
+    assert!(line.ends_with("of an existing resource -> 428"), "{line}");
 
     // A target that is not the reference server: its example API is not applicable.
     let (mut server, url) = serve(&[]);
@@ -402,6 +401,19 @@ fn sample_bodies_take_the_targets_format() {
         sent.iter().all(|b| b.starts_with(r#"{"value": ""#)),
         "{sent:?}"
     );
+    // Once, in every round: the race scenarios run three rounds and show the last one (a
+    // re-planned round used to wrap the already wrapped bodies again).
+    assert!(
+        sent.iter().all(|b| b.matches("\"value\"").count() == 1),
+        "{sent:?}"
+    );
+    let race = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"].as_str().unwrap().starts_with("race-if-match::"))
+        .unwrap();
+    assert_eq!(race["rounds"]["total"], 3, "{race}");
     // The faults are still caught in that format.
     let broken = contend(&[
         "run",
@@ -428,7 +440,11 @@ fn a_run_that_tests_nothing_never_passes() {
     );
     let out = contend(&["probe", "--target", "http://127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("target unreachable"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("target unreachable"),
+        "{}",
+        stderr(&out)
+    );
 
     let out = contend(&["run", "--filter", "no-such-scenario"]);
     assert_eq!(out.status.code(), Some(2));
@@ -443,7 +459,10 @@ fn a_run_that_tests_nothing_never_passes() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(err.starts_with("error: nothing was tested:"), "{err}");
-    assert!(err.contains("the target lacks requires-preconditions"), "{err}");
+    assert!(
+        err.contains("the target lacks requires-preconditions"),
+        "{err}"
+    );
 }
 
 /// A step whose inputs a failed step broke is listed as not run, with the reason; the steps
@@ -464,4 +483,29 @@ fn a_failed_step_hides_only_what_depends_on_it() {
         "{text}"
     );
     assert!(text.contains("1 steps not run"), "{text}");
+}
+
+/// A profile's `accept` reaches every step judged under the rule: the create steps of the
+/// built-in suite carry `put.created`, so a server that creates with 200 passes once the
+/// profile accepts it, and says so.
+#[test]
+fn accept_reaches_the_create_steps_of_every_scenario() {
+    let dir = temp_dir("accept-create");
+    let profile = dir.join("contend.yaml");
+    std::fs::write(&profile, "accept: { put.created: [200] }\n").unwrap();
+    let without = contend(&["run", "--fault", "200-on-create"]);
+    assert_eq!(without.status.code(), Some(1));
+    let with = contend(&[
+        "run",
+        "--fault",
+        "200-on-create",
+        "--config",
+        profile.to_str().unwrap(),
+    ]);
+    let text = stdout(&with);
+    assert_eq!(with.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("accepted by the profile, not RFC 9110: step `create` [put.created, MUST, RFC 9110 9.3.4]: status: expected 201, got 200"),
+        "{text}"
+    );
 }

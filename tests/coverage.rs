@@ -85,6 +85,7 @@ fn a_scenario_that_cannot_run_is_never_ok_even_with_ignored() {
         test_threads: Some(1),
         ..Default::default()
     };
+    println!("(expected below: the not-applicable trial run with --ignored FAILS)");
     let conclusion = libtest_mimic::run(&args, trials);
     assert_eq!((conclusion.num_passed, conclusion.num_failed), (0, 1));
 }

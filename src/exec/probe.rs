@@ -95,7 +95,8 @@ impl Runner {
             Capability::LastModified,
             last_modified.is_some(),
             format!(
-                "GET -> {}{}",
+                "GET {} -> {}{}",
+                get.request.url,
                 outcome(&get),
                 shown("Last-Modified", last_modified.as_ref())
             ),
@@ -103,18 +104,28 @@ impl Runner {
         self.note_etag(&path, header(&get, ETAG), &mut probe).await;
 
         // RFC 4918 9.7.1: a WebDAV server refuses a PUT whose parent collection is missing.
-        let orphan = format!("{}/contend-no-such-collection/probe", scratch.trim_end_matches('/'));
+        let orphan = format!(
+            "{}/contend-no-such-collection/probe",
+            scratch.trim_end_matches('/')
+        );
         let parentless = self.probe_send(Method::PUT, &orphan, &[], body).await;
         probe.record(
             Capability::Collections,
             parentless.status() == Some(409),
-            format!("PUT under a missing collection -> {}", outcome(&parentless)),
+            format!(
+                "PUT {} (its parent collection is missing) -> {}",
+                parentless.request.url,
+                outcome(&parentless)
+            ),
         );
         if parentless.status().is_some_and(|s| (200..300).contains(&s)) {
             // It made the parents on the fly: take back what it made.
             self.probe_send(Method::DELETE, &orphan, &[(IF_MATCH, "*")], "")
                 .await;
-            let dir = format!("{}/contend-no-such-collection/", scratch.trim_end_matches('/'));
+            let dir = format!(
+                "{}/contend-no-such-collection/",
+                scratch.trim_end_matches('/')
+            );
             self.probe_send(Method::DELETE, &dir, &[], "").await;
         }
 
@@ -124,7 +135,11 @@ impl Runner {
         probe.record(
             Capability::Range,
             range.status() == Some(206),
-            format!("GET Range: bytes=0-3 -> {}", outcome(&range)),
+            format!(
+                "GET {} with Range: bytes=0-3 -> {}",
+                range.request.url,
+                outcome(&range)
+            ),
         );
 
         let again = self.probe_send(Method::PUT, &path, &[], body).await;
@@ -132,7 +147,8 @@ impl Runner {
             Capability::RequiresPreconditions,
             again.status() == Some(428),
             format!(
-                "unconditional PUT of an existing resource -> {}",
+                "unconditional PUT {} of an existing resource -> {}",
+                again.request.url,
                 outcome(&again)
             ),
         );
@@ -145,7 +161,11 @@ impl Runner {
         probe.record(
             Capability::Delete,
             deleted,
-            format!("DELETE If-Match: * -> {}", outcome(&delete)),
+            format!(
+                "DELETE {} with If-Match: * -> {}",
+                delete.request.url,
+                outcome(&delete)
+            ),
         );
         if !deleted {
             probe
@@ -166,7 +186,7 @@ impl Runner {
         probe.record(
             Capability::ExampleApi,
             is_api,
-            format!("GET /api/items -> {}", outcome(&api)),
+            format!("GET {} -> {}", api.request.url, outcome(&api)),
         );
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);

@@ -1,8 +1,10 @@
 //! Planted faults: realistic bugs the reference server can be told to have
 //! (`contend serve --fault NAME`), so the suite can be proven to catch each one.
 //!
-//! (`204.content-length` has no fault: hyper will not send Content-Length on a 204, so the
-//! reference server cannot break it; its passive check is proven by recorded exchanges.)
+//! (`204.content-length`, `304.no-content` and `304.content-length` have no fault: hyper drops
+//! Content-Length on a 204 or 304 and content after a 304's header section, so the reference
+//! server cannot break them; their passive checks are proven by recorded exchanges, and
+//! WsgiDAV breaks two of them in scripts/real-servers.sh.)
 //!
 //! Each fault names the catalog rules it breaks; contend's tests run the whole suite against
 //! every fault and require a failure (or, for SHOULD rules, a warning) naming one of them.
@@ -136,7 +138,7 @@ faults! {
         "If-Range never matches: a Range with If-Range always gets the full 200";
     IfRangeWithoutRange412 "if-range-without-range-412" ["if-range.no-range"]
         "If-Range without Range is evaluated as a precondition: a stale one gives 412";
-    WriteBeforeCheck "write-before-check" ["if-match.no-effect", "ius.modified", "if-none-match.star-exists"]
+    WriteBeforeCheck "write-before-check" ["if-match.no-effect", "ius.modified", "if-none-match.star-exists", "race.winner-is-state"]
         "a PUT is stored first and its preconditions checked after: a 412 still changed the resource";
     RequirementNotEnforced "428-not-enforced" ["428.required"]
         "in its 428 mode the server still accepts unconditional writes to existing resources";
@@ -146,6 +148,12 @@ faults! {
         "writes that overlap another write to the same resource are all refused with 412, the first one's too (first committer loses)";
     DeleteCheckThenAct "delete-check-then-act" ["race.delete-once"]
         "DELETE checks If-Match under the lock, then deletes 1 ms later under a new lock: concurrent deletes all succeed";
+    EtagPerResponse "etag-per-response" ["etag.stable"]
+        "the ETag is made for each response (a timestamp), so an unchanged resource never keeps it";
+    Empty428 "428-without-content" ["428.explains"]
+        "in its 428 mode, the 428 responses have no content saying how to resubmit";
+    ResetUnderContention "reset-under-contention" ["race.loser-answers"]
+        "a write that arrives while another is being stored gets its connection closed, unanswered";
     PutCreatesParents "put-creates-parents" ["put.missing-parent"]
         "with collections, a PUT whose parent collection is missing creates the document anyway";
     DuplicateNamesAllowed "api-duplicate-names" ["app.duplicate-409"]

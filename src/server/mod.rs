@@ -158,7 +158,7 @@ async fn serve(
     origin: Arc<Origin>,
     arrivals: Arc<Arrivals>,
     req: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
+) -> Result<Response<Full<Bytes>>, &'static str> {
     let (parts, body) = req.into_parts();
     let content = match Limited::new(body, MAX_CONTENT).collect().await {
         Ok(collected) => {
@@ -180,6 +180,10 @@ async fn serve(
     let mut reply = origin
         .handle(&parts.method, parts.uri.path(), &parts.headers, content)
         .await;
+    if reply.extensions().get::<origin::Unanswered>().is_some() {
+        // An error from the service makes hyper close the connection without a response.
+        return Err("closed unanswered (a planted fault)");
+    }
     // Our own Date, from the clock Last-Modified comes from: hyper's cached Date can lag a
     // second behind, which would make a fresh Last-Modified look later than Date.
     let date = crate::validators::fmt_http_date(std::time::SystemTime::now());

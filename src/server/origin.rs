@@ -51,6 +51,10 @@ pub(super) struct Origin {
 
 pub(super) type Reply = Response<Full<Bytes>>;
 
+/// Marks a reply the server must not send: the connection is closed instead (a fault).
+#[derive(Clone, Copy)]
+pub(super) struct Unanswered;
+
 impl Origin {
     pub(super) fn new(config: ServerConfig) -> Self {
         let api = Api::new(config.faults.clone());
@@ -76,9 +80,16 @@ impl Origin {
         content: Bytes,
     ) -> Reply {
         let write = matches!(*method, Method::PUT | Method::DELETE);
-        if write && self.has(Fault::BusyUnderContention) {
+        let busy_fault =
+            self.has(Fault::BusyUnderContention) || self.has(Fault::ResetUnderContention);
+        if write && busy_fault {
             use std::sync::atomic::Ordering;
             if self.busy.swap(true, Ordering::AcqRel) {
+                if self.has(Fault::ResetUnderContention) {
+                    let mut reply = empty(StatusCode::INTERNAL_SERVER_ERROR);
+                    reply.extensions_mut().insert(Unanswered);
+                    return reply;
+                }
                 return explain(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "busy: another write is in progress, try again",
@@ -445,6 +456,9 @@ impl Origin {
         {
             return None;
         }
+        if self.has(Fault::Empty428) {
+            return Some(empty(StatusCode::PRECONDITION_REQUIRED));
+        }
         Some(explain(
             StatusCode::PRECONDITION_REQUIRED,
             "this server requires conditional writes: GET the resource, then resend the request \
@@ -472,6 +486,13 @@ impl Origin {
 
     fn validators(&self, reply: &mut Reply, current: &Current) {
         let mut etag = current.etag.to_string();
+        if self.has(Fault::EtagPerResponse) {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos();
+            etag.insert_str(etag.len() - 1, &format!("-{nanos}"));
+        }
         if self.has(Fault::EtagGzipSuffix) {
             etag.insert_str(etag.len() - 1, "-gzip");
         }

@@ -46,24 +46,16 @@ use std::collections::{HashMap, HashSet};
 use hyper::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
 use hyper::Method;
 
-use super::{other, response, same_representation, CheckFn, Entry, Passive, Scope};
+use super::{other, passive, response, same_representation, Entry, Passive, Scope};
 use crate::judge::linearize;
 use crate::record::{Check, Exchange};
 use crate::validators::{EntityTag, TagList};
 
 pub(super) static CHECKS: &[Passive] = &[
-    passive("race.no-5xx", race_no_5xx),
-    passive("race.loser-412", race_loser_412),
-    passive("race.loser-answers", race_loser_answers),
+    passive("race.no-5xx", Scope::Scenario, race_no_5xx),
+    passive("race.loser-412", Scope::Scenario, race_loser_412),
+    passive("race.loser-answers", Scope::Scenario, race_loser_answers),
 ];
-
-const fn passive(rule: &'static str, check: CheckFn) -> Passive {
-    Passive {
-        rule,
-        scope: Scope::Scenario,
-        check,
-    }
-}
 
 /// Rules the history checks below can file findings under.
 pub(crate) const HISTORY_RULES: &[&str] =
@@ -194,19 +186,34 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Opt
         let subject = "writes conditioned on one ETag";
         match verdict {
             Some(linearize::Outcome::Linearizable) => {}
-            None => out.push(("race.one-winner", *second, other(subject, expected, actual), None)),
+            None => out.push((
+                "race.one-winner",
+                *second,
+                other(subject, expected, actual),
+                None,
+            )),
             Some(linearize::Outcome::Unknown { explored }) => {
                 // Never a pass, never an accusation: said as not checked, with the reason.
                 let why = format!(
                     "the target reuses ETags, and no order of the writes was found or ruled out \
                      within {explored} explored states"
                 );
-                out.push(("race.one-winner", *second, other(subject, expected, actual), Some(why)));
+                out.push((
+                    "race.one-winner",
+                    *second,
+                    other(subject, expected, actual),
+                    Some(why),
+                ));
             }
             Some(linearize::Outcome::Violation) => {
                 let why = "no order of the writes explains every answer (the target reuses ETags, so every \
                            order consistent with their timing was tried)";
-                out.push(("race.one-winner", *second, other(subject, expected, why), None));
+                out.push((
+                    "race.one-winner",
+                    *second,
+                    other(subject, expected, why),
+                    None,
+                ));
             }
         }
     }
@@ -360,12 +367,13 @@ fn response_tag(e: &Exchange) -> Option<EntityTag> {
 /// A winner answered with the very ETag the group was conditioned on: the state came back to
 /// where the others' precondition holds, so more than one may win legitimately.
 pub(crate) fn restores_precondition(members: &[Exchange]) -> bool {
-    members.iter().filter(|e| won(e)).any(|e| {
-        match (precondition(e), response_tag(e)) {
+    members
+        .iter()
+        .filter(|e| won(e))
+        .any(|e| match (precondition(e), response_tag(e)) {
             (Some(sent), Some(got)) => sent.opaque == got.opaque,
             _ => false,
-        }
-    })
+        })
 }
 
 /// `#3 and #7`, or `two writes of #3` when one client (of a workload) made both.

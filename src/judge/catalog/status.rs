@@ -52,7 +52,7 @@ rules! {
 use hyper::header::{self, HeaderName};
 
 use super::{
-    earlier_reads, full_get, header, other, response, text, CheckFn, Entry, Passive, Scope,
+    earlier_reads, full_get, header, other, passive, response, text, Entry, Passive, Scope,
 };
 use crate::record::{Check, Received};
 
@@ -68,10 +68,6 @@ pub(super) static CHECKS: &[Passive] = &[
     passive("304.headers", Scope::Scenario, headers_on_304),
     passive("304.content-length", Scope::Scenario, content_length_on_304),
 ];
-
-const fn passive(rule: &'static str, scope: Scope, check: CheckFn) -> Passive {
-    Passive { rule, scope, check }
-}
 
 fn no_content_length_on_204(history: &[Entry], at: usize) -> Vec<Check> {
     let Some(r) = response(history, at) else {

@@ -37,7 +37,7 @@ rules! {
 use hyper::header;
 
 use super::{
-    earlier_reads, full_get, header, other, response, same_resource, text, CheckFn, Entry, Passive,
+    earlier_reads, full_get, header, other, passive, response, same_resource, text, Entry, Passive,
     Scope,
 };
 use crate::record::{Check, Received};
@@ -64,10 +64,6 @@ pub(super) static CHECKS: &[Passive] = &[
         put_validator_means_stored,
     ),
 ];
-
-const fn passive(rule: &'static str, scope: Scope, check: CheckFn) -> Passive {
-    Passive { rule, scope, check }
-}
 
 fn etag_syntax(history: &[Entry], at: usize) -> Vec<Check> {
     let Some(r) = response(history, at) else {
