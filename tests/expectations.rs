@@ -321,3 +321,32 @@ async fn a_silent_target_times_out_and_a_garbled_one_is_reported() {
         "{got}"
     );
 }
+
+#[tokio::test]
+async fn a_content_that_never_ends_is_reported_as_that_not_as_no_response() {
+    // Status and headers, three of the ten promised bytes, then nothing (connections held).
+    let stalling = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", stalling.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            if let Ok((mut s, _)) = stalling.accept().await {
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+                    .await;
+                held.push(s);
+            }
+        }
+    });
+    let yaml = "name: stall\nsteps:\n  - { name: get, request: { path: /a, timeout: 300ms } }\n";
+    let got = messages(&run_yaml(yaml, &url).await[0]);
+    assert!(
+        got.starts_with(
+            "get: response: expected an HTTP response, got none (status 200 and headers arrived, then the content stalled: timed out after 300ms"
+        ),
+        "{got}"
+    );
+}
