@@ -2,7 +2,8 @@
 //! scenario, named `file::scenario`.
 //!
 //! In `tests/contend.rs`, with `[[test]] name = "contend"` and `harness = false` in
-//! Cargo.toml, the whole test file is `fn main() { contend::harness::run_dir("specs").exit(); }`.
+//! Cargo.toml, the whole test file is `fn main() { contend::harness::run_dir("specs").exit(); }`
+//! (your scenarios), or `contend::harness::run_builtin().exit()` (the built-in suite).
 //!
 //! The target is `CONTEND_TARGET` when set, else a profile's (`CONTEND_CONFIG`, else
 //! `./contend.yaml`), else the embedded reference server, started once
@@ -25,20 +26,45 @@ pub fn run_dir(dir: impl AsRef<Path>) -> Conclusion {
     libtest_mimic::run(&args, trials(dir.as_ref()))
 }
 
+/// Runs the built-in suite (compiled into contend) as tests.
+pub fn run_builtin() -> Conclusion {
+    let args = Arguments::from_args();
+    libtest_mimic::run(&args, builtin_trials())
+}
+
 /// The trials for a directory: one per scenario, plus one failing trial per file that does not
 /// load or plan, so a broken scenario can never pass unnoticed.
 pub fn trials(dir: &Path) -> Vec<Trial> {
-    let files = {
-        let mut errors = Vec::new();
-        let files = scenario::scenario_files(&[dir.to_owned()], &mut errors);
-        if let Some(e) = errors.into_iter().next() {
-            return vec![failing(
-                format!("{}::<unreadable>", dir.display()),
-                e.to_string(),
-            )];
-        }
-        files
-    };
+    let mut errors = Vec::new();
+    let files = scenario::scenario_files(&[dir.to_owned()], &mut errors);
+    if let Some(e) = errors.into_iter().next() {
+        return vec![failing(
+            format!("{}::<unreadable>", dir.display()),
+            e.to_string(),
+        )];
+    }
+    let loaded = files
+        .into_iter()
+        .map(|file| (scenario::load_file(&file), file))
+        .collect();
+    trials_of(loaded)
+}
+
+/// The trials of the built-in suite.
+pub fn builtin_trials() -> Vec<Trial> {
+    let loaded = scenario::builtin::files()
+        .into_iter()
+        .map(|(path, text)| (scenario::load_str(text, &path), path))
+        .collect();
+    trials_of(loaded)
+}
+
+type Loaded = Vec<(
+    Result<Vec<scenario::Scenario>, scenario::LoadError>,
+    std::path::PathBuf,
+)>;
+
+fn trials_of(loaded: Loaded) -> Vec<Trial> {
     let target = match listed_target() {
         Ok(t) => t,
         Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
@@ -49,11 +75,11 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
         Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
     };
     let mut trials = Vec::new();
-    for file in files {
-        let scenarios = match scenario::load_file(&file) {
+    for (result, file) in loaded {
+        let scenarios = match result {
             Ok(s) => s,
             Err(e) => {
-                let name = file.strip_prefix(dir).unwrap_or(&file).with_extension("");
+                let name = file.with_extension("");
                 trials.push(failing(
                     format!("{}::<invalid>", name.display()),
                     e.to_string(),
@@ -62,7 +88,7 @@ pub fn trials(dir: &Path) -> Vec<Trial> {
             }
         };
         for s in scenarios {
-            let id = plan::scenario_id(dir, &s);
+            let id = plan::scenario_id(&s);
             let planned = match plan::plan(Arc::new(s), id.clone(), &target, &settings, &run_id) {
                 Ok(p) => p,
                 Err(e) => {

@@ -48,20 +48,27 @@ enum Command {
     Serve(ServeArgs),
     /// Find out what a target supports, and which scenarios will run against it.
     Probe {
-        /// Scenario files or directories, to show which apply.
-        #[arg(default_value = "specs")]
+        /// Scenario files or directories, to show which apply (default: the built-in suite).
         paths: Vec<PathBuf>,
         #[command(flatten)]
         target: TargetArgs,
     },
     /// List scenarios with their requirement ids.
     List {
-        /// Scenario files or directories.
-        #[arg(default_value = "specs")]
+        /// Scenario files or directories (default: the built-in suite).
         paths: Vec<PathBuf>,
+        /// The built-in suite, compiled into contend (the default without paths).
+        #[arg(long)]
+        builtin: bool,
         /// Print the coverage table instead: each catalog rule and what checks it.
         #[arg(long)]
         requirements: bool,
+    },
+    /// Write a starter contend.yaml (from a probe of --target when given) and an example
+    /// scenario under specs/.
+    Init {
+        #[command(flatten)]
+        target: TargetArgs,
     },
     /// Explain a rule of the catalog: requirement, level, section, probe, examples.
     Explain {
@@ -74,8 +81,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Scenario files or directories.
-    #[arg(default_value = "specs")]
+    /// Scenario files or directories (default: the built-in suite, compiled into contend).
     paths: Vec<PathBuf>,
     #[command(flatten)]
     target: TargetArgs,
@@ -193,12 +199,17 @@ fn main() -> ExitCode {
         Command::Probe { paths, target } => runtime.block_on(probe(&paths, target)),
         Command::List {
             paths,
-            requirements: false,
-        } => list(&paths),
-        Command::List {
-            paths,
-            requirements: true,
-        } => list_requirements(&paths),
+            builtin,
+            requirements,
+        } => {
+            let paths = if builtin { Vec::new() } else { paths };
+            if requirements {
+                list_requirements(&paths)
+            } else {
+                list(&paths)
+            }
+        }
+        Command::Init { target } => runtime.block_on(init(target)),
         Command::Explain {
             rule: Some(id),
             all: false,
@@ -207,22 +218,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// The scenarios at `paths`, or the built-in suite when none is given.
 fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
-    scenario::load_paths(paths).map_err(|errors| {
+    let loaded = if paths.is_empty() {
+        scenario::builtin::load()
+    } else {
+        scenario::load_paths(paths)
+    };
+    loaded.map_err(|errors| {
         for e in &errors {
             eprintln!("{e}\n");
         }
         eprintln!("{} scenario file(s) could not be loaded", errors.len());
         ExitCode::from(BAD_INPUT)
     })
-}
-
-/// The directory scenario ids are relative to: the one path given, if it is a directory.
-fn root_of(paths: &[PathBuf]) -> PathBuf {
-    match paths {
-        [one] if one.is_dir() => one.clone(),
-        _ => PathBuf::new(),
-    }
 }
 
 /// A target ready to run against: the runner, the target as planned (capabilities known), and
@@ -313,20 +322,9 @@ fn connected_redactor(settings: &Settings) -> Redactor {
     Redactor::for_headers(&settings.headers)
 }
 
-fn plan_or_exit(
-    scenarios: Vec<Scenario>,
-    paths: &[PathBuf],
-    connected: &Connected,
-) -> Result<Vec<Planned>, ExitCode> {
+fn plan_or_exit(scenarios: Vec<Scenario>, connected: &Connected) -> Result<Vec<Planned>, ExitCode> {
     let settings = connected.runner.settings();
-    suite::plan_all(
-        scenarios,
-        &root_of(paths),
-        &connected.target,
-        settings,
-        &connected.run_id,
-    )
-    .map_err(|errors| {
+    suite::plan_all(scenarios, &connected.target, settings, &connected.run_id).map_err(|errors| {
         for e in &errors {
             eprintln!("error: {e}");
         }
@@ -345,7 +343,7 @@ async fn run(args: RunArgs) -> ExitCode {
         .filter(|s| {
             args.filter
                 .as_ref()
-                .is_none_or(|f| plan::scenario_id(&root_of(&args.paths), s).contains(f))
+                .is_none_or(|f| plan::scenario_id(s).contains(f))
         })
         .collect();
     if scenarios.is_empty() {
@@ -383,7 +381,7 @@ async fn run(args: RunArgs) -> ExitCode {
     if let (Some(probe), Format::Human) = (&connected.probe, args.format) {
         print_probe(&connected.target.label, probe, false);
     }
-    let planned = match plan_or_exit(scenarios, &args.paths, &connected) {
+    let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -431,7 +429,7 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     print_probe(&connected.target.label, probe, true);
-    let planned = match plan_or_exit(scenarios, paths, &connected) {
+    let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -467,6 +465,89 @@ fn print_probe(label: &str, probe: &exec::Probe, full: bool) {
     for note in &probe.notes {
         say!("  note: {note}");
     }
+}
+
+/// The example scenario `contend init` writes: the lost update, refused.
+const EXAMPLE_SCENARIO: &str = r#"# An example: a stale If-Match is refused, and concurrent writers get one winner.
+# Run it with `contend run specs`; the scenario format is in docs/scenario-format.md.
+name: a stale If-Match is refused
+requires: [put-create]
+steps:
+  - name: create
+    rule: put.created
+    request: { method: PUT, path: "{{scratch}}/doc", body: "v1" }
+    expect: { status: 201 }
+  - name: read
+    request: { path: "{{scratch}}/doc" }
+    capture: { etag: { header: ETag, strong: true } }
+  - name: update with the current tag
+    rule: if-match.match
+    request: { method: PUT, path: "{{scratch}}/doc", headers: { If-Match: "{{etag}}" }, body: "v2" }
+    expect: { status: [200, 204] }
+  - name: the old tag is stale now
+    rule: if-match.mismatch
+    request: { method: PUT, path: "{{scratch}}/doc", headers: { If-Match: "{{etag}}" }, body: "v3" }
+    expect: { status: 412 }
+cleanup:
+  - name: delete
+    request: { method: DELETE, path: "{{scratch}}/doc", headers: { If-Match: "*" } }
+"#;
+
+/// `contend init`: a starter profile and an example scenario, never over existing files.
+async fn init(args: TargetArgs) -> ExitCode {
+    let profile_path = std::path::Path::new("contend.yaml");
+    let example_path = std::path::Path::new("specs/example.yaml");
+    for path in [profile_path, example_path] {
+        if path.exists() {
+            return bad_input(&format!(
+                "{} exists; contend init leaves it as it is",
+                path.display()
+            ));
+        }
+    }
+    let mut profile = String::from("# contend's target profile: docs/profiles.md has every key.\n");
+    match &args.target {
+        Some(url) => {
+            let connected = match connect(&args, Settings::default(), true).await {
+                Ok(c) => c,
+                Err(code) => return code,
+            };
+            profile.push_str(&format!("target: {url}\n"));
+            if let Some(probe) = &connected.probe {
+                let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
+                profile.push_str(&format!(
+                    "# What `contend probe` found; scenarios needing anything else are not applicable.\ncapabilities: [{}]\n",
+                    found.join(", ")
+                ));
+                for (capability, found, evidence) in &probe.evidence {
+                    if !found {
+                        profile.push_str(&format!("#   no {}: {evidence}\n", capability.name()));
+                    }
+                }
+                for note in &probe.notes {
+                    profile.push_str(&format!("#   note: {note}\n"));
+                }
+            }
+        }
+        None => profile.push_str("# target: https://staging.example.com/api\n"),
+    }
+    profile.push_str(
+        "# headers: { Authorization: \"Bearer {{env.STAGING_TOKEN}}\" }\n\
+         # create_scratch: true   # WebDAV: make a collection per scenario (a PUT got 409)\n\
+         # content_type: application/json\n\
+         # body_format: '{\"value\": \"{{body}}\"}'\n\
+         # accept: { race.loser-412: [409] }   # a status the target answers by design\n",
+    );
+    let written = std::fs::write(profile_path, profile)
+        .and_then(|()| std::fs::create_dir_all("specs"))
+        .and_then(|()| std::fs::write(example_path, EXAMPLE_SCENARIO));
+    if let Err(e) = written {
+        eprintln!("error: cannot write the starter files: {e}");
+        return ExitCode::FAILURE;
+    }
+    say!("wrote contend.yaml and specs/example.yaml");
+    say!("next: `contend run` (the built-in suite), `contend run specs` (yours)");
+    ExitCode::SUCCESS
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
@@ -508,10 +589,9 @@ fn list(paths: &[PathBuf]) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let root = root_of(paths);
     for s in &scenarios {
         let requires: Vec<&str> = s.requires.iter().map(|c| c.name()).collect();
-        let mut line = plan::scenario_id(&root, s);
+        let mut line = plan::scenario_id(s);
         if !s.requirements.is_empty() {
             line.push_str(&format!("  [{}]", s.requirements.join(", ")));
         }
@@ -529,10 +609,9 @@ fn list_requirements(paths: &[PathBuf]) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let root = root_of(paths);
     let ids: Vec<(String, &[String])> = scenarios
         .iter()
-        .map(|s| (plan::scenario_id(&root, s), s.requirements.as_slice()))
+        .map(|s| (plan::scenario_id(s), s.requirements.as_slice()))
         .collect();
     let coverage = catalog::coverage(ids.iter().map(|(id, reqs)| (id.clone(), *reqs)));
     let width = catalog::all().map(|r| r.id.len()).max().unwrap_or(0);
@@ -577,11 +656,11 @@ fn explain(id: &str) -> ExitCode {
         return ExitCode::from(BAD_INPUT);
     };
     // How it is checked follows from what is registered, and from the scenarios at hand.
-    let scenarios = scenario::load_paths(&[PathBuf::from("specs")]).unwrap_or_default();
+    let scenarios = scenario::builtin::load().unwrap_or_default();
     let naming: Vec<String> = scenarios
         .iter()
         .filter(|s| s.requirements.iter().any(|r| r == rule.id))
-        .map(|s| plan::scenario_id(std::path::Path::new("specs"), s))
+        .map(plan::scenario_id)
         .collect();
     let kinds = catalog::kinds(rule.id, scenarios.iter().map(|s| s.requirements.as_slice()));
     let mut ways: Vec<String> = kinds

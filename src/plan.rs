@@ -304,12 +304,26 @@ pub fn new_run_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
 }
 
-/// The name of a scenario in reports and test lists: its file's path relative to `root`
-/// without the extension, `::`, its name.
-pub fn scenario_id(root: &Path, scenario: &Scenario) -> String {
-    let relative = scenario.file.strip_prefix(root).unwrap_or(&scenario.file);
-    let file = relative.with_extension("");
-    format!("{}::{}", file.display(), scenario.name)
+/// The name of a scenario in reports and test lists: `file::name`, where `file` is the
+/// scenario file's path without its extension, relative to the nearest enclosing directory
+/// named `specs` or holding a `contend.yaml`, else to the file's own directory. It does not
+/// depend on how the path was given (`specs/x.yaml`, `specs`, `../repo/specs/x.yaml`, the
+/// harness, the built-in suite), so filters and CI history stay stable.
+pub fn scenario_id(scenario: &Scenario) -> String {
+    let file = &scenario.file;
+    let absolute = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
+    let root = absolute.ancestors().skip(1).find(|dir| {
+        dir.file_name().is_some_and(|n| n == "specs") || dir.join("contend.yaml").is_file()
+    });
+    let relative = root
+        .and_then(|r| absolute.strip_prefix(r).ok())
+        .or_else(|| file.file_name().map(Path::new))
+        .unwrap_or(file);
+    format!(
+        "{}::{}",
+        relative.with_extension("").display(),
+        scenario.name
+    )
 }
 
 pub fn plan(

@@ -2,7 +2,6 @@
 //! for its `rounds`, planned afresh per round), and build one report. The CLI and the test
 //! harness both come through here.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -17,7 +16,6 @@ use crate::scenario::Scenario;
 /// Plans every scenario; all plan errors are returned together.
 pub fn plan_all(
     scenarios: Vec<Scenario>,
-    root: &Path,
     target: &Target,
     settings: &Settings,
     run_id: &str,
@@ -25,7 +23,7 @@ pub fn plan_all(
     let mut planned = Vec::new();
     let mut errors = Vec::new();
     for scenario in scenarios {
-        let id = plan::scenario_id(root, &scenario);
+        let id = plan::scenario_id(&scenario);
         match plan::plan(Arc::new(scenario), id, target, settings, run_id) {
             Ok(p) => planned.push(p),
             Err(e) => errors.push(e),

@@ -509,3 +509,69 @@ fn accept_reaches_the_create_steps_of_every_scenario() {
         "{text}"
     );
 }
+
+fn contend_in(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+/// The built-in suite is compiled in: `contend run` works from any directory, and `init`
+/// starts a user off there.
+#[test]
+fn the_built_in_suite_runs_from_anywhere_and_init_starts_a_project() {
+    let dir = temp_dir("anywhere");
+    let out = contend_in(&dir, &["run"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    assert!(text.contains(" 0 failed, "), "{text}");
+    assert!(text.contains("PASS  race-if-match::"), "{text}");
+
+    let out = contend_in(&dir, &["init"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(dir.join("contend.yaml").is_file() && dir.join("specs/example.yaml").is_file());
+    let out = contend_in(&dir, &["run", "specs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("PASS  example::a stale If-Match is refused"));
+    // Never over a file the user has.
+    let again = contend_in(&dir, &["init"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        stderr(&again).contains("contend.yaml exists"),
+        "{}",
+        stderr(&again)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A scenario's id does not depend on how its path was given.
+#[test]
+fn scenario_ids_are_stable_however_the_path_is_given() {
+    let here = std::env::current_dir().unwrap();
+    let up = format!(
+        "../{}/specs/if-match.yaml",
+        here.file_name().unwrap().to_string_lossy()
+    );
+    let id = "if-match::a stale If-Match is refused with 412 and changes nothing";
+    for args in [
+        vec!["list", "specs/if-match.yaml"],
+        vec!["list", "specs"],
+        vec!["list", up.as_str()],
+        vec!["list", "--builtin"],
+    ] {
+        let out = stdout(&contend(&args));
+        assert!(
+            out.lines().any(|l| l.starts_with(&format!("{id}  "))),
+            "{args:?}:\n{out}"
+        );
+    }
+    // Files below specs/ keep their directory in the id, given as a file or a directory.
+    for path in ["specs/api/lock.yaml", "specs"] {
+        assert!(
+            stdout(&contend(&["list", path])).contains("api/lock::"),
+            "{path}"
+        );
+    }
+}

@@ -47,8 +47,7 @@ async fn run_suite(config: ServerConfig) -> Report {
         settings.scratch = scenario::Template::parse("/contend-{{run_id}}-{{uuid}}").unwrap();
     }
     let run_id = plan::new_run_id();
-    let planned =
-        suite::plan_all(scenarios, Path::new("specs"), &target, &settings, &run_id).unwrap();
+    let planned = suite::plan_all(scenarios, &target, &settings, &run_id).unwrap();
     let runner = Runner::new(target, settings).unwrap();
     suite::run_all(&runner, &planned, 4, &Redactor::default(), &run_id).await
 }

@@ -16,12 +16,7 @@ fn every_catalog_rule_is_covered_or_a_named_gap() {
     let scenarios = scenario::load_paths(&[PathBuf::from("specs")]).unwrap();
     let ids: Vec<(String, &[String])> = scenarios
         .iter()
-        .map(|s| {
-            (
-                plan::scenario_id(Path::new("specs"), s),
-                s.requirements.as_slice(),
-            )
-        })
+        .map(|s| (plan::scenario_id(s), s.requirements.as_slice()))
         .collect();
     let coverage = catalog::coverage(ids.iter().map(|(id, reqs)| (id.clone(), *reqs)));
     for c in &coverage {

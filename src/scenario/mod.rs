@@ -1,6 +1,7 @@
 //! Parse: scenario files into the [`Scenario`] model. Knows YAML and the model, nothing of HTTP
 //! beyond header-name syntax; does no I/O but reading the files it is given.
 
+pub mod builtin;
 mod load;
 mod model;
 mod profile;

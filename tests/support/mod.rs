@@ -106,7 +106,7 @@ pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
     let runner = Runner::new(target.clone(), settings.clone()).unwrap();
     let mut reports = Vec::new();
     for s in scenarios {
-        let id = plan::scenario_id(Path::new(""), &s);
+        let id = plan::scenario_id(&s);
         let planned = plan::plan(Arc::new(s), id, &target, &settings, "test")
             .unwrap_or_else(|e| panic!("{e}"));
         reports.push(contend::suite::run_one(&runner, &planned, &Redactor::default()).await);
