@@ -607,7 +607,7 @@ fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), Stri
             .json
             .iter()
             .chain(&body.json_subset)
-            .chain(body.json_path.0.iter().map(|(_, v)| v))
+            .chain(body.json_path.0.iter().flat_map(|(_, v)| v.values()))
         {
             out.extend(json_templates(value)?);
         }

@@ -106,6 +106,30 @@ async fn single_response_expectations_report_expected_and_actual() {
             "check: body /nope: expected 1, got nothing at that path",
         ),
         (
+            "    expect: { body: { json_path: { /owner/name: { contains: bo } } } }",
+            r#"check: body /owner/name: expected containing "bo", got "ann""#,
+        ),
+        (
+            "    expect: { body: { json_path: { /tags: { contains: c } } } }",
+            r#"check: body /tags: expected containing "c", got ["a","b"]"#,
+        ),
+        (
+            "    expect: { body: { json_path: { /id: { matches: '^8' } } } }",
+            "check: body /id: expected matching /^8/, got 7",
+        ),
+        (
+            "    expect: { body: { json_path: { /id: { one_of: [1, 2] } } } }",
+            "check: body /id: expected one of 1, 2, got 7",
+        ),
+        (
+            "    expect: { body: { json_path: { /owner: { exists: false } } } }",
+            r#"check: body /owner: expected nothing at that path, got {"name":"ann"}"#,
+        ),
+        (
+            "    expect: { body: { json_path: { /nope: { exists: true } } } }",
+            "check: body /nope: expected something at that path, got nothing at that path",
+        ),
+        (
             "    expect: { body: { empty: true } }",
             "check: body: expected no content, got 48 bytes",
         ),
@@ -120,6 +144,12 @@ async fn single_response_expectations_report_expected_and_actual() {
             "{expect}\n  wanted: {wanted}\n  got:    {got}"
         );
     }
+    // The same checks, holding.
+    let holding = "    expect: { body: { json_path: { /owner/name: { contains: an }, /tags: { contains: b }, \
+                   /id: { one_of: [7, 8], matches: '^7$' }, /nope: { exists: false }, /owner: { equals: { name: ann } } } } }";
+    let report = &run_yaml(&on_json_doc(holding), &server.url()).await[0];
+    assert_eq!(report.status, Status::Passed, "{}", messages(report));
+
     // A capture that finds nothing is no verdict on the target (a correct server need not
     // send what a scenario wants to capture): the scenario is not applicable, with the reason.
     let captures = [

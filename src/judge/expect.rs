@@ -5,7 +5,9 @@ use serde_json::Value;
 use super::catalog::json_contains;
 use crate::record::{Bound, Check, Codes, Exchange, Received};
 use crate::scenario::template::render_json;
-use crate::scenario::{BodyCheck, Expect, GroupExpect, HeaderCheck, StatusPattern, Template, Vars};
+use crate::scenario::{
+    BodyCheck, Expect, GroupExpect, HeaderCheck, JsonExpect, StatusPattern, Template, Vars,
+};
 
 /// The range of statuses a pattern stands for.
 pub(super) fn codes(pattern: StatusPattern) -> Codes {
@@ -294,7 +296,11 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
         .json_path
         .0
         .iter()
-        .filter_map(|(q, v)| expected_json(v).map(|v| (q, v)))
+        .filter_map(|(q, want)| {
+            let rendered: Option<Vec<Value>> =
+                want.values().into_iter().map(&mut expected_json).collect();
+            rendered.map(|values| (q, want, values))
+        })
         .collect();
     out.append(&mut template_errors);
     if let Some(want) = json {
@@ -310,19 +316,81 @@ fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec
             ));
         }
     }
-    for (query, want) in json_paths {
+    for (query, want, values) in json_paths {
         let part = format!("body {}", query.as_str());
-        let got = match query.select(&doc) {
-            None => "nothing at that path".to_owned(),
-            Some(got) if *got != want => got.to_string(),
-            Some(_) => continue,
-        };
-        out.push(Check::Body {
-            part,
-            expected: want.to_string(),
-            got,
-        });
+        let found = query.select(&doc);
+        if let Some((expected, got)) = json_path_miss(want, &values, found) {
+            out.push(Check::Body {
+                part,
+                expected,
+                got,
+            });
+        }
     }
+}
+
+/// What a `json_path` entry expected and what was there, when they differ. `values` are the
+/// entry's JSON values rendered, in the order `JsonExpect::values` gives them.
+fn json_path_miss(
+    want: &JsonExpect,
+    values: &[Value],
+    found: Option<&Value>,
+) -> Option<(String, String)> {
+    let shown =
+        |v: Option<&Value>| v.map_or_else(|| "nothing at that path".to_owned(), Value::to_string);
+    let checks = match want {
+        JsonExpect::Equals(_) => {
+            return (found != Some(&values[0])).then(|| (values[0].to_string(), shown(found)));
+        }
+        JsonExpect::Checks(checks) => checks,
+    };
+    let mut next = values.iter();
+    if let Some(exists) = checks.exists {
+        if found.is_some() != exists {
+            let expected = if exists {
+                "something at that path"
+            } else {
+                "nothing at that path"
+            };
+            return Some((expected.into(), shown(found)));
+        }
+    }
+    if checks.equals.is_some() {
+        let want = next.next()?;
+        if found != Some(want) {
+            return Some((want.to_string(), shown(found)));
+        }
+    }
+    if checks.contains.is_some() {
+        let want = next.next()?;
+        let holds = match (found, want) {
+            (Some(Value::String(s)), Value::String(w)) => s.contains(w.as_str()),
+            (Some(Value::Array(items)), w) => items.contains(w),
+            (Some(whole @ Value::Object(_)), w) => json_contains(whole, w),
+            _ => false,
+        };
+        if !holds {
+            return Some((format!("containing {want}"), shown(found)));
+        }
+    }
+    if let Some(pattern) = &checks.matches {
+        let text = match found {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+            None => None,
+        };
+        if !text.is_some_and(|t| pattern.0.is_match(&t)) {
+            return Some((format!("matching /{}/", pattern.0.as_str()), shown(found)));
+        }
+    }
+    if checks.one_of.is_some() {
+        let options: Vec<&Value> = next.collect();
+        if !found.is_some_and(|f| options.contains(&f)) {
+            let listed: Vec<String> = options.iter().map(|v| v.to_string()).collect();
+            return Some((format!("one of {}", listed.join(", ")), shown(found)));
+        }
+    }
+    None
 }
 
 /// A counter read back after a read-modify-write workload: less than the acknowledged writes

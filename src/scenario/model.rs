@@ -432,7 +432,7 @@ pub struct BodyCheck {
     pub json_subset: Option<serde_json::Value>,
     /// JSON pointer (`/a/0`) or JSONPath (`$.a[0]`) to the value expected there.
     #[serde(default)]
-    pub json_path: OrderedMap<JsonQuery, serde_json::Value>,
+    pub json_path: OrderedMap<JsonQuery, JsonExpect>,
     /// `true`: no content at all.
     pub empty: Option<bool>,
     /// The content is a decimal counter equal to this; a shortfall is reported as lost updates
@@ -551,6 +551,59 @@ impl<'de> Deserialize<'de> for Pattern {
         regex::Regex::new(&s)
             .map(Pattern)
             .map_err(|e| de::Error::custom(format!("invalid regex: {e}")))
+    }
+}
+
+/// What is expected at a JSON path: a value (strings are templates), or a map of checks
+/// (`{ contains: x }`, `{ matches: re }`, `{ exists: false }`, `{ one_of: [a, b] }`,
+/// `{ equals: v }` for a value that is itself such a map).
+#[derive(Debug, Clone)]
+pub enum JsonExpect {
+    Equals(serde_json::Value),
+    Checks(JsonChecks),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JsonChecks {
+    pub equals: Option<serde_json::Value>,
+    /// A string containing it, an array with it as an item, an object containing it.
+    pub contains: Option<serde_json::Value>,
+    /// A string (or the value as JSON text) matching it.
+    pub matches: Option<Pattern>,
+    pub exists: Option<bool>,
+    pub one_of: Option<Vec<serde_json::Value>>,
+}
+
+impl JsonExpect {
+    /// Every JSON value in it that may hold templates.
+    pub fn values(&self) -> Vec<&serde_json::Value> {
+        match self {
+            JsonExpect::Equals(v) => vec![v],
+            JsonExpect::Checks(c) => c
+                .equals
+                .iter()
+                .chain(&c.contains)
+                .chain(c.one_of.iter().flatten())
+                .collect(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for JsonExpect {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const CHECKS: [&str; 5] = ["equals", "contains", "matches", "exists", "one_of"];
+        let value = serde_json::Value::deserialize(d)?;
+        match &value {
+            serde_json::Value::Object(map)
+                if !map.is_empty() && map.keys().all(|k| CHECKS.contains(&k.as_str())) =>
+            {
+                serde_json::from_value(value)
+                    .map(JsonExpect::Checks)
+                    .map_err(de::Error::custom)
+            }
+            _ => Ok(JsonExpect::Equals(value)),
+        }
     }
 }
 
@@ -984,6 +1037,17 @@ fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
         ))
         }
     };
+    if raw.sync == Some(SyncMode::LastByte) {
+        // Known before anything is sent: last-byte holds back a byte of each body.
+        let bodiless = (0..requests.len()).find(|&i| requests.get(i).body.is_none());
+        if let Some(i) = bodiless {
+            let method = &requests.get(i).method.0;
+            return Err(format!(
+                "step `{step}`: `sync: last-byte` holds back each request's last content byte, \
+                 but request #{i} ({method}) has no content: use `sync: barrier`"
+            ));
+        }
+    }
     Ok(Group {
         requests,
         sync: raw.sync,
