@@ -369,8 +369,7 @@ async fn run(args: RunArgs) -> ExitCode {
         policy: Policy {
             strict: args.strict,
             allow: args.allow.clone(),
-            accept: Vec::new(),
-            cleanup: false,
+            ..Policy::default()
         },
         ..Settings::default()
     };
@@ -634,10 +633,19 @@ fn list_requirements(paths: &[PathBuf]) -> ExitCode {
         };
         say!("{:<width$}  {:<8}  {shown}", c.rule.id, c.rule.level.name());
     }
-    // Requirements that name no catalog rule: the user's own, or typos.
+    // Requirements that name no catalog rule: the profile's own rules, or typos.
+    let own = plan::find_profile(None)
+        .map(|p| p.rules)
+        .unwrap_or_default();
     for (id, reqs) in &ids {
         for r in reqs.iter().filter(|r| catalog::find(r).is_none()) {
-            say!("{r:<width$}  (not in the catalog)  {id}");
+            match own.get(r.as_str()) {
+                Some(rule) => say!(
+                    "{r:<width$}  {:<8}  {id} (the profile's own rule)",
+                    rule.level
+                ),
+                None => say!("{r:<width$}  (not in the catalog)  {id}"),
+            }
         }
     }
     say!(
@@ -652,8 +660,26 @@ fn list_requirements(paths: &[PathBuf]) -> ExitCode {
 
 fn explain(id: &str) -> ExitCode {
     let Some(rule) = catalog::find(id) else {
-        eprintln!("error: no rule {id:?}; `contend explain --all` lists them");
-        return ExitCode::from(BAD_INPUT);
+        // A profile's own rule (./contend.yaml, or CONTEND_CONFIG).
+        let path = std::env::var_os("CONTEND_CONFIG").map(PathBuf::from);
+        let own = plan::find_profile(path.as_deref())
+            .ok()
+            .and_then(|p| p.rules.get(id).cloned());
+        let Some(own) = own else {
+            eprintln!("error: no rule {id:?}; `contend explain --all` lists them");
+            return ExitCode::from(BAD_INPUT);
+        };
+        say!(
+            "{id}  {}  {}",
+            own.level,
+            own.section.as_deref().unwrap_or("the team's own rule")
+        );
+        say!("  {}\n", own.summary);
+        if let Some(link) = &own.link {
+            say!("  read:     {link}");
+        }
+        say!("  declared: in the profile (contend.yaml `rules:`)");
+        return ExitCode::SUCCESS;
     };
     // How it is checked follows from what is registered, and from the scenarios at hand.
     let scenarios = scenario::builtin::load().unwrap_or_default();

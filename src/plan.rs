@@ -277,12 +277,23 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         .policy
         .accept
         .extend(profile.accept.iter().map(|(r, s)| (r.clone(), s.clone())));
+    for (id, rule) in &profile.rules {
+        let section = rule.section.as_deref().unwrap_or("the team's own rule");
+        let own = crate::judge::OwnRule::new(
+            id,
+            &rule.level,
+            &rule.summary,
+            section,
+            rule.link.as_deref().unwrap_or(""),
+        )?;
+        settings.policy.own_rules.push(own);
+    }
     match settings
         .policy
         .accept
         .iter()
         .map(|(r, _)| r)
-        .find(|r| crate::judge::catalog::find(r).is_none())
+        .find(|r| !settings.policy.knows(r))
     {
         Some(unknown) => Err(format!("profile accept: {unknown:?} is not a catalog rule")),
         None => Ok(()),
@@ -391,13 +402,10 @@ pub fn plan(
 
     check_variables(&scenario, &vars).map_err(fail)?;
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
-        if let Some(rule) = step
-            .rule
-            .as_deref()
-            .filter(|r| crate::judge::catalog::find(r).is_none())
-        {
+        if let Some(rule) = step.rule.as_deref().filter(|r| !settings.policy.knows(r)) {
             return Err(fail(format!(
-                "step `{}`: `rule: {rule}` is not in the catalog (`contend explain --all` lists the ids)",
+                "step `{}`: `rule: {rule}` is not in the catalog (`contend explain --all` lists the ids) \
+                 nor one of the profile's own `rules:`",
                 step.name
             )));
         }

@@ -317,12 +317,24 @@ impl Weight {
     }
 }
 
+/// A finding's rule as reports show it: its level and where it is written down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cite {
+    /// `MUST`, `MUST NOT`, `SHOULD`, `EXPECTED`.
+    pub level: &'static str,
+    /// `RFC 9110 13.1.1`, or a team's own reference.
+    pub section: String,
+    pub link: String,
+}
+
 /// One thing that was not as expected, under the rule it breaks (the h2spec shape: expected
 /// vs actual), with the exchanges that show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The catalog rule (or a profile's own); `None` for a scenario's own expectation.
     pub rule: Option<String>,
+    /// The rule's level and section, when it has a rule.
+    pub cite: Option<Cite>,
     pub check: Check,
     /// Which members or clients showed it (`request #3, #7`), when not the whole step.
     pub who: Option<String>,

@@ -575,3 +575,47 @@ fn scenario_ids_are_stable_however_the_path_is_given() {
         );
     }
 }
+
+/// A team's own rules, declared in its profile, are used in `rule:` and reported with their
+/// level like catalog rules; an id outside a namespace of its own is refused.
+#[test]
+fn a_profiles_own_rules_are_reported_with_their_level() {
+    let dir = temp_dir("own-rules");
+    std::fs::create_dir_all(dir.join("specs")).unwrap();
+    std::fs::write(
+        dir.join("contend.yaml"),
+        "rules:\n  x-team.rev-conflict: { level: MUST, summary: a stale revision is 409, section: API guide 4.2 }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("specs/own.yaml"),
+        "name: own\nrequirements: [x-team.rev-conflict]\nsteps:\n  - name: stale\n    rule: x-team.rev-conflict\n    request: { method: PUT, path: \"{{scratch}}/doc\", headers: { If-Match: '\"stale\"' }, body: v }\n    expect: { status: 409 }\n",
+    )
+    .unwrap();
+    let out = contend_in(&dir, &["run", "specs"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("step `stale` [x-team.rev-conflict, MUST, API guide 4.2]: status: expected 409, got 412"),
+        "{text}"
+    );
+    let explained = stdout(&contend_in(&dir, &["explain", "x-team.rev-conflict"]));
+    assert!(
+        explained.starts_with("x-team.rev-conflict  MUST  API guide 4.2"),
+        "{explained}"
+    );
+
+    std::fs::write(
+        dir.join("contend.yaml"),
+        "rules:\n  rev-conflict: { level: MUST, summary: no namespace }\n",
+    )
+    .unwrap();
+    let refused = contend_in(&dir, &["run", "specs"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("a namespace of your own"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

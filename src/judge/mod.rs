@@ -21,11 +21,84 @@ pub struct Policy {
     pub strict: bool,
     pub allow: Vec<String>,
     pub accept: Vec<(String, StatusSet)>,
+    /// A profile's own rules (`x-...`), weighed and cited like catalog rules.
+    pub own_rules: Vec<OwnRule>,
     /// Findings are a cleanup step's: housekeeping, not a verdict; those under no rule warn.
     pub cleanup: bool,
 }
 
+/// A rule a profile declares, checked: an id under the `x-` namespace and a known level.
+#[derive(Debug, Clone)]
+pub struct OwnRule {
+    pub id: String,
+    pub level: catalog::Level,
+    pub summary: String,
+    pub section: String,
+    pub link: String,
+}
+
+impl OwnRule {
+    pub fn new(
+        id: &str,
+        level: &str,
+        summary: &str,
+        section: &str,
+        link: &str,
+    ) -> Result<Self, String> {
+        if !id.starts_with("x-") || !id.contains('.') {
+            return Err(format!(
+                "own rule {id:?}: ids of your own go under a namespace of your own, `x-team.rule`"
+            ));
+        }
+        let level = match level {
+            "MUST" => catalog::Level::Must,
+            "MUST NOT" => catalog::Level::MustNot,
+            "SHOULD" => catalog::Level::Should,
+            "EXPECTED" => catalog::Level::Expected,
+            other => {
+                return Err(format!(
+                    "own rule {id}: level {other:?} is not MUST, MUST NOT, SHOULD or EXPECTED"
+                ))
+            }
+        };
+        Ok(OwnRule {
+            id: id.to_owned(),
+            level,
+            summary: summary.to_owned(),
+            section: section.to_owned(),
+            link: link.to_owned(),
+        })
+    }
+}
+
 impl Policy {
+    /// True when `id` is a catalog rule or one of the profile's own.
+    pub fn knows(&self, id: &str) -> bool {
+        self.level_of(id).is_some()
+    }
+
+    fn level_of(&self, id: &str) -> Option<catalog::Level> {
+        catalog::find(id)
+            .map(|r| r.level)
+            .or_else(|| self.own_rules.iter().find(|r| r.id == id).map(|r| r.level))
+    }
+
+    fn cite(&self, id: &str) -> Option<crate::record::Cite> {
+        if let Some(r) = catalog::find(id) {
+            return Some(crate::record::Cite {
+                level: r.level.name(),
+                section: r.section.to_owned(),
+                link: r.link.to_owned(),
+            });
+        }
+        let own = self.own_rules.iter().find(|r| r.id == id)?;
+        Some(crate::record::Cite {
+            level: own.level.name(),
+            section: own.section.clone(),
+            link: own.link.clone(),
+        })
+    }
+
     /// A finding, weighed.
     pub fn finding(
         &self,
@@ -37,6 +110,7 @@ impl Policy {
         let weight = self.weigh(rule, &check);
         Finding {
             rule: rule.map(str::to_owned),
+            cite: rule.and_then(|r| self.cite(r)),
             check,
             who,
             exchanges,
@@ -67,8 +141,8 @@ impl Policy {
         if self.accepts(id, check) {
             return Weight::AcceptedByProfile;
         }
-        match catalog::find(id) {
-            Some(rule) if rule.level.is_advisory() && !self.strict => Weight::Warns,
+        match self.level_of(id) {
+            Some(level) if level.is_advisory() && !self.strict => Weight::Warns,
             _ => Weight::Fails,
         }
     }

@@ -64,7 +64,7 @@ pub fn render(report: &Report) -> String {
 
 /// ` [if-match.mismatch, MUST, RFC 9110 13.1.1]`, or as much of it as is known.
 fn cite(f: &super::FailureReport) -> String {
-    match (&f.rule, f.level, f.section) {
+    match (&f.rule, f.level, &f.section) {
         (Some(id), Some(level), Some(section)) => format!(" [{id}, {level}, {section}]"),
         (Some(id), _, _) => format!(" [{id}]"),
         _ => String::new(),

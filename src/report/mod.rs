@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::judge::catalog;
 use crate::plan::{Applicability, Planned};
 use crate::record::{Exchange, Finding, Rounds, ScenarioRun, Weight, WorkloadStats};
 pub use redact::Redactor;
@@ -109,7 +108,7 @@ pub struct FailureReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub section: Option<&'static str>,
+    pub section: Option<String>,
     pub step: String,
     /// `failure`, `warning`, `waived`, `accepted by the profile, not RFC 9110`, `not checked`.
     pub weight: &'static str,
@@ -373,11 +372,10 @@ pub fn scenario_report(
 }
 
 fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport {
-    let rule = f.rule.as_deref().and_then(catalog::find);
     FailureReport {
         rule: f.rule.clone(),
-        level: rule.map(|r| r.level.name()),
-        section: rule.map(|r| r.section),
+        level: f.cite.as_ref().map(|c| c.level),
+        section: f.cite.as_ref().map(|c| c.section.clone()),
         step: step.to_owned(),
         weight: f.weight.label(),
         reason: match &f.weight {

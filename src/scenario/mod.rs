@@ -9,5 +9,5 @@ pub mod template;
 
 pub use load::{load_file, load_paths, load_profile, load_str, scenario_files, LoadError};
 pub use model::*;
-pub use profile::Profile;
+pub use profile::{OwnRule, Profile};
 pub use template::{Template, Vars};

@@ -50,4 +50,22 @@ pub struct Profile {
     /// stale version. Findings these cover are reported as accepted by the profile.
     #[serde(default)]
     pub accept: BTreeMap<String, StatusSet>,
+    /// Rules of the team's own, under a namespace of its own (`x-myteam.rev-conflict`):
+    /// scenarios name them in `rule:` and `requirements`, reports show them like catalog rules.
+    #[serde(default)]
+    pub rules: BTreeMap<String, OwnRule>,
+}
+
+/// A rule a profile declares.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnRule {
+    /// `MUST`, `MUST NOT`, `SHOULD` or `EXPECTED`; SHOULD findings warn unless strict.
+    pub level: String,
+    pub summary: String,
+    /// Where the requirement is written down (the API guide, an ADR).
+    #[serde(default)]
+    pub section: Option<String>,
+    #[serde(default)]
+    pub link: Option<String>,
 }
