@@ -113,14 +113,12 @@ async fn groups_that_cannot_be_released_as_asked_are_errors() {
     );
     assert!(step.exchanges.is_empty(), "nothing is sent");
 
-    let run = run_scenario(&server, &race("last-byte", 5, "DELETE")).await;
-    let step = run.steps.iter().find(|s| s.name == "race").unwrap();
+    // Known before anything is sent: refused when the file is loaded.
+    let err = scenario::load_str(&race("last-byte", 5, "DELETE"), Path::new("race.yaml"))
+        .unwrap_err()
+        .to_string();
     assert!(
-        step.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("last-byte needs content"),
-        "{:?}",
-        step.error
+        err.contains("`sync: last-byte` holds back each request's last content byte, but request #0 (DELETE) has no content"),
+        "{err}"
     );
 }
