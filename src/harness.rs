@@ -138,7 +138,9 @@ fn start_context() -> Result<Context, String> {
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
     let settings = config()?.settings.clone();
-    let redactor = Redactor::for_headers(&settings.headers);
+    let redactor = Redactor::for_headers(&settings.headers)
+        .with_query(settings.query.as_deref())
+        .with_query(listed_target()?.url.query());
     #[cfg(feature = "server")]
     if config()?.target.is_none() {
         let server = runtime

@@ -162,6 +162,9 @@ struct ServeArgs {
     /// WebDAV collections: MKCOL makes one, and a PUT needs its parent collection (RFC 4918).
     #[arg(long)]
     collections: bool,
+    /// Refuse (403) every request whose query lacks `token=TOKEN`, like a signed URL.
+    #[arg(long, value_name = "TOKEN")]
+    require_token: Option<String>,
     /// Plant a fault: a realistic bug for contend to catch (repeatable).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
@@ -262,7 +265,6 @@ async fn connect(
     settings.body_format = args.body_format.clone();
     plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
 
-    let redactor = Redactor::for_headers(&settings.headers);
     let run_id = plan::new_run_id();
     let mut embedded = None;
     let capabilities = args.capabilities.clone().or(profile.capabilities.clone());
@@ -272,6 +274,7 @@ async fn connect(
             let config = server::ServerConfig {
                 require_preconditions: args.require_preconditions,
                 collections: args.collections,
+                token: None,
                 faults: args.faults.iter().copied().collect(),
             };
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
@@ -285,6 +288,8 @@ async fn connect(
             target
         }
     };
+    // Credentials in headers, a profile's query and the target URL's own query are masked.
+    let redactor = connected_redactor(&settings).with_query(target.url.query());
     let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;
     let mut probe = None;
     if force_probe || (embedded.is_none() && capabilities.is_none()) {
@@ -319,7 +324,7 @@ async fn connect(
 }
 
 fn connected_redactor(settings: &Settings) -> Redactor {
-    Redactor::for_headers(&settings.headers)
+    Redactor::for_headers(&settings.headers).with_query(settings.query.as_deref())
 }
 
 fn plan_or_exit(scenarios: Vec<Scenario>, connected: &Connected) -> Result<Vec<Planned>, ExitCode> {
@@ -378,7 +383,7 @@ async fn run(args: RunArgs) -> ExitCode {
         Err(code) => return code,
     };
     if let (Some(probe), Format::Human) = (&connected.probe, args.format) {
-        print_probe(&connected.target.label, probe, false);
+        print_probe(&connected.target.label, probe, &connected.redactor, false);
     }
     let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
@@ -427,7 +432,7 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
     let Some(probe) = &connected.probe else {
         return ExitCode::FAILURE;
     };
-    print_probe(&connected.target.label, probe, true);
+    print_probe(&connected.target.label, probe, &connected.redactor, true);
     let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
         Err(code) => return code,
@@ -448,7 +453,8 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
 
 /// What the probe found: in full for `probe`, else the capabilities found and the evidence
 /// for each one missing.
-fn print_probe(label: &str, probe: &exec::Probe, full: bool) {
+fn print_probe(label: &str, probe: &exec::Probe, redactor: &Redactor, full: bool) {
+    let label = redactor.text(label);
     if full {
         say!("{label}\n");
     } else {
@@ -458,11 +464,12 @@ fn print_probe(label: &str, probe: &exec::Probe, full: bool) {
     for (capability, found, evidence) in &probe.evidence {
         if full || !found {
             let shown = if *found { "yes" } else { "no" };
+            let evidence = redactor.text(evidence);
             say!("  {:<24} {shown:<4} {evidence}", capability.name());
         }
     }
     for note in &probe.notes {
-        say!("  note: {note}");
+        say!("  note: {}", redactor.text(note));
     }
 }
 
@@ -511,20 +518,23 @@ async fn init(args: TargetArgs) -> ExitCode {
                 Ok(c) => c,
                 Err(code) => return code,
             };
-            profile.push_str(&format!("target: {url}\n"));
+            // A token in the URL belongs in the environment, not in a committed file.
+            profile.push_str(&format!("target: {}\n", connected.redactor.text(url)));
             if let Some(probe) = &connected.probe {
                 let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
                 profile.push_str(&format!(
                     "# What `contend probe` found; scenarios needing anything else are not applicable.\ncapabilities: [{}]\n",
                     found.join(", ")
                 ));
+                let masked = |t: &str| connected.redactor.text(t);
                 for (capability, found, evidence) in &probe.evidence {
                     if !found {
+                        let evidence = masked(evidence);
                         profile.push_str(&format!("#   no {}: {evidence}\n", capability.name()));
                     }
                 }
                 for note in &probe.notes {
-                    profile.push_str(&format!("#   note: {note}\n"));
+                    profile.push_str(&format!("#   note: {}\n", masked(note)));
                 }
             }
         }
@@ -564,6 +574,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let config = server::ServerConfig {
         require_preconditions: args.require_preconditions,
         collections: args.collections,
+        token: args.require_token.clone(),
         faults: args.faults.iter().copied().collect(),
     };
     let running = match server::start(args.addr, config).await {

@@ -176,6 +176,9 @@ pub struct Settings {
     /// The sample bodies' shape: text bodies and exact body expectations take the place of
     /// `{{body}}` in it (a profile's `body_format`).
     pub body_format: Option<Template>,
+    /// A query string sent with every request to the target (a SAS token, an API key): a
+    /// profile's `query`. Its values are masked in every output.
+    pub query: Option<String>,
 }
 
 /// The default scratch prefix: unique per run and per scenario.
@@ -193,6 +196,7 @@ impl Default for Settings {
             content_type: None,
             create_scratch: false,
             body_format: None,
+            query: None,
         }
     }
 }
@@ -233,7 +237,8 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         .headers
         .values()
         .chain(profile.vars.values())
-        .chain(profile.scratch.as_ref());
+        .chain(profile.scratch.as_ref())
+        .chain(profile.query.as_ref());
     for name in templates.flat_map(env_names_in) {
         if let Ok(value) = std::env::var(&name) {
             env.set(format!("env.{name}"), value);
@@ -270,6 +275,12 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         .take()
         .or(profile.content_type.clone());
     settings.body_format = settings.body_format.take().or(profile.body_format.clone());
+    if let Some(query) = &profile.query {
+        let rendered = query
+            .render(&env)
+            .map_err(|e| format!("profile query: {e}"))?;
+        settings.query = Some(rendered.trim_start_matches('?').to_owned());
+    }
     settings.create_scratch |= profile.create_scratch;
     settings.policy.strict |= profile.strict;
     settings.policy.allow.extend(profile.allow.iter().cloned());

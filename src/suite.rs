@@ -116,7 +116,7 @@ pub async fn run_all(
             .collect()
             .await;
     Report::new(
-        runner.target().label.clone(),
+        redactor.text(&runner.target().label),
         run_id.to_owned(),
         scenarios,
         started.elapsed(),

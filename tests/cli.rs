@@ -619,3 +619,26 @@ fn a_profiles_own_rules_are_reported_with_their_level() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A target that wants a token in every request's query (a signed URL): the `--target` URL's
+/// query goes with every request, paths go before it, and the token never shows in output.
+#[test]
+fn a_query_token_in_the_target_goes_with_every_request_and_stays_secret() {
+    let token = "sig-8f3b2c9d7e";
+    let (mut server, url) = serve(&["--require-token", token]);
+    let signed = format!("{url}/?token={token}");
+    let out = contend(&["run", "--target", &signed, "--format", "json"]);
+    let unsigned = contend(&["run", "--target", &url, "specs/if-match.yaml"]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{}{}", &text[..text.len().min(3000)], stderr(&out));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(report["summary"]["failed"], 0);
+    assert!(report["summary"]["passed"].as_u64().unwrap() > 10, "{}", report["summary"]);
+    assert!(!text.contains(token), "the token leaked into the report");
+    assert!(text.contains("token=[secret]"), "the URLs show where the token went");
+    // Without it the server refuses everything: nothing can be tested, and the run says so.
+    assert_eq!(unsigned.status.code(), Some(1));
+    assert!(stderr(&unsigned).contains("nothing was tested"), "{}", stderr(&unsigned));
+}

@@ -23,6 +23,7 @@ fn config(mode: &str, faults: &[Fault]) -> ServerConfig {
         require_preconditions: mode == "428",
         collections: mode == "collections",
         faults: faults.iter().copied().collect(),
+        ..ServerConfig::default()
     }
 }
 

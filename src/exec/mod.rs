@@ -527,15 +527,33 @@ impl Runner {
         ))
     }
 
-    /// `/path` is appended to the target URL (keeping its path prefix); `http(s)://` is absolute.
+    /// `/path` is appended to the target URL's path (keeping its prefix); `http(s)://` is
+    /// absolute. The target URL's query (a signed URL's token) and the profile's `query` go
+    /// with every request to the target, after the path's own query; never is a path appended
+    /// after a `?`.
     fn resolve(&self, path: &str) -> Result<reqwest::Url, String> {
         if path.starts_with("http://") || path.starts_with("https://") {
             return reqwest::Url::parse(path).map_err(|e| format!("invalid URL {path:?}: {e}"));
         }
-        let base = self.target.url.as_str().trim_end_matches('/');
+        let mut base = self.target.url.clone();
+        base.set_query(None);
+        base.set_fragment(None);
         let sep = if path.starts_with('/') { "" } else { "/" };
-        reqwest::Url::parse(&format!("{base}{sep}{path}"))
-            .map_err(|e| format!("invalid path {path:?}: {e}"))
+        let joined = format!("{}{sep}{path}", base.as_str().trim_end_matches('/'));
+        let mut url =
+            reqwest::Url::parse(&joined).map_err(|e| format!("invalid path {path:?}: {e}"))?;
+        let added: Vec<&str> = [self.target.url.query(), self.settings.query.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|q| !q.is_empty())
+            .collect();
+        if !added.is_empty() {
+            let mut query: Vec<&str> = url.query().into_iter().collect();
+            query.extend(added);
+            let query = query.join("&");
+            url.set_query(Some(&query));
+        }
+        Ok(url)
     }
 
     async fn send(&self, outgoing: Outgoing) -> Exchange {

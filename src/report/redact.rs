@@ -44,6 +44,23 @@ impl Redactor {
         Redactor::new(secrets)
     }
 
+    /// The same, with the values of a query string sent with every request masked too (raw
+    /// and percent-decoded): a signed URL's signature is a credential.
+    pub fn with_query(&self, query: Option<&str>) -> Redactor {
+        let mut values = Vec::new();
+        for pair in query.unwrap_or_default().split('&') {
+            let value = pair.split_once('=').map_or(pair, |(_, v)| v);
+            if value.len() >= 4 {
+                values.push(value.to_owned());
+                let decoded: String = url::form_urlencoded::parse(format!("x={value}").as_bytes())
+                    .map(|(_, v)| v.into_owned())
+                    .collect();
+                values.push(decoded);
+            }
+        }
+        self.with_secrets(&values)
+    }
+
     pub fn with_secrets(&self, more: &[String]) -> Redactor {
         let mut secrets = self.secrets.clone();
         for s in more {

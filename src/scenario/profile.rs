@@ -14,6 +14,10 @@ pub struct Profile {
     /// Base URL of the server under test (`--target` wins).
     #[serde(default)]
     pub target: Option<String>,
+    /// A query string for every request (`sv=2024-05-04&sig={{env.SAS_SIG}}`), after each
+    /// path's own; its values are masked in all output.
+    #[serde(default)]
+    pub query: Option<Template>,
     /// Headers for every request; values are templates (`Bearer {{env.TOKEN}}`). Credential
     /// headers are masked in all output.
     #[serde(default)]

@@ -36,6 +36,8 @@ pub struct ServerConfig {
     pub require_preconditions: bool,
     /// WebDAV collections (RFC 4918): MKCOL makes one, and a PUT needs its parent collection.
     pub collections: bool,
+    /// Every request must carry `token=<this>` in its query, like a signed URL; others get 403.
+    pub token: Option<String>,
     /// Planted bugs; empty for the correct server.
     pub faults: Faults,
 }
@@ -160,6 +162,16 @@ async fn serve(
     req: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, &'static str> {
     let (parts, body) = req.into_parts();
+    if let Some(token) = &origin.token() {
+        let wanted = format!("token={token}");
+        if !parts.uri.query().unwrap_or_default().split('&').any(|p| p == wanted) {
+            let mut reply = Response::new(Full::new(Bytes::from(
+                "this server wants token=<its token> in every request's query\n",
+            )));
+            *reply.status_mut() = StatusCode::FORBIDDEN;
+            return Ok(reply);
+        }
+    }
     let content = match Limited::new(body, MAX_CONTENT).collect().await {
         Ok(collected) => {
             let path = parts.uri.path().to_owned();

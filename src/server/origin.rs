@@ -72,6 +72,11 @@ impl Origin {
         self.config.faults.has(fault)
     }
 
+    /// The query token every request must carry, if the server wants one.
+    pub(super) fn token(&self) -> Option<&str> {
+        self.config.token.as_deref()
+    }
+
     pub(super) async fn handle(
         &self,
         method: &Method,
