@@ -632,13 +632,30 @@ fn a_query_token_in_the_target_goes_with_every_request_and_stays_secret() {
     server.kill().unwrap();
     let _ = server.wait();
     let text = stdout(&out);
-    assert_eq!(out.status.code(), Some(0), "{}{}", &text[..text.len().min(3000)], stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        &text[..text.len().min(3000)],
+        stderr(&out)
+    );
     let report: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(report["summary"]["failed"], 0);
-    assert!(report["summary"]["passed"].as_u64().unwrap() > 10, "{}", report["summary"]);
+    assert!(
+        report["summary"]["passed"].as_u64().unwrap() > 10,
+        "{}",
+        report["summary"]
+    );
     assert!(!text.contains(token), "the token leaked into the report");
-    assert!(text.contains("token=[secret]"), "the URLs show where the token went");
+    assert!(
+        text.contains("token=[secret]"),
+        "the URLs show where the token went"
+    );
     // Without it the server refuses everything: nothing can be tested, and the run says so.
     assert_eq!(unsigned.status.code(), Some(1));
-    assert!(stderr(&unsigned).contains("nothing was tested"), "{}", stderr(&unsigned));
+    assert!(
+        stderr(&unsigned).contains("nothing was tested"),
+        "{}",
+        stderr(&unsigned)
+    );
 }

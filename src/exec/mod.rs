@@ -470,8 +470,12 @@ impl Runner {
             }
         };
         let mut headers = self.default_headers.clone();
-        if method == hyper::Method::DELETE {
-            // Conditional, so servers that require preconditions accept it too.
+        let gated = self
+            .target
+            .capabilities
+            .contains(&crate::scenario::Capability::RequiresPreconditions);
+        if method == hyper::Method::DELETE && gated {
+            // A 428 server wants a precondition; elsewhere none, since some refuse the star.
             headers.insert(hyper::header::IF_MATCH, HeaderValue::from_static("*"));
         }
         let outgoing = Outgoing {

@@ -153,10 +153,22 @@ impl Runner {
             ),
         );
 
-        // If-Match: * keeps the DELETE acceptable to servers that require preconditions.
-        let delete = self
+        // If-Match: * keeps the DELETE acceptable to a server that requires preconditions;
+        // some servers refuse the star, so a refused one is followed by a plain DELETE.
+        let mut delete = self
             .probe_send(Method::DELETE, &path, &[(IF_MATCH, "*")], "")
             .await;
+        if delete
+            .status()
+            .is_some_and(|s| !(200..300).contains(&s) && s != 404)
+        {
+            let refused = outcome(&delete);
+            delete = self.probe_send(Method::DELETE, &path, &[], "").await;
+            probe.notes.push(format!(
+                "DELETE with If-Match: * was refused ({refused}); a plain DELETE -> {}",
+                outcome(&delete)
+            ));
+        }
         let deleted = delete.status().is_some_and(|s| (200..300).contains(&s));
         probe.record(
             Capability::Delete,
@@ -175,8 +187,7 @@ impl Runner {
 
         if self.settings.create_scratch {
             let dir = format!("{}/", scratch.trim_end_matches('/'));
-            self.probe_send(Method::DELETE, &dir, &[(IF_MATCH, "*")], "")
-                .await;
+            self.probe_send(Method::DELETE, &dir, &[], "").await;
         }
         let api = self.probe_send(Method::GET, "/api/items", &[], "").await;
         let is_api = api.response.as_ref().is_ok_and(|r| {

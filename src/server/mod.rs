@@ -164,7 +164,13 @@ async fn serve(
     let (parts, body) = req.into_parts();
     if let Some(token) = &origin.token() {
         let wanted = format!("token={token}");
-        if !parts.uri.query().unwrap_or_default().split('&').any(|p| p == wanted) {
+        if !parts
+            .uri
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .any(|p| p == wanted)
+        {
             let mut reply = Response::new(Full::new(Bytes::from(
                 "this server wants token=<its token> in every request's query\n",
             )));
