@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs contend's built-in suite against four servers nobody here wrote, on loopback in a
+# Runs contend's built-in suite against five servers nobody here wrote, on loopback in a
 # temporary directory: Apache httpd with mod_dav, nginx with its dav module and lighttpd with
-# mod_webdav (Debian's packages), and WsgiDAV on cheroot (PyPI, in a virtualenv under
-# ~/.cache/contend). It then compares the verdicts with scripts/real-servers/expected.txt.
+# mod_webdav (Debian's packages), WsgiDAV on cheroot and moto's S3 server (PyPI, in
+# virtualenvs under ~/.cache/contend). It then compares the verdicts with
+# scripts/real-servers/expected.txt.
 #
 #   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
 #   scripts/real-servers.sh --serve    # only starts the servers and prints their URLs, for
@@ -27,6 +28,11 @@ venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/wsgidav-venv
 if [ ! -x "$venv/bin/wsgidav" ]; then
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q 'wsgidav==4.4.*' 'cheroot==11.*'
+fi
+moto_venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/moto-venv
+if [ ! -x "$moto_venv/bin/moto_server" ]; then
+  python3 -m venv "$moto_venv"
+  "$moto_venv/bin/pip" install -q 'moto[server]==5.*'
 fi
 
 cargo build --release --locked --quiet
@@ -120,6 +126,7 @@ CONF
 
 wsgidav_port=$(free_port)
 mkdir -p "$work/wsgidav/www"
+moto_port=$(free_port)
 chown -R "$run_as" "$work/apache" "$work/nginx" "$work/lighttpd"
 
 apache2 -f "$work/apache/httpd.conf" -k start
@@ -135,9 +142,14 @@ pids+=("$(cat "$work/lighttpd/lighttpd.pid")")
   --auth anonymous --server cheroot --no-config -q > "$work/wsgidav/log" 2>&1 &
 pids+=("$!")
 wait_for "$wsgidav_port"
+"$moto_venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" > "$work/moto.log" 2>&1 &
+pids+=("$!")
+wait_for "$moto_port"
+# The bucket the profile's scratch path lives in (S3 has no MKCOL).
+curl -s -o /dev/null -X PUT -H 'Authorization: AWS any' "http://127.0.0.1:$moto_port/contend"
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav; do
+  for server in apache nginx lighttpd wsgidav moto; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -149,7 +161,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"

@@ -125,7 +125,8 @@ pub struct Target {
 
 impl Target {
     /// A server given by URL. Without a capability list it is assumed to support everything
-    /// but `requires-preconditions` (a mode a server must declare).
+    /// but `requires-preconditions` and `collections` (modes a server must declare) and the
+    /// reference server's example API.
     pub fn remote(url: &str, capabilities: Option<&[Capability]>) -> Result<Target, String> {
         let parsed = match reqwest::Url::parse(url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
@@ -134,13 +135,16 @@ impl Target {
         };
         let capabilities = match capabilities {
             Some(list) => list.iter().copied().collect(),
-            // A target by URL is not the reference server: no example API either.
+            // A target by URL is not the reference server: no example API either. Modes a
+            // server must declare (428, WebDAV collections) are not assumed.
             None => Capability::ALL
                 .into_iter()
                 .filter(|c| {
                     !matches!(
                         c,
-                        Capability::RequiresPreconditions | Capability::ExampleApi
+                        Capability::RequiresPreconditions
+                            | Capability::ExampleApi
+                            | Capability::Collections
                     )
                 })
                 .collect(),

@@ -117,7 +117,7 @@ fn not_checked(run: &StepRun) -> Option<&str> {
 }
 
 /// The step's status shows its write did what the scenario planned: no finding (failing or
-/// not checked) is about the status, or it is a 2xx where another 2xx was expected.
+/// not checked) is about the status, or it is another status of the class expected.
 fn state_as_planned(run: &StepRun) -> bool {
     run.error.is_none()
         && run
@@ -125,9 +125,13 @@ fn state_as_planned(run: &StepRun) -> bool {
             .iter()
             .filter(|f| f.fails() || matches!(f.weight, Weight::NotChecked(_)))
             .all(|f| match &f.check {
+                // The wrong 2xx for a write that was to be performed (200 for 201), or the
+                // wrong 4xx for one that was to be refused (404 for 412): done, or not, as
+                // planned.
                 Check::Status { expected, got } => {
-                    (200..300).contains(got)
-                        && expected.iter().all(|c| c.low >= 200 && c.high < 300)
+                    let class = |low: u16| expected.iter().all(|c| c.low >= low && c.high < low + 100);
+                    ((200..300).contains(got) && class(200))
+                        || ((400..500).contains(got) && class(400))
                 }
                 Check::Header { .. } | Check::Body { .. } => true,
                 _ => false,

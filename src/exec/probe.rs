@@ -129,6 +129,19 @@ impl Runner {
             self.probe_send(Method::DELETE, &dir, &[], "").await;
         }
 
+        // A tree of paths refuses a document beneath a document; a flat key space stores it.
+        let beneath = format!("{path}/child");
+        let child = self.probe_send(Method::PUT, &beneath, &[], body).await;
+        let stored_beneath = child.status().is_some_and(|s| (200..300).contains(&s));
+        probe.record(
+            Capability::Hierarchy,
+            !stored_beneath,
+            format!("PUT {} beneath a document -> {}", child.request.url, outcome(&child)),
+        );
+        if stored_beneath {
+            self.probe_send(Method::DELETE, &beneath, &[], "").await;
+        }
+
         let range = self
             .probe_send(Method::GET, &path, &[(RANGE, "bytes=0-3")], "")
             .await;

@@ -67,10 +67,13 @@ pub enum Capability {
     ExampleApi,
     /// WebDAV collections (RFC 4918): a PUT needs its parent collection, MKCOL makes one.
     Collections,
+    /// Paths form a tree: a document cannot also be the parent of documents (S3-style flat
+    /// key spaces, where `doc` and `doc/child` are independent, lack it).
+    Hierarchy,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 8] = [
+    pub const ALL: [Capability; 9] = [
         Capability::PutCreate,
         Capability::Delete,
         Capability::Range,
@@ -79,6 +82,7 @@ impl Capability {
         Capability::Http2,
         Capability::ExampleApi,
         Capability::Collections,
+        Capability::Hierarchy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -91,6 +95,7 @@ impl Capability {
             Capability::Http2 => "http2",
             Capability::ExampleApi => "example-api",
             Capability::Collections => "collections",
+            Capability::Hierarchy => "hierarchy",
         }
     }
 }
