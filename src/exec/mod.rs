@@ -129,7 +129,8 @@ fn state_as_planned(run: &StepRun) -> bool {
                 // wrong 4xx for one that was to be refused (404 for 412): done, or not, as
                 // planned.
                 Check::Status { expected, got } => {
-                    let class = |low: u16| expected.iter().all(|c| c.low >= low && c.high < low + 100);
+                    let class =
+                        |low: u16| expected.iter().all(|c| c.low >= low && c.high < low + 100);
                     ((200..300).contains(got) && class(200))
                         || ((400..500).contains(got) && class(400))
                 }

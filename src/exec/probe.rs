@@ -136,7 +136,11 @@ impl Runner {
         probe.record(
             Capability::Hierarchy,
             !stored_beneath,
-            format!("PUT {} beneath a document -> {}", child.request.url, outcome(&child)),
+            format!(
+                "PUT {} beneath a document -> {}",
+                child.request.url,
+                outcome(&child)
+            ),
         );
         if stored_beneath {
             self.probe_send(Method::DELETE, &beneath, &[], "").await;
