@@ -192,6 +192,7 @@ struct Config {
     settings: Settings,
     target: Option<String>,
     capabilities: Option<Vec<Capability>>,
+    own_capabilities: Vec<String>,
 }
 
 fn config() -> Result<&'static Config, String> {
@@ -245,6 +246,7 @@ fn read_config() -> Result<Config, String> {
         settings,
         target,
         capabilities,
+        own_capabilities: profile.own_capabilities.clone(),
     })
 }
 
@@ -252,6 +254,14 @@ fn read_config() -> Result<Config, String> {
 /// scenarios apply.
 fn listed_target() -> Result<Target, String> {
     let config = config()?;
+    let mut target = listed_builtin_target(config)?;
+    target
+        .own_capabilities
+        .extend(config.own_capabilities.iter().cloned());
+    Ok(target)
+}
+
+fn listed_builtin_target(config: &Config) -> Result<Target, String> {
     match &config.target {
         Some(url) => {
             Target::remote(url, config.capabilities.as_deref()).map_err(|e| format!("target: {e}"))

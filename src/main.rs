@@ -288,6 +288,14 @@ async fn connect(
             target
         }
     };
+    for own in &profile.own_capabilities {
+        if !own.starts_with("x-") {
+            return Err(bad_input(&format!(
+                "profile own_capabilities: {own:?} is not under a namespace of your own (`x-team.name`)"
+            )));
+        }
+        target.own_capabilities.insert(own.clone());
+    }
     // Credentials in headers, a profile's query and the target URL's own query are masked.
     let redactor = connected_redactor(&settings).with_query(target.url.query());
     let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;

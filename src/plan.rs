@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::scenario::template::json_templates;
 use crate::scenario::Profile;
 use crate::scenario::{
-    Action, Body, Capability, Expect, GroupExpect, GroupRequests, Request, Scenario, Step,
+    Action, Body, Capability, Expect, GroupExpect, GroupRequests, Need, Request, Scenario, Step,
     Template, Vars,
 };
 
@@ -121,6 +121,8 @@ pub struct Target {
     /// What to call it in reports ("embedded reference server" or the URL).
     pub label: String,
     pub capabilities: BTreeSet<Capability>,
+    /// Capabilities of a team's own the profile says the target has (`own_capabilities`).
+    pub own_capabilities: BTreeSet<String>,
 }
 
 impl Target {
@@ -153,6 +155,7 @@ impl Target {
             url: parsed,
             label: url.to_owned(),
             capabilities,
+            own_capabilities: BTreeSet::new(),
         })
     }
 }
@@ -429,8 +432,11 @@ pub fn plan(
     let missing: Vec<&str> = scenario
         .requires
         .iter()
-        .filter(|c| !target.capabilities.contains(c))
-        .map(|c| c.name())
+        .filter(|need| match need {
+            Need::Builtin(c) => !target.capabilities.contains(c),
+            Need::Own(name) => !target.own_capabilities.contains(name),
+        })
+        .map(Need::name)
         .collect();
     let applicability = if missing.is_empty() {
         Applicability::Run

@@ -28,7 +28,7 @@ pub struct Scenario {
     pub requirements: Vec<String>,
     /// Target capabilities the scenario needs; without them it is not applicable.
     #[serde(default)]
-    pub requires: Vec<Capability>,
+    pub requires: Vec<Need>,
     #[serde(default)]
     pub vars: BTreeMap<String, Shorthand<VarDef>>,
     pub steps: Vec<Step>,
@@ -97,6 +97,49 @@ impl Capability {
             Capability::Collections => "collections",
             Capability::Hierarchy => "hierarchy",
         }
+    }
+}
+
+/// A capability a scenario needs: a built-in one, or a team's own (`x-team.bulk-import`),
+/// which the target has when its profile lists it in `own_capabilities` (contend cannot probe
+/// what it does not know).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Need {
+    Builtin(Capability),
+    Own(String),
+}
+
+impl Need {
+    pub fn name(&self) -> &str {
+        match self {
+            Need::Builtin(c) => c.name(),
+            Need::Own(name) => name,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Need {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A visitor, so that an error is located at the name itself.
+        struct Name;
+        impl de::Visitor<'_> for Name {
+            type Value = Need;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a capability name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Need, E> {
+                if name.starts_with("x-") {
+                    return Ok(Need::Own(name.to_owned()));
+                }
+                use de::IntoDeserializer;
+                let builtin: Result<Capability, de::value::Error> =
+                    Capability::deserialize(name.into_deserializer());
+                builtin
+                    .map(Need::Builtin)
+                    .map_err(|e| E::custom(format!("{e}, or one of your own as `x-team.name`")))
+            }
+        }
+        d.deserialize_str(Name)
     }
 }
 

@@ -25,6 +25,10 @@ pub struct Profile {
     /// What the target supports; without it contend probes the target.
     #[serde(default)]
     pub capabilities: Option<Vec<Capability>>,
+    /// Capabilities of the team's own the target has (`x-team.bulk-import`): scenarios that
+    /// require them run, the others with such a need are not applicable.
+    #[serde(default)]
+    pub own_capabilities: Vec<String>,
     /// Path prefix each scenario works under; default `/contend-{{run_id}}/{{uuid}}`.
     #[serde(default)]
     pub scratch: Option<Template>,

@@ -110,6 +110,7 @@ impl RunningServer {
                 .expect("a socket address makes a valid URL"),
             label: format!("{} (embedded reference server)", self.url()),
             capabilities,
+            own_capabilities: Default::default(),
         }
     }
 }

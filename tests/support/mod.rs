@@ -101,6 +101,7 @@ pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
         url: url.parse().unwrap(),
         label: url.to_owned(),
         capabilities: Capability::ALL.into_iter().collect(),
+        own_capabilities: Default::default(),
     };
     let settings = Settings::default();
     let runner = Runner::new(target.clone(), settings.clone()).unwrap();
