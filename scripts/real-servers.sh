@@ -60,6 +60,7 @@ wait_for() {
   return 1
 }
 
+
 # Servers drop root for www-data; as another user they keep that user.
 run_as=$(id -un); [ "$(id -u)" = 0 ] && run_as=www-data
 
@@ -86,6 +87,10 @@ DocumentRoot $work/apache/www
 CONF
 
 nginx_port=$(free_port)
+# nginx as a gateway in front of contend's reference server: plain, and compressing.
+ref_port=$(free_port)
+nginx_proxy_port=$(free_port)
+nginx_gzip_port=$(free_port)
 mkdir -p "$work/nginx/www" "$work/nginx/tmp"
 cat > "$work/nginx/nginx.conf" <<CONF
 pid $work/nginx/nginx.pid;
@@ -102,6 +107,17 @@ http {
       dav_methods PUT DELETE MKCOL;
       create_full_put_path on;
     }
+  }
+  server {
+    listen 127.0.0.1:$nginx_proxy_port;
+    proxy_temp_path $work/nginx/tmp;
+    location / { proxy_pass http://127.0.0.1:$ref_port; }
+  }
+  server {
+    listen 127.0.0.1:$nginx_gzip_port;
+    proxy_temp_path $work/nginx/tmp;
+    gzip on; gzip_types text/plain; gzip_min_length 1; gzip_proxied any;
+    location / { proxy_pass http://127.0.0.1:$ref_port; }
   }
 }
 CONF
@@ -132,6 +148,9 @@ chown -R "$run_as" "$work/apache" "$work/nginx" "$work/lighttpd"
 apache2 -f "$work/apache/httpd.conf" -k start
 wait_for "$apache_port"
 pids+=("$(cat "$work/apache/httpd.pid")")
+"$contend" serve --addr "127.0.0.1:$ref_port" > "$work/ref.log" 2>&1 &
+pids+=("$!")
+wait_for "$ref_port"
 nginx -c "$work/nginx/nginx.conf"
 wait_for "$nginx_port"
 pids+=("$(cat "$work/nginx/nginx.pid")")
@@ -149,7 +168,7 @@ wait_for "$moto_port"
 curl -s -o /dev/null -X PUT -H 'Authorization: AWS any' "http://127.0.0.1:$moto_port/contend"
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto; do
+  for server in apache nginx lighttpd wsgidav moto nginx_proxy nginx_gzip; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -161,21 +180,27 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto nginx_proxy nginx_gzip}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
   echo "== $server ($url)"
+  # The gateways run every scenario at their origin too and report what differs.
+  origin=()
+  case $server in nginx_*) origin=(--origin "http://127.0.0.1:$ref_port") ;; esac
   "$contend" probe --config "$here/$server.yaml" --target "$url" | sed -n '1,12p'
   # contend exits 1 when a scenario fails: expected here, the comparison below decides.
-  "$contend" run --config "$here/$server.yaml" --target "$url" | grep -v '^        ' || true
+  "$contend" run --config "$here/$server.yaml" --target "$url" "${origin[@]}" | grep -v '^        ' || true
   mkdir -p target/real-servers
-  "$contend" run --config "$here/$server.yaml" --target "$url" --format json > "target/real-servers/$server.json" || true
+  "$contend" run --config "$here/$server.yaml" --target "$url" "${origin[@]}" --format json > "target/real-servers/$server.json" || true
   python3 - "$server" "target/real-servers/$server.json" >> "$verdicts" <<'PY'
 import json, sys
 server, path = sys.argv[1], sys.argv[2]
-for s in json.load(open(path))["scenarios"]:
+report = json.load(open(path))
+for s in report["scenarios"]:
     print(server, s["id"].split("::")[0], s["status"])
+if report.get("gateway") is not None:
+    print(server, "(differences-from-origin)", len(report["gateway"]["differences"]))
 PY
 done
 

@@ -108,6 +108,10 @@ struct RunArgs {
     update_snapshots: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// The origin behind a gateway `--target`: every scenario runs both ways, and what differs
+    /// is reported as the gateway's doing.
+    #[arg(long, value_name = "URL")]
+    origin: Option<String>,
 }
 
 /// Which server to talk to and how: shared by `run` and `probe`.
@@ -393,11 +397,13 @@ async fn run(args: RunArgs) -> ExitCode {
     if let (Some(probe), Format::Human) = (&connected.probe, args.format) {
         print_probe(&connected.target.label, probe, &connected.redactor, false);
     }
+    // Kept for the run at the origin behind a gateway, planned afresh there.
+    let sources = scenarios.clone();
     let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let report = suite::run_all(
+    let mut report = suite::run_all(
         &connected.runner,
         &planned,
         args.jobs,
@@ -405,6 +411,19 @@ async fn run(args: RunArgs) -> ExitCode {
         &connected.run_id,
     )
     .await;
+    let origin = match plan::find_profile(args.target.config.as_deref()) {
+        Ok(profile) => args.origin.clone().or(profile.origin),
+        Err(_) => args.origin.clone(),
+    };
+    if let Some(origin) = origin {
+        match at_origin(&origin, sources, &connected, args.jobs).await {
+            Ok(direct) => {
+                let label = connected.redactor.text(&direct.target);
+                report.gateway = Some(report::gateway::compare(&label, &report, &direct));
+            }
+            Err(code) => return code,
+        }
+    }
     match args.format {
         Format::Human => say!("{}", report::human::render(&report).trim_end()),
         Format::Json => say!("{}", report.to_json()),
@@ -426,6 +445,30 @@ async fn run(args: RunArgs) -> ExitCode {
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The same scenarios, planned afresh, against the origin behind a gateway (with the
+/// gateway's capabilities, so the same scenarios run).
+async fn at_origin(
+    origin: &str,
+    scenarios: Vec<Scenario>,
+    connected: &Connected,
+    jobs: usize,
+) -> Result<report::Report, ExitCode> {
+    let caps: Vec<Capability> = connected.target.capabilities.iter().copied().collect();
+    let mut target =
+        Target::remote(origin, Some(&caps)).map_err(|e| bad_input(&format!("origin: {e}")))?;
+    target.own_capabilities = connected.target.own_capabilities.clone();
+    let settings = connected.runner.settings().clone();
+    let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;
+    let run_id = plan::new_run_id();
+    let planned = suite::plan_all(scenarios, &target, &settings, &run_id).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        ExitCode::from(BAD_INPUT)
+    })?;
+    Ok(suite::run_all(&runner, &planned, jobs, &connected.redactor, &run_id).await)
 }
 
 async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {

@@ -659,3 +659,54 @@ fn a_query_token_in_the_target_goes_with_every_request_and_stays_secret() {
         stderr(&unsigned)
     );
 }
+
+/// `--origin`: the run through a gateway is compared with the same run at the origin, and what
+/// differs is reported as the gateway's doing. A faulty reference server stands in for a
+/// gateway that drops the ETag from its 304s.
+#[test]
+fn a_gateway_run_reports_what_differs_from_the_origin() {
+    let (mut gateway, gateway_url) = serve(&["--fault", "304-without-etag"]);
+    let (mut origin, origin_url) = serve(&[]);
+    let out = contend(&[
+        "run",
+        "--target",
+        &gateway_url,
+        "--origin",
+        &origin_url,
+        "specs/if-none-match-get.yaml",
+    ]);
+    let same = contend(&[
+        "run",
+        "--target",
+        &origin_url,
+        "--origin",
+        &origin_url,
+        "specs/if-none-match-get.yaml",
+    ]);
+    for s in [&mut gateway, &mut origin] {
+        s.kill().unwrap();
+        let _ = s.wait();
+    }
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "through the gateway vs at the origin {origin_url}"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "step `the current tag gives 304`: GET ETag: gateway no ETag, origin a strong ETag"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("verdict: gateway failed (304.headers"),
+        "{text}"
+    );
+    assert!(
+        stdout(&same).contains(": 0 differences"),
+        "{}",
+        stdout(&same)
+    );
+}

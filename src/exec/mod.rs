@@ -303,6 +303,7 @@ impl Runner {
                     .for_each(|s| vars.remember_secret(s));
                 run.exchanges = done.exchanges;
                 run.findings = done.findings;
+                run.not_applicable = done.not_applicable;
                 for f in &mut run.findings {
                     f.exchanges = vec![At {
                         step: index,
@@ -637,12 +638,45 @@ async fn read_response(
         }
         body.extend_from_slice(&chunk);
     }
+    let body = decode(&headers, Bytes::from(body))
+        .map_err(|why| NoResponse::new(NoResponseKind::Malformed, why).after_status(status))?;
     Ok(Received {
         status,
         version,
         headers,
-        body: Bytes::from(body),
+        body,
     })
+}
+
+/// The representation data of content sent with a `Content-Encoding` the request asked for
+/// (gzip or deflate): checks compare what was stored, not its compressed bytes. The headers
+/// stay as sent, so checks still see the coding (and a gateway's weakened ETag).
+fn decode(headers: &HeaderMap, body: Bytes) -> Result<Bytes, String> {
+    use std::io::Read;
+    let coding = headers
+        .get(hyper::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_ascii_lowercase());
+    let mut out = Vec::new();
+    let read = match coding.as_deref() {
+        Some("gzip" | "x-gzip") => flate2::read::GzDecoder::new(&body[..])
+            .take(MAX_RESPONSE as u64 + 1)
+            .read_to_end(&mut out),
+        Some("deflate") => flate2::read::ZlibDecoder::new(&body[..])
+            .take(MAX_RESPONSE as u64 + 1)
+            .read_to_end(&mut out),
+        _ => return Ok(body),
+    };
+    match read {
+        Ok(_) if out.len() > MAX_RESPONSE => {
+            Err(format!("decoded content larger than {MAX_RESPONSE} bytes"))
+        }
+        Ok(_) => Ok(Bytes::from(out)),
+        Err(e) => Err(format!(
+            "the {} content does not decode: {e}",
+            coding.unwrap_or_default()
+        )),
+    }
 }
 
 /// The history of a scenario's first `upto` steps, as judge reads it.

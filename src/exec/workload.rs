@@ -20,6 +20,8 @@ pub(super) struct WorkloadRun {
     pub retries: u64,
     /// Secret values the clients captured, for the report to mask.
     pub secrets: Vec<String>,
+    /// Why no client could complete an iteration, when the target cannot support the steps.
+    pub not_applicable: Option<String>,
 }
 
 struct ClientRun {
@@ -29,6 +31,7 @@ struct ClientRun {
     writes: u64,
     retries: u64,
     secrets: Vec<String>,
+    not_applicable: Option<String>,
 }
 
 pub(super) async fn run(
@@ -47,10 +50,12 @@ pub(super) async fn run(
         writes: 0,
         retries: 0,
         secrets: Vec::new(),
+        not_applicable: None,
     };
     // The same finding in many clients is reported once, naming them.
     let mut by_finding: BTreeMap<(String, String), (Finding, Vec<u32>)> = BTreeMap::new();
     for (client, run) in (0..).zip(done) {
+        out.not_applicable = out.not_applicable.or(run.not_applicable);
         out.writes += run.writes;
         out.retries += run.retries;
         out.exchanges.extend(run.exchanges);
@@ -62,6 +67,10 @@ pub(super) async fn run(
                 .1
                 .push(client);
         }
+    }
+    // Not applicable only if nothing at all could be done; a partial run is judged.
+    if out.writes > 0 {
+        out.not_applicable = None;
     }
     for ((step, _), (mut finding, clients)) in by_finding {
         let who: Vec<String> = clients.iter().map(|c| format!("#{c}")).collect();
@@ -86,6 +95,7 @@ async fn run_client(
         writes: 0,
         retries: 0,
         secrets: Vec::new(),
+        not_applicable: None,
     };
     'iterations: for iteration in 0..workload.repeat {
         vars.set("iteration", iteration.to_string());
@@ -114,7 +124,12 @@ async fn run_client(
                     run.retries += 1;
                     continue 'attempt;
                 }
-                if let Some(why) = done.error.or(done.not_applicable) {
+                if let Some(why) = done.not_applicable {
+                    // The target cannot support the step (only weak ETags, say): no verdict.
+                    run.not_applicable = Some(why);
+                    break 'iterations;
+                }
+                if let Some(why) = done.error {
                     let check = crate::record::Check::Other {
                         subject: "the client could not go on".into(),
                         expected: "a response its next step can use".into(),

@@ -37,6 +37,26 @@ pub fn render(report: &Report) -> String {
             );
         }
     }
+    if let Some(g) = &report.gateway {
+        let _ = writeln!(
+            out,
+            "\nthrough the gateway vs at the origin {}: {} differences (the gateway's doing)",
+            g.origin,
+            g.differences.len()
+        );
+        for d in &g.differences {
+            let step = d
+                .step
+                .as_deref()
+                .map(|s| format!(" step `{s}`"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "      {}{step}: {}: gateway {}, origin {}",
+                d.scenario, d.what, d.gateway, d.origin
+            );
+        }
+    }
     let s = &report.summary;
     let mut extra = String::new();
     if s.not_checked > 0 {

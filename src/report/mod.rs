@@ -4,6 +4,7 @@
 //! Secrets are masked here, once, while the model is built: credentials headers always, and
 //! the values of variables marked secret wherever they appear.
 
+pub mod gateway;
 pub mod human;
 mod redact;
 
@@ -28,6 +29,10 @@ pub struct Report {
     /// they count toward the exit code by their level, not toward any scenario's verdict.
     pub target_findings: Vec<TargetFinding>,
     pub scenarios: Vec<ScenarioReport>,
+    /// With `--origin`: what differs between this run, through a gateway, and the same run
+    /// at the origin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<gateway::GatewayReport>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -233,6 +238,7 @@ impl Report {
             summary,
             target_findings,
             scenarios,
+            gateway: None,
         }
     }
 

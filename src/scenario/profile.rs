@@ -14,6 +14,10 @@ pub struct Profile {
     /// Base URL of the server under test (`--target` wins).
     #[serde(default)]
     pub target: Option<String>,
+    /// The origin behind the target when the target is a gateway (`--origin` wins): each
+    /// scenario also runs there, and what differs is reported as the gateway's doing.
+    #[serde(default)]
+    pub origin: Option<String>,
     /// A query string for every request (`sv=2024-05-04&sig={{env.SAS_SIG}}`), after each
     /// path's own; its values are masked in all output.
     #[serde(default)]
