@@ -56,19 +56,25 @@ struct Broken {
 }
 
 impl Broken {
-    /// Why `step` cannot run, when it depends on something broken.
-    fn blocks(&self, step: &Step, vars: &Vars, runner: &Runner) -> Option<String> {
+    /// Why `step` cannot be sent at all: it needs a variable that was never captured.
+    fn missing_input(&self, step: &Step) -> Option<String> {
         let templates = plan::step_templates(step).unwrap_or_default();
-        for template in &templates {
-            for name in template.variables() {
-                if let Some(why) = self.vars.get(name) {
-                    return Some(format!("needs `{{{{{name}}}}}`, which {why}"));
-                }
-            }
-        }
-        paths(step, vars, runner)
-            .iter()
-            .find_map(|p| self.resources.get(p).cloned())
+        templates.iter().find_map(|template| {
+            template.variables().find_map(|name| {
+                let why = self.vars.get(name)?;
+                Some(format!("needs `{{{{{name}}}}}`, which {why}"))
+            })
+        })
+    }
+
+    /// Why `step` cannot run, when it depends on something broken: a missing input, or a
+    /// resource an earlier failed write left in an unknown state.
+    fn blocks(&self, step: &Step, vars: &Vars, runner: &Runner) -> Option<String> {
+        self.missing_input(step).or_else(|| {
+            paths(step, vars, runner)
+                .iter()
+                .find_map(|p| self.resources.get(p).cloned())
+        })
     }
 
     /// Records what a step that did not hold leaves behind.
@@ -233,20 +239,16 @@ impl Runner {
         }
         for step in &scenario.cleanup {
             let index = steps.len();
-            let run = match broken
-                .blocks(step, &vars, self)
-                .filter(|_| setup_failed.is_none())
-            {
-                // Cleanup runs even after failures; only what it cannot address stops it.
-                Some(why) if why.starts_with("needs") => {
-                    StepRun::skipped(step.name.clone(), true, why)
-                }
-                _ if setup_failed.is_some() => StepRun::skipped(
+            // Cleanup runs even after failures, on resources in any state; only what it
+            // cannot address stops it.
+            let run = match (&setup_failed, broken.missing_input(step)) {
+                (Some(_), _) => StepRun::skipped(
                     step.name.clone(),
                     true,
                     "the scratch collection was never made".into(),
                 ),
-                _ => {
+                (None, Some(why)) => StepRun::skipped(step.name.clone(), true, why),
+                (None, None) => {
                     self.run_step(step, &scenario.file, &mut vars, true, index, &steps)
                         .await
                 }

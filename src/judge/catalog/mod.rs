@@ -547,6 +547,13 @@ mod tests {
     }
 
     #[test]
+    fn each_check_accepts_its_good_history_and_catches_its_bad_one() {
+        for proofs in [validators::proofs(), status::proofs(), race::proofs()] {
+            testing::prove(&proofs);
+        }
+    }
+
+    #[test]
     fn every_registered_check_names_a_catalog_rule_and_has_a_proof() {
         let proven = proven();
         for p in passive_checks() {
