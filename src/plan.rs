@@ -54,6 +54,21 @@ mod bodies {
         scenario
     }
 
+    /// Every request path `{{scratch}}/NAME` becomes `path` with NAME for `{{name}}`.
+    pub(super) fn rename(mut scenario: Scenario, path: &Template) -> Result<Scenario, String> {
+        let rename = |request: &mut Request| {
+            if let Some(name) = request.path.as_str().strip_prefix("{{scratch}}/") {
+                let renamed = path.as_str().replace("{{name}}", name);
+                request.path = Template::parse(&renamed)?;
+            }
+            Ok(())
+        };
+        for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+            each_request(step, &rename)?;
+        }
+        Ok(scenario)
+    }
+
     type Each<'a> = dyn Fn(&mut Request) -> Result<(), String> + 'a;
 
     fn each_request(step: &mut Step, f: &Each) -> Result<(), String> {
@@ -186,6 +201,9 @@ pub struct Settings {
     /// A query string sent with every request to the target (a SAS token, an API key): a
     /// profile's `query`. Its values are masked in every output.
     pub query: Option<String>,
+    /// Where a scenario's resource named NAME lives, in place of `{{scratch}}/NAME` (a
+    /// profile's `resource_path`, e.g. `{{scratch}}-{{name}}` for a flat namespace).
+    pub resource_path: Option<Template>,
 }
 
 /// The default scratch prefix: unique per run and per scenario.
@@ -204,6 +222,7 @@ impl Default for Settings {
             create_scratch: false,
             body_format: None,
             query: None,
+            resource_path: None,
         }
     }
 }
@@ -282,6 +301,15 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         .take()
         .or(profile.content_type.clone());
     settings.body_format = settings.body_format.take().or(profile.body_format.clone());
+    if let Some(path) = &profile.resource_path {
+        if !path.as_str().contains("{{name}}") {
+            return Err(format!(
+                "profile resource_path {:?} has no `{{{{name}}}}` for the resource's name",
+                path.as_str()
+            ));
+        }
+        settings.resource_path = Some(path.clone());
+    }
     if let Some(query) = &profile.query {
         let rendered = query
             .render(&env)
@@ -379,6 +407,10 @@ pub fn plan(
     let scenario = match has_capability_headers(&scenario) {
         true => Arc::new(bodies::fold_capability_headers((*scenario).clone(), target)),
         false => scenario,
+    };
+    let scenario = match &settings.resource_path {
+        Some(path) => Arc::new(bodies::rename((*scenario).clone(), path).map_err(&fail)?),
+        None => scenario,
     };
 
     let mut vars = Vars::default();

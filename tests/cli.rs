@@ -710,3 +710,45 @@ fn a_gateway_run_reports_what_differs_from_the_origin() {
         stdout(&same)
     );
 }
+
+/// A flat namespace: a profile's `resource_path` puts each scenario's resource NAME where the
+/// target wants it, in place of `{{scratch}}/NAME`, and the suite still passes.
+#[test]
+fn a_resource_path_template_names_resources_for_flat_namespaces() {
+    let dir = temp_dir("flat");
+    let profile = dir.join("flat.yaml");
+    std::fs::write(
+        &profile,
+        "scratch: \"/flat/{{run_id}}-{{uuid}}\"\nresource_path: \"{{scratch}}-{{name}}\"\n",
+    )
+    .unwrap();
+    let out = contend(&[
+        "run",
+        "--config",
+        profile.to_str().unwrap(),
+        "--format",
+        "json",
+        "specs/if-match.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let url = report["scenarios"][0]["steps"][0]["exchanges"][0]["request"]["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = url.split_once("/flat/").unwrap().1;
+    assert!(path.ends_with("-doc") && !path.contains('/'), "{url}");
+    std::fs::write(&profile, "resource_path: \"{{scratch}}/x\"\n").unwrap();
+    let refused = contend(&[
+        "run",
+        "--config",
+        profile.to_str().unwrap(),
+        "specs/if-match.yaml",
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        stderr(&refused).contains("has no `{{name}}`"),
+        "{}",
+        stderr(&refused)
+    );
+}

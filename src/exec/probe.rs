@@ -41,7 +41,18 @@ impl Runner {
     /// Probes the target under `scratch` (a path prefix no one else uses), cleaning up after.
     pub async fn probe(&self, scratch: &str) -> Probe {
         let mut probe = Probe::default();
-        let path = format!("{}/probe", scratch.trim_end_matches('/'));
+        let path = match &self.settings.resource_path {
+            // A flat namespace: the probe's resource is named like the scenarios' are.
+            Some(template) => {
+                let mut vars = crate::scenario::Vars::default();
+                vars.set("scratch", scratch);
+                vars.set("name", "probe");
+                template
+                    .render(&vars)
+                    .unwrap_or_else(|_| format!("{}/probe", scratch.trim_end_matches('/')))
+            }
+            None => format!("{}/probe", scratch.trim_end_matches('/')),
+        };
         let body = "contend probe: 0123456789\n";
         if self.settings.create_scratch {
             let mkcol = hyper::Method::from_bytes(b"MKCOL").expect("a valid method");

@@ -36,6 +36,10 @@ pub struct Profile {
     /// Path prefix each scenario works under; default `/contend-{{run_id}}/{{uuid}}`.
     #[serde(default)]
     pub scratch: Option<Template>,
+    /// Where the scenarios' resource NAME lives, in place of `{{scratch}}/NAME`:
+    /// `{{scratch}}-{{name}}` for a flat namespace (one path segment per document).
+    #[serde(default)]
+    pub resource_path: Option<Template>,
     /// Content-Type for request content that has none.
     #[serde(default)]
     pub content_type: Option<String>,
