@@ -65,8 +65,19 @@ pub enum NoResponseKind {
     Malformed,
     /// More content than contend keeps.
     TooLarge,
-    /// Not sent: the group could not be released, the request could not be built.
-    NotSent,
+}
+
+impl NoResponseKind {
+    /// `connect`, `timeout`, `reset`, `malformed`, `too-large`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NoResponseKind::Connect => "connect",
+            NoResponseKind::Timeout => "timeout",
+            NoResponseKind::Reset => "reset",
+            NoResponseKind::Malformed => "malformed",
+            NoResponseKind::TooLarge => "too-large",
+        }
+    }
 }
 
 impl NoResponse {

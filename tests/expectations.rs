@@ -372,7 +372,13 @@ async fn a_content_that_never_ends_is_reported_as_that_not_as_no_response() {
         }
     });
     let yaml = "name: stall\nsteps:\n  - { name: get, request: { path: /a, timeout: 300ms } }\n";
-    let got = messages(&run_yaml(yaml, &url).await[0]);
+    let report = &run_yaml(yaml, &url).await[0];
+    let exchange = &report.steps[0].exchanges[0];
+    assert_eq!(
+        (exchange.error_kind, exchange.partial_status),
+        (Some("timeout"), Some(200))
+    );
+    let got = messages(report);
     assert!(
         got.starts_with(
             "get: response: expected an HTTP response, got none (status 200 and headers arrived, then the content stalled: timed out after 300ms"

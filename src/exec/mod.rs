@@ -720,18 +720,16 @@ fn file_findings(steps: &mut [StepRun], findings: Vec<crate::record::Finding>) {
 /// A transport error's message as a typed reason.
 pub(crate) fn classify(message: String) -> NoResponse {
     let lower = message.to_ascii_lowercase();
-    let kind = if lower.contains("timed out") {
+    let has = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    let kind = if has(&["timed out"]) {
         NoResponseKind::Timeout
-    } else if lower.contains("larger than") {
+    } else if has(&["larger than"]) {
         NoResponseKind::TooLarge
-    } else if lower.contains("connect")
-        || lower.contains("refused")
-        || lower.contains("certificate")
-        || lower.contains("tls")
-        || lower.contains("dns")
-    {
+    } else if has(&["reset", "closed", "broken pipe", "incomplete"]) {
+        NoResponseKind::Reset
+    } else if has(&["connect", "refused", "certificate", "tls", "dns"]) {
         NoResponseKind::Connect
-    } else if lower.contains("invalid") || lower.contains("parse") || lower.contains("malformed") {
+    } else if has(&["invalid", "parse", "malformed"]) {
         NoResponseKind::Malformed
     } else {
         NoResponseKind::Reset

@@ -164,6 +164,12 @@ pub struct ExchangeReport {
     /// Why there is no response.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What kind of failure that was: `connect`, `timeout`, `reset`, `malformed`, `too-large`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<&'static str>,
+    /// The status that arrived before the content failed, if one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partial_status: Option<u16>,
     pub duration_ms: f64,
 }
 
@@ -396,6 +402,10 @@ fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport
 
 fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
     let request = &exchange.request;
+    let (error_kind, partial_status) = match &exchange.response {
+        Err(why) => (Some(why.kind.name()), why.status),
+        Ok(_) => (None, None),
+    };
     let (response, error) = match &exchange.response {
         Ok(r) => (
             Some(ResponseReport {
@@ -418,6 +428,8 @@ fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
         },
         response,
         error,
+        error_kind,
+        partial_status,
         duration_ms: millis(
             exchange
                 .finished
