@@ -138,6 +138,10 @@ struct TargetArgs {
     /// body expectations replace `{{body}}` in it, e.g. '{"value": "{{body}}"}'.
     #[arg(long, value_name = "TEMPLATE", value_parser = parse_template)]
     body_format: Option<contend::scenario::Template>,
+    /// Send nothing that writes: only scenarios whose requests are all reads run (on the
+    /// profile's `existing:` resources), and the probe only reads.
+    #[arg(long)]
+    read_only: bool,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
@@ -267,6 +271,7 @@ async fn connect(
     settings.headers = args.headers.clone();
     settings.timeout = args.timeout;
     settings.body_format = args.body_format.clone();
+    settings.resources.read_only = args.read_only;
     plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
 
     let run_id = plan::new_run_id();

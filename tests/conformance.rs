@@ -15,8 +15,11 @@ use contend::report::{Redactor, Report};
 use contend::server::{self, Fault, ServerConfig};
 use contend::{scenario, suite};
 
-/// The reference server's modes: plain, 428 (requires preconditions), WebDAV collections.
-const MODES: [&str; 3] = ["plain", "428", "collections"];
+/// The reference server's modes: plain, 428 (requires preconditions), WebDAV collections, and
+/// its `/api/items` JSON API driven through a resource profile (POST-create, body version).
+const MODES: [&str; 4] = ["plain", "428", "collections", "api"];
+
+const API_PROFILE: &str = "fixtures/profiles/api-items.yaml";
 
 fn config(mode: &str, faults: &[Fault]) -> ServerConfig {
     ServerConfig {
@@ -27,12 +30,12 @@ fn config(mode: &str, faults: &[Fault]) -> ServerConfig {
     }
 }
 
-async fn run_suite(config: ServerConfig) -> Report {
+async fn run_suite(mode: &str, config: ServerConfig) -> Report {
     let collections = config.collections;
     let running = server::start(([127, 0, 0, 1], 0).into(), config)
         .await
         .unwrap();
-    let target = running.target();
+    let mut target = running.target();
     let scenarios = scenario::load_paths(&[PathBuf::from("specs")]).unwrap();
     // Strict: a fault that breaks only SHOULD rules must still be seen.
     let mut settings = Settings {
@@ -46,6 +49,11 @@ async fn run_suite(config: ServerConfig) -> Report {
         // As for Apache's mod_dav: one collection per scenario, made first.
         settings.create_scratch = true;
         settings.scratch = scenario::Template::parse("/contend-{{run_id}}-{{uuid}}").unwrap();
+    }
+    if mode == "api" {
+        let profile = scenario::load_profile(Path::new(API_PROFILE)).unwrap();
+        plan::apply_profile(&profile, &mut settings).unwrap();
+        target.capabilities = profile.capabilities.unwrap().into_iter().collect();
     }
     let run_id = plan::new_run_id();
     let planned = suite::plan_all(scenarios, &target, &settings, &run_id).unwrap();
@@ -73,7 +81,7 @@ fn findings(report: &Report) -> (BTreeSet<String>, BTreeSet<String>) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_correct_server_passes_and_every_fault_is_caught() {
     for mode in MODES {
-        let report = run_suite(config(mode, &[])).await;
+        let report = run_suite(mode, config(mode, &[])).await;
         let (rules, failed) = findings(&report);
         let s = &report.summary;
         assert!(
@@ -90,7 +98,7 @@ async fn the_correct_server_passes_and_every_fault_is_caught() {
         // collections exist. The findings are the union.
         let (mut rules, mut failed) = (BTreeSet::new(), BTreeSet::new());
         for mode in MODES {
-            let (r, f) = findings(&run_suite(config(mode, &[*fault])).await);
+            let (r, f) = findings(&run_suite(mode, config(mode, &[*fault])).await);
             rules.extend(r);
             failed.extend(f);
         }

@@ -91,6 +91,8 @@ pub fn extract(capture: &Capture, response: &Received) -> Result<String, String>
                 Some(other) => other.to_string(),
             }
         }
+        // Planning puts the profile's source in its place.
+        CaptureSource::Version => return Err("the version's place was not planned".to_owned()),
     };
     let Some(pattern) = &capture.regex else {
         return Ok(text);
@@ -113,5 +115,6 @@ fn describe(source: &CaptureSource) -> String {
         CaptureSource::Status => "the status".into(),
         CaptureSource::Body => "the content".into(),
         CaptureSource::Json(q) => format!("a JSON value at {}", q.as_str()),
+        CaptureSource::Version => "the version".into(),
     }
 }

@@ -431,6 +431,13 @@ impl Runner {
                 (Bytes::from(bytes), None)
             }
         };
+        let (body, content_type) = match request.json_members.is_empty() {
+            true => (body, content_type),
+            false => (
+                with_members(&body, &request.json_members, vars)?,
+                content_type.or(Some("application/json")),
+            ),
+        };
         let content_type = content_type.or(self
             .settings
             .content_type
@@ -462,6 +469,7 @@ impl Runner {
             body,
             timeout,
             raw: request.raw,
+            version_member: request.json_members.first().map(|(name, _)| name.clone()),
         })
     }
 
@@ -493,6 +501,7 @@ impl Runner {
             body: Bytes::new(),
             timeout: self.settings.timeout,
             raw: false,
+            version_member: None,
         };
         let exchange = self.send(outgoing).await;
         if method != hyper::Method::DELETE
@@ -526,6 +535,7 @@ impl Runner {
                 body: Bytes::new(),
                 timeout: request.timeout,
                 raw: false,
+                version_member: None,
             };
             if let Ok(response) = self.send(get).await.response {
                 if response.status == 200 && !capture::needs_strong(capture, &response) {
@@ -544,16 +554,22 @@ impl Runner {
     /// with every request to the target, after the path's own query; never is a path appended
     /// after a `?`.
     fn resolve(&self, path: &str) -> Result<reqwest::Url, String> {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            return reqwest::Url::parse(path).map_err(|e| format!("invalid URL {path:?}: {e}"));
-        }
-        let mut base = self.target.url.clone();
-        base.set_query(None);
-        base.set_fragment(None);
-        let sep = if path.starts_with('/') { "" } else { "/" };
-        let joined = format!("{}{sep}{path}", base.as_str().trim_end_matches('/'));
-        let mut url =
-            reqwest::Url::parse(&joined).map_err(|e| format!("invalid path {path:?}: {e}"))?;
+        let mut url = if path.starts_with("http://") || path.starts_with("https://") {
+            let url =
+                reqwest::Url::parse(path).map_err(|e| format!("invalid URL {path:?}: {e}"))?;
+            // Another origin (a Location pointing elsewhere) gets none of the target's query.
+            if url.origin() != self.target.url.origin() {
+                return Ok(url);
+            }
+            url
+        } else {
+            let mut base = self.target.url.clone();
+            base.set_query(None);
+            base.set_fragment(None);
+            let sep = if path.starts_with('/') { "" } else { "/" };
+            let joined = format!("{}{sep}{path}", base.as_str().trim_end_matches('/'));
+            reqwest::Url::parse(&joined).map_err(|e| format!("invalid path {path:?}: {e}"))?
+        };
         let added: Vec<&str> = [self.target.url.query(), self.settings.query.as_deref()]
             .into_iter()
             .flatten()
@@ -768,4 +784,31 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
 /// install ring once per process.
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// `body` (a JSON object, or nothing) with `members` set: a resource version sent in the
+/// content. A version read as a JSON number goes back as a number (`"version": 2`).
+fn with_members(
+    body: &[u8],
+    members: &[(String, crate::scenario::Template)],
+    vars: &Vars,
+) -> Result<Bytes, String> {
+    let mut doc: serde_json::Value = match body.is_empty() {
+        true => serde_json::json!({}),
+        false => serde_json::from_slice(body).map_err(|e| {
+            format!("the version goes into the JSON content, but the content is not JSON ({e})")
+        })?,
+    };
+    let object = doc
+        .as_object_mut()
+        .ok_or("the version goes into the JSON content, but the content is not a JSON object")?;
+    for (name, template) in members {
+        let value = template.render(vars).map_err(|e| e.to_string())?;
+        let value = match serde_json::from_str::<serde_json::Value>(&value) {
+            Ok(number @ serde_json::Value::Number(_)) => number,
+            _ => serde_json::Value::String(value),
+        };
+        object.insert(name.clone(), value);
+    }
+    Ok(Bytes::from(doc.to_string()))
 }

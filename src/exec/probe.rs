@@ -10,7 +10,7 @@ use hyper::Method;
 
 use super::Runner;
 use crate::record::{Exchange, Outgoing};
-use crate::scenario::Capability;
+use crate::scenario::{Capability, DeleteStyle, VersionRead, VersionSend};
 use crate::validators::EntityTag;
 
 /// What probing found: capabilities, and for each capability checked the evidence.
@@ -53,7 +53,16 @@ impl Runner {
             }
             None => format!("{}/probe", scratch.trim_end_matches('/')),
         };
-        let body = "contend probe: 0123456789\n";
+        if self.settings.resources.read_only {
+            return self.probe_reads(probe).await;
+        }
+        let sample = "contend probe: 0123456789";
+        // In the target's format, as the scenarios' bodies are.
+        let body = match &self.settings.body_format {
+            Some(format) => format.as_str().replace("{{body}}", sample),
+            None => format!("{sample}\n"),
+        };
+        let body = body.as_str();
         if self.settings.create_scratch {
             let mkcol = hyper::Method::from_bytes(b"MKCOL").expect("a valid method");
             let made = self
@@ -182,10 +191,15 @@ impl Runner {
         );
 
         // If-Match: * keeps the DELETE acceptable to a server that requires preconditions;
-        // some servers refuse the star, so a refused one is followed by a plain DELETE.
-        let mut delete = self
-            .probe_send(Method::DELETE, &path, &[(IF_MATCH, "*")], "")
-            .await;
+        // some servers refuse the star, so a refused one is followed by a plain DELETE. A
+        // target whose DELETE needs the version (`delete: version`) gets it.
+        let mut delete = match self.settings.resources.delete {
+            Some(DeleteStyle::Version) => self.delete_versioned(&path).await,
+            _ => {
+                self.probe_send(Method::DELETE, &path, &[(IF_MATCH, "*")], "")
+                    .await
+            }
+        };
         if delete
             .status()
             .is_some_and(|s| !(200..300).contains(&s) && s != 404)
@@ -230,6 +244,100 @@ impl Runner {
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
         probe
+    }
+
+    /// A read-only probe: what GETs of the profile's first `existing` resource show.
+    async fn probe_reads(&self, mut probe: Probe) -> Probe {
+        let not_probed = "not probed: the target is read-only";
+        probe.record(Capability::PutCreate, false, not_probed.into());
+        probe.record(Capability::Delete, false, not_probed.into());
+        let Some(existing) = self.settings.resources.existing.first() else {
+            probe.notes.push(
+                "read-only without an `existing:` resource in the profile: nothing to read".into(),
+            );
+            let (http2, evidence) = self.probe_http2().await;
+            probe.record(Capability::Http2, http2, evidence);
+            return probe;
+        };
+        let path = existing.path.as_str().to_owned();
+        let get = self.probe_send(Method::GET, &path, &[], "").await;
+        if let Err(why) = &get.response {
+            probe.unreachable = Some(format!("GET {}: {why}", get.request.url));
+            return probe;
+        }
+        let header = |e: &Exchange, name| {
+            e.response
+                .as_ref()
+                .ok()
+                .and_then(|r| r.headers.get(name).cloned())
+        };
+        let last_modified = header(&get, LAST_MODIFIED);
+        probe.record(
+            Capability::LastModified,
+            last_modified.is_some(),
+            format!(
+                "GET {} -> {}{}",
+                get.request.url,
+                outcome(&get),
+                shown("Last-Modified", last_modified.as_ref())
+            ),
+        );
+        if header(&get, ETAG).is_none() {
+            probe.notes.push(
+                "GET carries no ETag: ETag scenarios will fail at their first capture".into(),
+            );
+        }
+        let range = self
+            .probe_send(Method::GET, &path, &[(RANGE, "bytes=0-3")], "")
+            .await;
+        probe.record(
+            Capability::Range,
+            range.status() == Some(206),
+            format!(
+                "GET {} with Range: bytes=0-3 -> {}",
+                range.request.url,
+                outcome(&range)
+            ),
+        );
+        let (http2, evidence) = self.probe_http2().await;
+        probe.record(Capability::Http2, http2, evidence);
+        probe
+    }
+
+    /// DELETE with the resource's current version, read and sent where the profile says.
+    async fn delete_versioned(&self, path: &str) -> Exchange {
+        let at = self.settings.resources.version.clone().unwrap_or_default();
+        let read = self.probe_send(Method::GET, path, &[], "").await;
+        let version = read.response.as_ref().ok().and_then(|r| match &at.read {
+            VersionRead::Header(name) => r.header(name),
+            VersionRead::Json(query) => serde_json::from_slice(&r.body)
+                .ok()
+                .and_then(|doc: serde_json::Value| query.select(&doc).cloned())
+                .map(|v| v.as_str().map(str::to_owned).unwrap_or(v.to_string())),
+        });
+        let Some(version) = version else {
+            return self.probe_send(Method::DELETE, path, &[], "").await;
+        };
+        match &at.send {
+            VersionSend::Header(name) => {
+                match hyper::header::HeaderName::from_bytes(name.as_bytes()) {
+                    Ok(name) => {
+                        self.probe_send(Method::DELETE, path, &[(name, &version)], "")
+                            .await
+                    }
+                    Err(_) => self.probe_send(Method::DELETE, path, &[], "").await,
+                }
+            }
+            VersionSend::Query(name) => {
+                let sep = if path.contains('?') { '&' } else { '?' };
+                let versioned = format!("{path}{sep}{name}={version}");
+                self.probe_send(Method::DELETE, &versioned, &[], "").await
+            }
+            VersionSend::Json(name) => {
+                let body = serde_json::json!({ name.as_str(): version }).to_string();
+                self.probe_send(Method::DELETE, path, &[], &body).await
+            }
+        }
     }
 
     async fn note_etag(&self, path: &str, etag: Option<HeaderValue>, probe: &mut Probe) {
@@ -321,6 +429,7 @@ impl Runner {
             body: Bytes::from(body.to_owned()),
             timeout: self.settings.timeout,
             raw: false,
+            version_member: None,
         };
         self.send(outgoing).await
     }

@@ -20,6 +20,8 @@ pub(super) fn codes(pattern: StatusPattern) -> Codes {
             low: u16::from(class) * 100,
             high: u16::from(class) * 100 + 99,
         },
+        // Planning replaces it; an unplanned one matches nothing.
+        StatusPattern::Stale => Codes { low: 0, high: 0 },
     }
 }
 
@@ -225,7 +227,20 @@ fn same_content(want: &str, text: &str) -> bool {
 }
 
 fn check_body(check: &BodyCheck, response: &Received, vars: &Vars, out: &mut Vec<Check>) {
-    let text = response.body_text();
+    let reads_text = check.equals.is_some()
+        || check.contains.is_some()
+        || check.not_contains.is_some()
+        || check.matches.is_some()
+        || check.counter.is_some();
+    let text = match check.sample_at.as_ref().filter(|_| reads_text) {
+        None => response.body_text(),
+        // The sample content inside the target's JSON format; content without it (a 404's
+        // text) is checked whole.
+        Some(at) => match sample(response, at) {
+            Some(found) => std::borrow::Cow::Owned(found),
+            None => response.body_text(),
+        },
+    };
     let actual = || excerpt(&text);
     let mut render = |t: &Template| match t.render(vars) {
         Ok(s) => Some(s),
@@ -391,6 +406,15 @@ fn json_path_miss(
         }
     }
     None
+}
+
+/// The string (or JSON text) at `at` in the response's JSON content.
+fn sample(response: &Received, at: &crate::scenario::JsonQuery) -> Option<String> {
+    let doc: Value = serde_json::from_slice(&response.body).ok()?;
+    match at.select(&doc)? {
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 /// A counter read back after a read-modify-write workload: less than the acknowledged writes

@@ -9,5 +9,7 @@ pub mod template;
 
 pub use load::{load_file, load_paths, load_profile, load_str, scenario_files, LoadError};
 pub use model::*;
-pub use profile::{OwnRule, Profile};
+pub use profile::{
+    CreateBy, DeleteStyle, Existing, OwnRule, Profile, UrlFrom, VersionAt, VersionRead, VersionSend,
+};
 pub use template::{Template, Vars};

@@ -67,13 +67,19 @@ pub enum Capability {
     ExampleApi,
     /// WebDAV collections (RFC 4918): a PUT needs its parent collection, MKCOL makes one.
     Collections,
+    /// A scenario can make a resource to work on: PUT to a new path, the profile's `create`
+    /// (POST to a collection), or, for reads only, one of the profile's `existing` resources.
+    Create,
+    /// The profile says where resource versions live (`version:`): the version scenarios read
+    /// and send it there.
+    Versions,
     /// Paths form a tree: a document cannot also be the parent of documents (S3-style flat
     /// key spaces, where `doc` and `doc/child` are independent, lack it).
     Hierarchy,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 9] = [
+    pub const ALL: [Capability; 11] = [
         Capability::PutCreate,
         Capability::Delete,
         Capability::Range,
@@ -83,6 +89,8 @@ impl Capability {
         Capability::ExampleApi,
         Capability::Collections,
         Capability::Hierarchy,
+        Capability::Create,
+        Capability::Versions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -96,6 +104,8 @@ impl Capability {
             Capability::ExampleApi => "example-api",
             Capability::Collections => "collections",
             Capability::Hierarchy => "hierarchy",
+            Capability::Create => "create",
+            Capability::Versions => "versions",
         }
     }
 }
@@ -230,6 +240,14 @@ pub struct Request {
     /// content after a 304 or HEAD header section included.
     #[serde(default)]
     pub raw: bool,
+    /// The resource version this write is based on, sent where the profile's `version.send`
+    /// says (If-Match by default).
+    #[serde(default)]
+    pub version: Option<Template>,
+    /// Members put into the JSON content after it is rendered (a version sent in the
+    /// content); filled when planned.
+    #[serde(skip)]
+    pub json_members: Vec<(String, Template)>,
 }
 
 /// An HTTP method token; GET when absent.
@@ -331,6 +349,9 @@ pub struct GroupExpect {
 pub enum StatusPattern {
     Exact(u16),
     Class(u8),
+    /// `stale`: what the target answers to a stale version (the profile's `version.stale`:
+    /// 412 for If-Match, 409 for a version in the content); replaced when planned.
+    Stale,
 }
 
 impl StatusPattern {
@@ -338,11 +359,15 @@ impl StatusPattern {
         match self {
             StatusPattern::Exact(code) => code == status,
             StatusPattern::Class(class) => status / 100 == u16::from(class),
+            StatusPattern::Stale => false,
         }
     }
 
     fn parse(s: &str) -> Option<StatusPattern> {
         let s = s.trim();
+        if s == "stale" {
+            return Some(StatusPattern::Stale);
+        }
         if let [d, b'x' | b'X', b'x' | b'X'] = s.as_bytes() {
             return (b'1'..=b'5')
                 .contains(d)
@@ -360,11 +385,12 @@ impl fmt::Display for StatusPattern {
         match self {
             StatusPattern::Exact(code) => write!(f, "{code}"),
             StatusPattern::Class(class) => write!(f, "{class}xx"),
+            StatusPattern::Stale => f.write_str("the stale-version status"),
         }
     }
 }
 
-const STATUS_EXPECTED: &str = "a status code (200) or a class (2xx)";
+const STATUS_EXPECTED: &str = "a status code (200), a class (2xx) or `stale`";
 
 impl<'de> Deserialize<'de> for StatusPattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -486,6 +512,10 @@ pub struct BodyCheck {
     /// The content is a decimal counter equal to this; a shortfall is reported as lost updates
     /// (`counter: "{{workload.writes}}"`).
     pub counter: Option<Template>,
+    /// Where the sample content sits in a JSON document (a profile's JSON `body_format`):
+    /// the checks above apply to the string found there. Set when planned.
+    #[serde(skip)]
+    pub sample_at: Option<JsonQuery>,
 }
 
 impl<'de> Deserialize<'de> for Shorthand<BodyCheck> {
@@ -519,6 +549,9 @@ pub enum CaptureSource {
     Status,
     Body,
     Json(JsonQuery),
+    /// The resource's version, wherever the profile says it is (the ETag by default);
+    /// replaced when planned.
+    Version,
 }
 
 /// A concurrent group: N requests on separate connections, released together.
@@ -530,6 +563,7 @@ pub struct Group {
 }
 
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)] // one per group: boxing buys nothing
 pub enum GroupRequests {
     /// `count` copies of one request; `{{index}}` is 0..count-1 in each.
     Repeat { count: u32, request: Request },
@@ -677,7 +711,7 @@ impl JsonQuery {
         }
     }
 
-    fn parse(s: &str) -> Result<JsonQuery, String> {
+    pub fn parse(s: &str) -> Result<JsonQuery, String> {
         if s.is_empty() || s.starts_with('/') {
             Ok(JsonQuery::Pointer(s.to_owned()))
         } else if s.starts_with('$') {
@@ -908,6 +942,8 @@ struct RawCapture {
     #[serde(default)]
     json: Option<JsonQuery>,
     #[serde(default)]
+    version: bool,
+    #[serde(default)]
     regex: Option<Pattern>,
     #[serde(default)]
     secret: bool,
@@ -1116,15 +1152,18 @@ fn shape_capture(step: &str, var: &str, raw: RawCapture) -> Result<Capture, Stri
     if let Some(query) = raw.json {
         sources.push(CaptureSource::Json(query));
     }
+    if raw.version {
+        sources.push(CaptureSource::Version);
+    }
     if sources.len() != 1 {
         return Err(format!(
             "step `{step}`, capture `{var}`: name exactly one source: `header: NAME`, `status: true`, \
-             `body: true` or `json: QUERY` (found {})",
+             `body: true`, `json: QUERY` or `version: true` (found {})",
             sources.len()
         ));
     }
     let source = sources.remove(0);
-    if raw.strong && !matches!(source, CaptureSource::Header(_)) {
+    if raw.strong && !matches!(source, CaptureSource::Header(_) | CaptureSource::Version) {
         return Err(format!(
             "step `{step}`, capture `{var}`: `strong: true` applies to a `header` capture (ETag)"
         ));

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::model::{Capability, StatusSet};
+use super::model::{Capability, JsonQuery, MethodName, StatusSet};
 use super::template::Template;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -66,6 +66,27 @@ pub struct Profile {
     /// stale version. Findings these cover are reported as accepted by the profile.
     #[serde(default)]
     pub accept: BTreeMap<String, StatusSet>,
+    /// How a resource is made when not by PUT to its path: POST to a collection, the new URL
+    /// taken from `Location` or the response's JSON. The scenarios' create steps use it.
+    #[serde(default)]
+    pub create: Option<CreateBy>,
+    /// Where a resource's version lives when it is not (only) the ETag: a JSON member of the
+    /// content (`_rev`), a query parameter on writes (`rev`), or a header. The version
+    /// scenarios (`requires: [versions]`) read and send it there.
+    #[serde(default)]
+    pub version: Option<VersionAt>,
+    /// How cleanup deletes: `unconditional`, `if-match-star`, or `version` (read the version,
+    /// send it as writes do: CouchDB refuses a DELETE without `?rev=`). Default: unconditional,
+    /// with `If-Match: *` on targets that require preconditions.
+    #[serde(default)]
+    pub delete: Option<DeleteStyle>,
+    /// Resources that exist with known content, for targets contend must not write to: the
+    /// read scenarios (GET/HEAD, 304, Range, If-Range) run on the first instead of creating one.
+    #[serde(default)]
+    pub existing: Vec<Existing>,
+    /// Send nothing that writes: only scenarios whose requests are all reads run (`--read-only`).
+    #[serde(default)]
+    pub read_only: bool,
     /// Rules of the team's own, under a namespace of its own (`x-myteam.rev-conflict`):
     /// scenarios name them in `rule:` and `requirements`, reports show them like catalog rules.
     #[serde(default)]
@@ -84,4 +105,158 @@ pub struct OwnRule {
     pub section: Option<String>,
     #[serde(default)]
     pub link: Option<String>,
+}
+
+/// `create:` in a profile.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBy {
+    #[serde(default = "post")]
+    pub method: MethodName,
+    /// The collection the create request goes to (`/api/items`).
+    pub path: Template,
+    /// Where the new resource's URL is found; `Location` by default.
+    #[serde(default)]
+    pub url: UrlFrom,
+    /// The statuses that mean created; 201 by default.
+    #[serde(default = "created")]
+    pub status: StatusSet,
+}
+
+fn post() -> MethodName {
+    MethodName("POST".into())
+}
+
+fn created() -> StatusSet {
+    StatusSet(vec![super::model::StatusPattern::Exact(201)])
+}
+
+/// `url: { header: Location }` or `url: { json: /id, path: "/api/items/{{id}}" }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UrlFrom {
+    #[serde(default)]
+    pub header: Option<String>,
+    /// A JSON value of the response: the URL itself, or with `path`, an id put in it.
+    #[serde(default)]
+    pub json: Option<JsonQuery>,
+    /// The resource's path with `{{id}}` for the value found at `json`.
+    #[serde(default)]
+    pub path: Option<Template>,
+}
+
+impl Default for UrlFrom {
+    fn default() -> Self {
+        UrlFrom {
+            header: Some("Location".into()),
+            json: None,
+            path: None,
+        }
+    }
+}
+
+/// `version:` in a profile.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VersionAt {
+    /// Where responses carry it: `{ json: /_rev }` or `{ header: ETag }` (the default).
+    #[serde(default)]
+    pub read: VersionRead,
+    /// Where writes send it: `{ json: _rev }` (a member of the content), `{ query: rev }` or
+    /// `{ header: If-Match }` (the default).
+    #[serde(default)]
+    pub send: VersionSend,
+    /// What a write with a stale version gets: 412 when it is sent as If-Match, else 409.
+    #[serde(default)]
+    pub stale: Option<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(try_from = "OneOf")]
+pub enum VersionRead {
+    Header(String),
+    Json(JsonQuery),
+}
+
+impl Default for VersionRead {
+    fn default() -> Self {
+        VersionRead::Header("ETag".into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "OneOf")]
+pub enum VersionSend {
+    Header(String),
+    Query(String),
+    Json(String),
+}
+
+impl Default for VersionSend {
+    fn default() -> Self {
+        VersionSend::Header("If-Match".into())
+    }
+}
+
+/// `{ header: NAME }`, `{ json: ... }` or `{ query: NAME }`: one key naming a place.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OneOf {
+    #[serde(default)]
+    header: Option<String>,
+    #[serde(default)]
+    json: Option<String>,
+    #[serde(default)]
+    query: Option<String>,
+}
+
+impl TryFrom<OneOf> for VersionRead {
+    type Error = String;
+    fn try_from(place: OneOf) -> Result<Self, String> {
+        match (place.header, place.json, place.query) {
+            (Some(name), None, None) => Ok(VersionRead::Header(name)),
+            (None, Some(query), None) => Ok(VersionRead::Json(JsonQuery::parse(&query)?)),
+            _ => Err("give one of `header: NAME` or `json: POINTER`".into()),
+        }
+    }
+}
+
+impl TryFrom<OneOf> for VersionSend {
+    type Error = String;
+    fn try_from(place: OneOf) -> Result<Self, String> {
+        match (place.header, place.json, place.query) {
+            (Some(name), None, None) => Ok(VersionSend::Header(name)),
+            (None, Some(member), None) => Ok(VersionSend::Json(member)),
+            (None, None, Some(name)) => Ok(VersionSend::Query(name)),
+            _ => Err("give one of `header: NAME`, `json: MEMBER` or `query: NAME`".into()),
+        }
+    }
+}
+
+impl VersionAt {
+    /// The status a stale version gets on this target.
+    pub fn stale_status(&self) -> u16 {
+        match (&self.stale, &self.send) {
+            (Some(status), _) => *status,
+            (None, VersionSend::Header(name)) if name.eq_ignore_ascii_case("if-match") => 412,
+            (None, _) => 409,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeleteStyle {
+    Unconditional,
+    IfMatchStar,
+    Version,
+}
+
+/// `existing:` in a profile: a resource contend may read but not write.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Existing {
+    pub path: Template,
+    /// Its content, exactly as a GET returns it.
+    pub body: String,
 }

@@ -5,7 +5,8 @@
 //!   RFC 9457 problem naming the conflict.
 //! - `PUT /api/items/{id}` replaces an item. The body's `version` must be the current one
 //!   (optimistic locking in the body, as CouchDB's `_rev`): behind is 409 with the current
-//!   version. If-Match is honoured too: a stale tag is 412, not 409.
+//!   version. If-Match is honoured too: a stale tag is 412, not 409, and a matching one stands
+//!   for the version. With neither, 428.
 //! - `POST /api/items/{id}/lock` takes a lock (201, `{"token": ...}`, `Lock-Token` header);
 //!   writes without `Lock-Token: <token>` get 423 Locked (RFC 4918 11.3) until
 //!   `DELETE /api/items/{id}/lock` with the token, or 30 s pass.
@@ -245,15 +246,28 @@ impl Api {
                 return self.problem(StatusCode::BAD_REQUEST, "Invalid item", &why, json!({}))
             }
         };
-        let Some(sent_version) = fields.get("version").and_then(Value::as_u64) else {
-            return self.problem(
-                StatusCode::BAD_REQUEST,
-                "Invalid item",
-                "a replacement needs the `version` it is based on",
+        // A precondition that held (If-Match, If-Unmodified-Since, evaluated above) stands for
+        // the current version, as CouchDB lets If-Match stand for `_rev`; with none, the write
+        // would be blind (RFC 6585 3: 428).
+        let sent_version = match fields.get("version").and_then(Value::as_u64) {
+            Some(version) => version,
+            None if headers.contains_key(header::IF_MATCH)
+                || headers.contains_key(header::IF_UNMODIFIED_SINCE) =>
+            {
+                item.version
+            }
+            None => return self.problem(
+                StatusCode::PRECONDITION_REQUIRED,
+                "Version required",
+                "a replacement needs the version it is based on: a `version` member or If-Match",
                 json!({}),
-            );
+            ),
         };
-        if sent_version != item.version && !self.faults.has(Fault::VersionNotChecked) {
+        let expected = match self.faults.has(Fault::VersionWantsNext) {
+            true => item.version + 1,
+            false => item.version,
+        };
+        if sent_version != expected && !self.faults.has(Fault::VersionNotChecked) {
             return self.problem(
                 StatusCode::CONFLICT,
                 "Version conflict",
@@ -277,8 +291,9 @@ impl Api {
             lock,
             ..new_item(fields, version)
         };
-        let mut reply = json_reply(StatusCode::OK, &representation(id, &updated));
-        set_validators(&mut reply, &updated.current);
+        // No validators: the stored representation (with `id` and the new `version`) is not
+        // the content received, and RFC 9110 9.3.4 forbids them then.
+        let reply = json_reply(StatusCode::OK, &representation(id, &updated));
         items.by_id.insert(id, updated);
         reply
     }

@@ -104,8 +104,10 @@ faults! {
         "/api/items answers a stale If-Match with 409 instead of 412 (mistaking a failed precondition for a state conflict)";
     IgnoreLock "api-ignores-lock" ["app.locked-423"]
         "/api/items lets writes through a lock taken by someone else";
-    VersionNotChecked "api-version-not-checked" ["app.version-409"]
+    VersionNotChecked "api-version-not-checked" ["app.version-409", "version.stale-refused"]
         "/api/items ignores the `version` an update is based on: a stale update silently wins";
+    VersionWantsNext "api-version-wants-next" ["version.current-accepted"]
+        "/api/items wants the next version in an update (current + 1): an update carrying the version just read conflicts";
     BusyUnderContention "503-under-contention" ["race.no-5xx"]
         "a write that arrives while another is being stored (1 ms) answers 503 instead of waiting";
     EtagGzipSuffix "etag-gzip-suffix" ["if-match.match", "if-none-match.get", "if-range.match"]

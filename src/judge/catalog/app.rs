@@ -16,6 +16,14 @@ rules! {
         "a write whose body version is behind answers 409, names the current version, and changes nothing";
         probe "PUT an item with an old `version` member";
         good "-> 409 {current_version: 2}"; bad "-> 200 (the stale update wins)";
+    "version.current-accepted" Must Checkable ["RFC 9110 13.1.1", "https://www.rfc-editor.org/rfc/rfc9110#section-13.1.1"]
+        "a write carrying the resource's current version goes through";
+        probe "read the version, update with it";
+        good "-> 200 or 204"; bad "-> 409 or 412 for the version just read";
+    "version.stale-refused" Must Checkable ["RFC 9110 13.1.1, 15.5.10", "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.10"]
+        "a write based on a version the resource no longer has is refused (412 for If-Match, 409 for a version in the content) and changes nothing";
+        probe "update with the current version, then again with the first one";
+        good "-> 2xx, then 412 (If-Match) or 409 (`_rev`), content unchanged"; bad "-> 2xx twice: the second update overwrote the first (a lost update)";
     "app.locked-423" Expected Checkable ["RFC 4918 11.3", "https://www.rfc-editor.org/rfc/rfc4918#section-11.3"]
         "a write to a locked resource without the lock's token answers 423 Locked";
         probe "take a lock, PUT without Lock-Token, then with it";

@@ -418,7 +418,7 @@ fn read_after_race(history: &[Entry], at: usize) -> Option<Check> {
     }
     let served_by = |w: &&Exchange| {
         let tag = w.response.as_ref().ok().and_then(|r| r.headers.get(ETAG));
-        same_representation(&w.request.body, tag, served)
+        same_representation(&w.request, tag, served)
     };
     if winners.is_empty() || winners.iter().any(served_by) {
         return None;

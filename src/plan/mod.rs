@@ -14,6 +14,8 @@ use crate::scenario::{
     Template, Vars,
 };
 
+mod resource;
+
 /// Sample bodies in the target's format (a profile's `body_format`).
 mod bodies {
     use crate::scenario::{Action, Body, Expect, GroupRequests, Request, Scenario, Step, Template};
@@ -25,14 +27,84 @@ mod bodies {
                 format.as_str()
             ));
         }
+        let Some(at) = json_place(format.as_str()) else {
+            // Not JSON (XML, iCalendar): the sample is put in as text, and so is what is expected.
+            let wrap = |t: &mut Template| -> Result<(), String> {
+                *t = Template::parse(&format.as_str().replace("{{body}}", t.as_str()))?;
+                Ok(())
+            };
+            for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+                step_bodies(step, &wrap, &|_| {})?;
+            }
+            return Ok(scenario);
+        };
+        // JSON: the sample goes in as a JSON string, and the checks and `body: true` captures
+        // read it back from where it sits, whatever else the target adds (ids, versions). A
+        // scenario that sends no text sample (its own JSON) is left as written.
+        if !sends_text(&scenario) {
+            return Ok(scenario);
+        }
         let wrap = |t: &mut Template| -> Result<(), String> {
-            *t = Template::parse(&format.as_str().replace("{{body}}", t.as_str()))?;
+            let quoted = serde_json::to_string(t.as_str()).map_err(|e| e.to_string())?;
+            let escaped = &quoted[1..quoted.len() - 1];
+            *t = Template::parse(&format.as_str().replace("{{body}}", escaped))?;
             Ok(())
         };
+        let within = |check: &mut crate::scenario::BodyCheck| check.sample_at = Some(at.clone());
         for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
-            step_bodies(step, &wrap)?;
+            step_bodies(step, &wrap, &within)?;
+            sample_captures(step, &at);
         }
         Ok(scenario)
+    }
+
+    fn sends_text(scenario: &Scenario) -> bool {
+        let found = std::cell::Cell::new(false);
+        let mut copy = scenario.clone();
+        for step in copy.steps.iter_mut().chain(copy.cleanup.iter_mut()) {
+            let _ = each_request(step, &|request: &mut Request| {
+                if matches!(request.body.as_deref(), Some(Body::Text(_))) {
+                    found.set(true);
+                }
+                Ok(())
+            });
+        }
+        found.get()
+    }
+
+    /// The JSON pointer of the `"{{body}}"` string in a JSON format, if the format is JSON.
+    fn json_place(format: &str) -> Option<crate::scenario::JsonQuery> {
+        const MARK: &str = "contend-sample-9f3b1c";
+        let doc: serde_json::Value =
+            serde_json::from_str(&format.replace("{{body}}", MARK)).ok()?;
+        fn find(value: &serde_json::Value, at: String) -> Option<String> {
+            match value {
+                serde_json::Value::String(s) if s == MARK => Some(at),
+                serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+                    let key = k.replace('~', "~0").replace('/', "~1");
+                    find(v, format!("{at}/{key}"))
+                }),
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .enumerate()
+                    .find_map(|(i, v)| find(v, format!("{at}/{i}"))),
+                _ => None,
+            }
+        }
+        crate::scenario::JsonQuery::parse(&find(&doc, String::new())?).ok()
+    }
+
+    fn sample_captures(step: &mut Step, at: &crate::scenario::JsonQuery) {
+        for capture in step.capture.values_mut() {
+            if matches!(capture.source, crate::scenario::CaptureSource::Body) {
+                capture.source = crate::scenario::CaptureSource::Json(at.clone());
+            }
+        }
+        if let Action::Workload(workload) = &mut step.action {
+            for step in workload.steps.iter_mut() {
+                sample_captures(step, at);
+            }
+        }
     }
 
     /// `headers_if` folded into `headers` for the capabilities the target has.
@@ -71,7 +143,7 @@ mod bodies {
 
     type Each<'a> = dyn Fn(&mut Request) -> Result<(), String> + 'a;
 
-    fn each_request(step: &mut Step, f: &Each) -> Result<(), String> {
+    pub(super) fn each_request(step: &mut Step, f: &Each) -> Result<(), String> {
         match &mut step.action {
             Action::Send { request, .. } => f(request),
             Action::Race { group, .. } => match &mut group.requests {
@@ -86,12 +158,13 @@ mod bodies {
     }
 
     type Wrap<'a> = dyn Fn(&mut Template) -> Result<(), String> + 'a;
+    type Within<'a> = dyn Fn(&mut crate::scenario::BodyCheck) + 'a;
 
-    fn step_bodies(step: &mut Step, wrap: &Wrap) -> Result<(), String> {
+    fn step_bodies(step: &mut Step, wrap: &Wrap, within: &Within) -> Result<(), String> {
         match &mut step.action {
             Action::Send { request, expect } => {
                 request_body(request, wrap)?;
-                expected_body(expect, wrap)
+                expected_body(expect, wrap, within)
             }
             Action::Race { group, expect } => {
                 match &mut group.requests {
@@ -104,12 +177,12 @@ mod bodies {
                     .others
                     .iter_mut()
                     .chain(expect.each.iter_mut())
-                    .try_for_each(|e| expected_body(e, wrap))
+                    .try_for_each(|e| expected_body(e, wrap, within))
             }
             Action::Workload(workload) => workload
                 .steps
                 .iter_mut()
-                .try_for_each(|s| step_bodies(s, wrap)),
+                .try_for_each(|s| step_bodies(s, wrap, within)),
         }
     }
 
@@ -120,10 +193,15 @@ mod bodies {
         }
     }
 
-    fn expected_body(expect: &mut Expect, wrap: &Wrap) -> Result<(), String> {
-        match expect.body.as_mut().and_then(|b| b.0.equals.as_mut()) {
-            Some(equals) => wrap(equals),
-            None => Ok(()),
+    /// Text mode wraps the exact expectation; JSON mode points every check at the sample.
+    fn expected_body(expect: &mut Expect, wrap: &Wrap, within: &Within) -> Result<(), String> {
+        let Some(check) = expect.body.as_mut().map(|b| &mut b.0) else {
+            return Ok(());
+        };
+        within(check);
+        match (&check.sample_at, check.equals.as_mut()) {
+            (None, Some(equals)) => wrap(equals),
+            _ => Ok(()),
         }
     }
 }
@@ -162,6 +240,7 @@ impl Target {
                         Capability::RequiresPreconditions
                             | Capability::ExampleApi
                             | Capability::Collections
+                            | Capability::Versions
                     )
                 })
                 .collect(),
@@ -204,6 +283,20 @@ pub struct Settings {
     /// Where a scenario's resource named NAME lives, in place of `{{scratch}}/NAME` (a
     /// profile's `resource_path`, e.g. `{{scratch}}-{{name}}` for a flat namespace).
     pub resource_path: Option<Template>,
+    /// How this target creates, versions, deletes and reads resources (the profile's
+    /// `create`, `version`, `delete`, `existing`, `read_only`).
+    pub resources: Resources,
+}
+
+/// The profile's resource model; the defaults are today's WebDAV-like behaviour.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    pub create: Option<crate::scenario::CreateBy>,
+    pub version: Option<crate::scenario::VersionAt>,
+    pub delete: Option<crate::scenario::DeleteStyle>,
+    pub existing: Vec<crate::scenario::Existing>,
+    /// Send nothing that writes (`--read-only`).
+    pub read_only: bool,
 }
 
 /// The default scratch prefix: unique per run and per scenario.
@@ -223,6 +316,7 @@ impl Default for Settings {
             body_format: None,
             query: None,
             resource_path: None,
+            resources: Resources::default(),
         }
     }
 }
@@ -317,6 +411,14 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         settings.query = Some(rendered.trim_start_matches('?').to_owned());
     }
     settings.create_scratch |= profile.create_scratch;
+    let resources = &mut settings.resources;
+    resources.create = resources.create.take().or(profile.create.clone());
+    resources.version = resources.version.take().or(profile.version.clone());
+    resources.delete = resources.delete.or(profile.delete);
+    if resources.existing.is_empty() {
+        resources.existing = profile.existing.clone();
+    }
+    resources.read_only |= profile.read_only;
     settings.policy.strict |= profile.strict;
     settings.policy.allow.extend(profile.allow.iter().cloned());
     settings
@@ -412,6 +514,7 @@ pub fn plan(
         Some(path) => Arc::new(bodies::rename((*scenario).clone(), path).map_err(&fail)?),
         None => scenario,
     };
+    let (scenario, on_existing) = resources(scenario, &settings.resources).map_err(&fail)?;
 
     let mut vars = Vars::default();
     let uuid = uuid::Uuid::new_v4().to_string();
@@ -461,19 +564,44 @@ pub fn plan(
         }
     }
 
+    let has = |c: &Capability| match c {
+        Capability::Create => {
+            on_existing
+                || settings.resources.create.is_some()
+                || target.capabilities.contains(&Capability::Create)
+                || target.capabilities.contains(&Capability::PutCreate)
+        }
+        Capability::Versions => {
+            settings.resources.version.is_some() || target.capabilities.contains(c)
+        }
+        other => target.capabilities.contains(other),
+    };
     let missing: Vec<&str> = scenario
         .requires
         .iter()
         .filter(|need| match need {
-            Need::Builtin(c) => !target.capabilities.contains(c),
+            Need::Builtin(c) => !has(c),
             Need::Own(name) => !target.own_capabilities.contains(name),
         })
         .map(Need::name)
         .collect();
-    let applicability = if missing.is_empty() {
-        Applicability::Run
-    } else {
-        Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
+    let writes = settings
+        .resources
+        .read_only
+        .then(|| resource::writes(&scenario))
+        .flatten();
+    let applicability = match (missing.is_empty(), writes) {
+        (false, _) => {
+            Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
+        }
+        (true, Some(write)) => Applicability::NotApplicable(format!(
+            "the target is read-only and {write}{}",
+            match settings.resources.existing.is_empty() {
+                true => " (a profile's `existing:` resource lets read scenarios run)",
+                false => "",
+            }
+        )),
+        (true, None) => Applicability::Run,
     };
     Ok(Planned {
         scenario,
@@ -482,6 +610,31 @@ pub fn plan(
         applicability,
         vars,
     })
+}
+
+/// The profile's resource model applied: create, delete style, versions, and on a read-only
+/// target an existing resource in place of a created one (then `true`).
+fn resources(
+    scenario: Arc<Scenario>,
+    resources: &Resources,
+) -> Result<(Arc<Scenario>, bool), String> {
+    let mut shaped = (*scenario).clone();
+    let mut on_existing = false;
+    if let (true, Some(existing)) = (resources.read_only, resources.existing.first()) {
+        if let Some(read) = resource::on_existing(&shaped, existing) {
+            shaped = read;
+            on_existing = true;
+        }
+    }
+    if let Some(create) = &resources.create {
+        shaped = resource::create_by(shaped, create)?;
+    }
+    if let Some(style) = resources.delete {
+        shaped = resource::delete_style(shaped, style);
+    }
+    let version = resources.version.clone().unwrap_or_default();
+    shaped = resource::place_versions(shaped, &version)?;
+    Ok((Arc::new(shaped), on_existing))
 }
 
 /// The same scenario planned afresh for another round: new `uuid`, new scratch path.

@@ -1,0 +1,314 @@
+//! The profile's resource model applied to a scenario: how this target creates, versions,
+//! deletes and reads its resources, in place of the built-in suite's WebDAV-like defaults
+//! (PUT to a path creates, the version is the ETag, DELETE takes `If-Match: *`).
+
+use crate::scenario::{
+    Action, Body, Capture, CaptureSource, CreateBy, DeleteStyle, Existing, Expect, FieldName,
+    GroupExpect, Request, Scenario, StatusPattern, StatusSet, Step, Template, VersionAt,
+    VersionRead, VersionSend,
+};
+
+use super::bodies::each_request;
+
+/// The rule the built-in create steps name; a profile's `create` takes their place.
+const CREATE_RULE: &str = "put.created";
+
+fn is_create(step: &Step) -> Option<&Request> {
+    match &step.action {
+        Action::Send { request, .. }
+            if step.rule.as_deref() == Some(CREATE_RULE) && request.method.0 == "PUT" =>
+        {
+            Some(request)
+        }
+        _ => None,
+    }
+}
+
+/// Every create step (a PUT under `rule: put.created`) becomes the profile's create request,
+/// and every later path to the created resource (or beneath it) becomes its URL, captured from
+/// the response.
+pub(super) fn create_by(mut scenario: Scenario, create: &CreateBy) -> Result<Scenario, String> {
+    let mut renamed: Vec<(String, String)> = Vec::new();
+    let mut creates = 0;
+    for step in scenario.steps.iter_mut() {
+        let created = is_create(step).map(|r| r.path.as_str().to_owned());
+        if let Some(resource) = created {
+            creates += 1;
+            let var = format!("created_{creates}");
+            let (source, url) = match (&create.url.header, &create.url.json, &create.url.path) {
+                (Some(name), None, None) => (CaptureSource::Header(name.clone()), var.clone()),
+                (None, Some(query), None) => (CaptureSource::Json(query.clone()), var.clone()),
+                (None, Some(query), Some(path)) if path.as_str().contains("{{id}}") => (
+                    CaptureSource::Json(query.clone()),
+                    path.as_str().replace("{{id}}", &format!("{{{{{var}}}}}")),
+                ),
+                _ => {
+                    return Err(
+                        "profile create.url: give `header: NAME`, or `json: POINTER` \
+                                with an optional `path` holding `{{id}}`"
+                            .into(),
+                    )
+                }
+            };
+            let Action::Send { request, expect } = &mut step.action else {
+                unreachable!("is_create matched a Send");
+            };
+            request.method = create.method.clone();
+            request.path = create.path.clone();
+            expect.status = Some(create.status.clone());
+            step.rule = None;
+            step.name = format!("{} (the profile's create)", step.name);
+            step.capture.insert(
+                var.clone(),
+                Capture {
+                    source,
+                    regex: None,
+                    secret: false,
+                    strong: false,
+                },
+            );
+            let url = match url == var {
+                true => format!("{{{{{var}}}}}"),
+                false => url,
+            };
+            renamed.push((resource, url));
+            continue;
+        }
+        rename_paths(step, &renamed)?;
+    }
+    for step in scenario.cleanup.iter_mut() {
+        rename_paths(step, &renamed)?;
+    }
+    Ok(scenario)
+}
+
+fn rename_paths(step: &mut Step, renamed: &[(String, String)]) -> Result<(), String> {
+    each_request(step, &|request: &mut Request| {
+        let path = request.path.as_str();
+        for (from, to) in renamed {
+            if let Some(rest) = path.strip_prefix(from.as_str()) {
+                if rest.is_empty() || rest.starts_with('/') || rest.starts_with('?') {
+                    request.path = Template::parse(&format!("{to}{rest}"))?;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Cleanup DELETEs in the profile's `delete` style. `version` reads the resource's version
+/// first and sends it as writes do.
+pub(super) fn delete_style(mut scenario: Scenario, style: DeleteStyle) -> Scenario {
+    let mut cleanup = Vec::new();
+    for (n, mut step) in std::mem::take(&mut scenario.cleanup)
+        .into_iter()
+        .enumerate()
+    {
+        let Action::Send { request, .. } = &mut step.action else {
+            cleanup.push(step);
+            continue;
+        };
+        if request.method.0 != "DELETE" {
+            cleanup.push(step);
+            continue;
+        }
+        request
+            .headers
+            .0
+            .retain(|(name, _)| !name.0.eq_ignore_ascii_case("if-match"));
+        match style {
+            DeleteStyle::Unconditional => {}
+            DeleteStyle::IfMatchStar => request
+                .headers
+                .0
+                .push((FieldName("If-Match".into()), Template::literal("*"))),
+            DeleteStyle::Version => {
+                let var = format!("cleanup_version_{n}");
+                request.version =
+                    Some(Template::parse(&format!("{{{{{var}}}}}")).expect("a valid template"));
+                cleanup.push(read_version(&step.name, &request.path, &var));
+            }
+        }
+        cleanup.push(step);
+    }
+    scenario.cleanup = cleanup;
+    scenario
+}
+
+fn read_version(name: &str, path: &Template, var: &str) -> Step {
+    let request = Request {
+        method: Default::default(),
+        path: path.clone(),
+        headers: Default::default(),
+        headers_if: Default::default(),
+        body: None,
+        timeout: None,
+        raw: false,
+        version: None,
+        json_members: Vec::new(),
+    };
+    Step {
+        name: format!("{name}: read the version"),
+        rule: None,
+        action: Action::Send {
+            request,
+            expect: Expect {
+                status: Some(StatusSet(vec![StatusPattern::Class(2)])),
+                ..Default::default()
+            },
+        },
+        capture: [(
+            var.to_owned(),
+            Capture {
+                source: CaptureSource::Version,
+                regex: None,
+                secret: false,
+                strong: false,
+            },
+        )]
+        .into(),
+    }
+}
+
+/// `version:` request fields, `version: true` captures and `stale` statuses put where the
+/// profile says (the ETag and If-Match, 412, by default).
+pub(super) fn place_versions(mut scenario: Scenario, at: &VersionAt) -> Result<Scenario, String> {
+    let stale = at.stale_status();
+    for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+        place_in_step(step, at, stale)?;
+    }
+    Ok(scenario)
+}
+
+fn place_in_step(step: &mut Step, at: &VersionAt, stale: u16) -> Result<(), String> {
+    for capture in step.capture.values_mut() {
+        if matches!(capture.source, CaptureSource::Version) {
+            capture.source = match &at.read {
+                VersionRead::Header(name) => CaptureSource::Header(name.clone()),
+                VersionRead::Json(query) => CaptureSource::Json(query.clone()),
+            };
+        }
+    }
+    each_request(step, &|request: &mut Request| {
+        let Some(version) = request.version.take() else {
+            return Ok(());
+        };
+        match &at.send {
+            VersionSend::Header(name) => request.headers.0.push((FieldName(name.clone()), version)),
+            VersionSend::Json(name) => request.json_members.push((name.clone(), version)),
+            VersionSend::Query(name) => {
+                let path = request.path.as_str();
+                let sep = if path.contains('?') { '&' } else { '?' };
+                request.path = Template::parse(&format!("{path}{sep}{name}={}", version.as_str()))?;
+            }
+        }
+        Ok(())
+    })?;
+    let stale_of = |set: &mut StatusSet| {
+        for pattern in set.0.iter_mut() {
+            if *pattern == StatusPattern::Stale {
+                *pattern = StatusPattern::Exact(stale);
+            }
+        }
+    };
+    match &mut step.action {
+        Action::Send { expect, .. } => expect.status.iter_mut().for_each(stale_of),
+        Action::Race { expect, .. } => group_statuses(expect, stale),
+        Action::Workload(workload) => {
+            for step in workload.steps.iter_mut() {
+                place_in_step(step, at, stale)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn group_statuses(expect: &mut GroupExpect, stale: u16) {
+    let counts = expect
+        .exactly
+        .iter_mut()
+        .chain(expect.at_least.iter_mut())
+        .chain(expect.at_most.iter_mut());
+    for (pattern, _) in counts {
+        if *pattern == StatusPattern::Stale {
+            *pattern = StatusPattern::Exact(stale);
+        }
+    }
+    for e in expect.others.iter_mut().chain(expect.each.iter_mut()) {
+        for set in e.status.iter_mut() {
+            for pattern in set.0.iter_mut() {
+                if *pattern == StatusPattern::Stale {
+                    *pattern = StatusPattern::Exact(stale);
+                }
+            }
+        }
+    }
+}
+
+/// True for a method that changes nothing on the server.
+pub(super) fn is_read(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PROPFIND")
+}
+
+/// The first request of the scenario (cleanup included) that writes, if any.
+pub(super) fn writes(scenario: &Scenario) -> Option<String> {
+    scenario
+        .steps
+        .iter()
+        .chain(&scenario.cleanup)
+        .find_map(|step| {
+            let mut step = step.clone();
+            each_request(
+                &mut step,
+                &|request: &mut Request| match is_read(&request.method.0) {
+                    true => Ok(()),
+                    false => Err(format!("{} {}", request.method.0, request.path.as_str())),
+                },
+            )
+            .err()
+            .map(|write| format!("step `{}` sends {write}", step.name))
+        })
+}
+
+/// The scenario on an existing resource instead of one it creates, when creating it is all the
+/// scenario writes: the create step and the cleanup of that resource go, its path and the
+/// content it wrote become the existing one's. `None` when the scenario writes anything else.
+pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Scenario> {
+    let creates: Vec<usize> = (0..scenario.steps.len())
+        .filter(|&i| is_create(&scenario.steps[i]).is_some())
+        .collect();
+    let [create] = creates[..] else {
+        return None;
+    };
+    let created = is_create(&scenario.steps[create])?;
+    let path = created.path.as_str().to_owned();
+    let written = match created.body.as_deref() {
+        Some(Body::Text(text)) => text.as_str().to_owned(),
+        _ => return None,
+    };
+    let mut scenario = scenario.clone();
+    scenario.steps.remove(create);
+    scenario.cleanup.retain(|step| {
+        !matches!(&step.action, Action::Send { request, .. }
+            if request.method.0 == "DELETE" && request.path.as_str() == path)
+    });
+    let body = Template::literal(&existing.body);
+    for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+        each_request(step, &|request: &mut Request| {
+            if request.path.as_str() == path {
+                request.path = existing.path.clone();
+            }
+            Ok(())
+        })
+        .ok()?;
+        if let Action::Send { expect, .. } = &mut step.action {
+            if let Some(check) = expect.body.as_mut().and_then(|b| b.0.equals.as_mut()) {
+                if check.as_str() == written {
+                    *check = body.clone();
+                }
+            }
+        }
+    }
+    writes(&scenario).is_none().then_some(scenario)
+}
