@@ -2,7 +2,9 @@
 # Runs contend's built-in suite against five servers nobody here wrote, on loopback in a
 # temporary directory: Apache httpd with mod_dav, nginx with its dav module and lighttpd with
 # mod_webdav (Debian's packages), WsgiDAV on cheroot and moto's S3 server (PyPI, in
-# virtualenvs under ~/.cache/contend). It then compares the verdicts with
+# virtualenvs under ~/.cache/contend), pouchdb-server (npm, under ~/.cache/contend; its first
+# install takes minutes), the reference server's /api/items JSON API through a resource profile,
+# and nginx as a gateway in front of the reference server. It then compares the verdicts with
 # scripts/real-servers/expected.txt.
 #
 #   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
@@ -15,14 +17,14 @@ cd "$(dirname "$0")/.."
 here=scripts/real-servers
 
 if ! command -v apache2 >/dev/null || ! command -v nginx >/dev/null || ! command -v lighttpd >/dev/null \
-   || [ ! -e /usr/lib/lighttpd/mod_webdav.so ]; then
+   || [ ! -e /usr/lib/lighttpd/mod_webdav.so ] || ! command -v npm >/dev/null; then
   if [ "$(id -u)" != 0 ]; then
     echo "apache2, nginx or lighttpd is missing; run as root to install them with apt-get" >&2
     exit 2
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    apache2 nginx lighttpd lighttpd-mod-webdav >/dev/null
+    apache2 nginx lighttpd lighttpd-mod-webdav nodejs npm >/dev/null
 fi
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/wsgidav-venv
 if [ ! -x "$venv/bin/wsgidav" ]; then
@@ -33,6 +35,11 @@ moto_venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/moto-venv
 if [ ! -x "$moto_venv/bin/moto_server" ]; then
   python3 -m venv "$moto_venv"
   "$moto_venv/bin/pip" install -q 'moto[server]==5.*'
+fi
+pouch=${XDG_CACHE_HOME:-$HOME/.cache}/contend/pouchdb
+if [ ! -x "$pouch/node_modules/.bin/pouchdb-server" ]; then
+  mkdir -p "$pouch"
+  npm install --prefix "$pouch" --no-audit --no-fund --loglevel=error 'pouchdb-server@4' >/dev/null
 fi
 
 cargo build --release --locked --quiet
@@ -143,6 +150,8 @@ CONF
 wsgidav_port=$(free_port)
 mkdir -p "$work/wsgidav/www"
 moto_port=$(free_port)
+pouchdb_port=$(free_port)
+mkdir -p "$work/pouchdb"
 chown -R "$run_as" "$work/apache" "$work/nginx" "$work/lighttpd"
 
 apache2 -f "$work/apache/httpd.conf" -k start
@@ -166,9 +175,18 @@ pids+=("$!")
 wait_for "$moto_port"
 # The bucket the profile's scratch path lives in (S3 has no MKCOL).
 curl -s -o /dev/null -X PUT -H 'Authorization: AWS any' "http://127.0.0.1:$moto_port/contend"
+# pouchdb-server writes its config and log into the working directory.
+(cd "$work/pouchdb" && exec "$pouch/node_modules/.bin/pouchdb-server" --in-memory \
+  --host 127.0.0.1 --port "$pouchdb_port" > "$work/pouchdb/out.log" 2>&1) &
+pids+=("$!")
+wait_for "$pouchdb_port"
+# The database the profile's documents live in.
+curl -s -o /dev/null -X PUT "http://127.0.0.1:$pouchdb_port/contend"
+# The reference server's JSON API, driven by the built-in suite through a resource profile.
+api_port=$ref_port
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto nginx_proxy nginx_gzip; do
+  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -180,7 +198,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto nginx_proxy nginx_gzip}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
@@ -188,11 +206,14 @@ for server in $servers; do
   # The gateways run every scenario at their origin too and report what differs.
   origin=()
   case $server in nginx_*) origin=(--origin "http://127.0.0.1:$ref_port") ;; esac
-  "$contend" probe --config "$here/$server.yaml" --target "$url" | sed -n '1,12p'
+  config=$here/$server.yaml
+  # The API's profile is the one the conformance test uses too.
+  [ "$server" = api ] && config=fixtures/profiles/api-items.yaml
+  "$contend" probe --config "$config" --target "$url" | sed -n '1,12p'
   # contend exits 1 when a scenario fails: expected here, the comparison below decides.
-  "$contend" run --config "$here/$server.yaml" --target "$url" "${origin[@]}" | grep -v '^        ' || true
+  "$contend" run --config "$config" --target "$url" "${origin[@]}" | grep -v '^        ' || true
   mkdir -p target/real-servers
-  "$contend" run --config "$here/$server.yaml" --target "$url" "${origin[@]}" --format json > "target/real-servers/$server.json" || true
+  "$contend" run --config "$config" --target "$url" "${origin[@]}" --format json > "target/real-servers/$server.json" || true
   python3 - "$server" "target/real-servers/$server.json" >> "$verdicts" <<'PY'
 import json, sys
 server, path = sys.argv[1], sys.argv[2]

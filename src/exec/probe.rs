@@ -123,30 +123,14 @@ impl Runner {
         );
         self.note_etag(&path, header(&get, ETAG), &mut probe).await;
 
-        // RFC 4918 9.7.1: a WebDAV server refuses a PUT whose parent collection is missing.
-        let orphan = format!(
-            "{}/contend-no-such-collection/probe",
-            scratch.trim_end_matches('/')
-        );
-        let parentless = self.probe_send(Method::PUT, &orphan, &[], body).await;
-        probe.record(
-            Capability::Collections,
-            parentless.status() == Some(409),
-            format!(
-                "PUT {} (its parent collection is missing) -> {}",
-                parentless.request.url,
-                outcome(&parentless)
+        match self.settings.resource_path {
+            // One segment per document: there are no collections to have parents.
+            Some(_) => probe.record(
+                Capability::Collections,
+                false,
+                "not probed: a flat namespace (the profile's resource_path)".into(),
             ),
-        );
-        if parentless.status().is_some_and(|s| (200..300).contains(&s)) {
-            // It made the parents on the fly: take back what it made.
-            self.probe_send(Method::DELETE, &orphan, &[(IF_MATCH, "*")], "")
-                .await;
-            let dir = format!(
-                "{}/contend-no-such-collection/",
-                scratch.trim_end_matches('/')
-            );
-            self.probe_send(Method::DELETE, &dir, &[], "").await;
+            None => self.probe_collections(scratch, body, &mut probe).await,
         }
 
         // A tree of paths refuses a document beneath a document; a flat key space stores it.
@@ -244,6 +228,34 @@ impl Runner {
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
         probe
+    }
+
+    /// RFC 4918 9.7.1: a WebDAV server refuses a PUT whose parent collection is missing.
+    async fn probe_collections(&self, scratch: &str, body: &str, probe: &mut Probe) {
+        let orphan = format!(
+            "{}/contend-no-such-collection/probe",
+            scratch.trim_end_matches('/')
+        );
+        let parentless = self.probe_send(Method::PUT, &orphan, &[], body).await;
+        probe.record(
+            Capability::Collections,
+            parentless.status() == Some(409),
+            format!(
+                "PUT {} (its parent collection is missing) -> {}",
+                parentless.request.url,
+                outcome(&parentless)
+            ),
+        );
+        if parentless.status().is_some_and(|s| (200..300).contains(&s)) {
+            // It made the parents on the fly: take back what it made.
+            self.probe_send(Method::DELETE, &orphan, &[(IF_MATCH, "*")], "")
+                .await;
+            let dir = format!(
+                "{}/contend-no-such-collection/",
+                scratch.trim_end_matches('/')
+            );
+            self.probe_send(Method::DELETE, &dir, &[], "").await;
+        }
     }
 
     /// A read-only probe: what GETs of the profile's first `existing` resource show.

@@ -514,6 +514,10 @@ pub fn plan(
         Some(path) => Arc::new(bodies::rename((*scenario).clone(), path).map_err(&fail)?),
         None => scenario,
     };
+    let unversioned = match &settings.resources.version {
+        Some(version) if version.required => resource::unversioned_update(&scenario),
+        _ => None,
+    };
     let (scenario, on_existing) = resources(scenario, &settings.resources).map_err(&fail)?;
 
     let mut vars = Vars::default();
@@ -594,6 +598,10 @@ pub fn plan(
         (false, _) => {
             Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
         }
+        (true, _) if unversioned.is_some() => Applicability::NotApplicable(format!(
+            "the target needs the version with every update (version.required) and {}",
+            unversioned.unwrap_or_default()
+        )),
         (true, Some(write)) => Applicability::NotApplicable(format!(
             "the target is read-only and {write}{}",
             match settings.resources.existing.is_empty() {

@@ -312,3 +312,27 @@ pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Sc
     }
     writes(&scenario).is_none().then_some(scenario)
 }
+
+/// The first update (a write to a path an earlier step wrote) that carries no version, on a
+/// target that refuses those: its answer would be that refusal, not a verdict.
+pub(super) fn unversioned_update(scenario: &Scenario) -> Option<String> {
+    let written = std::cell::RefCell::new(Vec::<String>::new());
+    scenario.steps.iter().find_map(|step| {
+        let mut step = step.clone();
+        each_request(&mut step, &|request: &mut Request| {
+            let method = request.method.0.as_str();
+            let path = request.path.as_str().to_owned();
+            if is_read(method) || method == "DELETE" {
+                return Ok(());
+            }
+            let update = written.borrow().contains(&path);
+            written.borrow_mut().push(path);
+            match update && request.version.is_none() {
+                true => Err(format!("{method} {}", request.path.as_str())),
+                false => Ok(()),
+            }
+        })
+        .err()
+        .map(|write| format!("step `{}` updates without the version ({write})", step.name))
+    })
+}

@@ -169,6 +169,11 @@ pub struct VersionAt {
     /// What a write with a stale version gets: 412 when it is sent as If-Match, else 409.
     #[serde(default)]
     pub stale: Option<u16>,
+    /// Every update must carry the version (CouchDB answers one without `_rev` with 409):
+    /// scenarios whose updates carry none are not applicable, as what comes back shows that
+    /// refusal, which wins over any precondition (RFC 9110 13.2.1).
+    #[serde(default)]
+    pub required: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -226,9 +226,14 @@ fn put_validator_means_stored(history: &[Entry], at: usize) -> Vec<Check> {
     let Some(now) = full_get(&history[at]) else {
         return vec![];
     };
-    let Some(write) = earlier_reads(history, at).1 else {
+    let (reads, Some(write)) = earlier_reads(history, at) else {
         return vec![];
     };
+    // The first full GET after the PUT shows what its validator promised; later ones would
+    // only repeat the finding.
+    if reads.iter().any(|read| full_get(read).is_some()) {
+        return vec![];
+    }
     let put = write.exchange;
     let Some(put_response) = put.response.as_ref().ok() else {
         return vec![];
