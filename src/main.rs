@@ -328,6 +328,15 @@ async fn connect(
         }
         target.capabilities = found.capabilities.clone();
         probe = Some(found);
+    } else if embedded.is_none() {
+        // Capabilities declared, so no probe: one request still tells a dead target.
+        if let Some(why) = runner.unreachable().await {
+            eprintln!(
+                "error: target unreachable: {}",
+                connected_redactor(&settings).text(&why)
+            );
+            return Err(ExitCode::FAILURE);
+        }
     }
     let runner = exec::Runner::new(target.clone(), settings).map_err(|e| bad_input(&e))?;
     Ok(Connected {

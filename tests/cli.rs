@@ -438,6 +438,20 @@ fn a_run_that_tests_nothing_never_passes() {
         "{}",
         stderr(&out)
     );
+    // Declared capabilities skip the probe, not the check that something answers.
+    let out = contend(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:1",
+        "--capabilities",
+        "put-create",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stderr(&out).starts_with("error: target unreachable: GET http://127.0.0.1:1/"),
+        "{}",
+        stderr(&out)
+    );
     let out = contend(&["probe", "--target", "http://127.0.0.1:1"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -751,4 +765,69 @@ fn a_resource_path_template_names_resources_for_flat_namespaces() {
         "{}",
         stderr(&refused)
     );
+}
+
+/// PUTs `body` at `path` on `url` (a reference server) with a bare HTTP/1.1 exchange.
+fn put_directly(url: &str, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+}
+
+#[test]
+fn a_read_only_run_reads_an_existing_resource_and_writes_nothing() {
+    let (mut server, url) = serve(&[]);
+    put_directly(&url, "/static/page.txt", "0123456789 static");
+    let dir = temp_dir("read-only");
+    std::fs::write(
+        dir.join("contend.yaml"),
+        "existing:\n  - { path: /static/page.txt, body: \"0123456789 static\" }\n",
+    )
+    .unwrap();
+    let out = contend_in(
+        &dir,
+        &["run", "--target", &url, "--read-only", "--format", "json"],
+    );
+    let probe = contend_in(&dir, &["probe", "--target", &url, "--read-only"]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    let mut ran = Vec::new();
+    for s in report["scenarios"].as_array().unwrap() {
+        let file = s["id"].as_str().unwrap().split("::").next().unwrap();
+        for step in s["steps"].as_array().unwrap() {
+            for e in step["exchanges"].as_array().unwrap() {
+                let method = e["request"]["method"].as_str().unwrap();
+                assert!(
+                    ["GET", "HEAD", "OPTIONS"].contains(&method),
+                    "{file} sent {method}"
+                );
+            }
+        }
+        match s["status"].as_str().unwrap() {
+            "passed" => ran.push(file.to_owned()),
+            "not_applicable" => {}
+            other => panic!("{file}: {other}: {s:#}"),
+        }
+    }
+    // The read scenarios run on the existing resource instead of one they create.
+    for read in ["if-none-match-get", "if-range", "options", "scope"] {
+        assert!(ran.iter().any(|f| f == read), "{read} did not run: {ran:?}");
+    }
+    let text = stdout(&probe);
+    assert!(
+        text.contains("put-create               no   not probed: the target is read-only"),
+        "{text}"
+    );
+    assert!(text.contains("range                    yes"), "{text}");
 }

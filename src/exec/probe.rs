@@ -258,6 +258,14 @@ impl Runner {
         }
     }
 
+    /// Why the target gives no HTTP response at all, if it gives none to a GET of its URL.
+    pub async fn unreachable(&self) -> Option<String> {
+        let get = self.probe_send(Method::GET, "/", &[], "").await;
+        get.response
+            .err()
+            .map(|why| format!("GET {}: {why}", get.request.url))
+    }
+
     /// A read-only probe: what GETs of the profile's first `existing` resource show.
     async fn probe_reads(&self, mut probe: Probe) -> Probe {
         let not_probed = "not probed: the target is read-only";

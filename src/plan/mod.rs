@@ -594,20 +594,21 @@ pub fn plan(
         .read_only
         .then(|| resource::writes(&scenario))
         .flatten();
+    // On a read-only target, that a scenario writes is the reason that matters most.
     let applicability = match (missing.is_empty(), writes) {
-        (false, _) => {
-            Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
-        }
-        (true, _) if unversioned.is_some() => Applicability::NotApplicable(format!(
-            "the target needs the version with every update (version.required) and {}",
-            unversioned.unwrap_or_default()
-        )),
-        (true, Some(write)) => Applicability::NotApplicable(format!(
+        (_, Some(write)) => Applicability::NotApplicable(format!(
             "the target is read-only and {write}{}",
             match settings.resources.existing.is_empty() {
                 true => " (a profile's `existing:` resource lets read scenarios run)",
                 false => "",
             }
+        )),
+        (false, None) => {
+            Applicability::NotApplicable(format!("the target lacks {}", missing.join(", ")))
+        }
+        (true, None) if unversioned.is_some() => Applicability::NotApplicable(format!(
+            "the target needs the version with every update (version.required) and {}",
+            unversioned.unwrap_or_default()
         )),
         (true, None) => Applicability::Run,
     };
