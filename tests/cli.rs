@@ -831,3 +831,36 @@ fn a_read_only_run_reads_an_existing_resource_and_writes_nothing() {
     );
     assert!(text.contains("range                    yes"), "{text}");
 }
+
+#[test]
+fn the_built_in_suite_runs_against_a_json_api_through_its_profile() {
+    let (mut server, url) = serve(&[]);
+    // Without `capabilities`, so the probe finds them the profile's way (POST-create).
+    let profile: String = std::fs::read_to_string("fixtures/profiles/api-items.yaml")
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("capabilities:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = temp_dir("api-profile");
+    std::fs::write(dir.join("contend.yaml"), profile).unwrap();
+    let probe = stdout(&contend_in(&dir, &["probe", "--target", &url]));
+    let out = contend_in(&dir, &["run", "--target", &url]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert!(
+        probe.contains("(the profile's create) -> 201, the new resource at /api/items/"),
+        "{probe}"
+    );
+    assert!(probe.contains("requires-preconditions   yes"), "{probe}");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("19 passed, 0 failed, 9 not applicable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PASS  version-stale::") && text.contains("PASS  race-version::"),
+        "{text}"
+    );
+}

@@ -59,7 +59,15 @@ impl Runner {
         let sample = "contend probe: 0123456789";
         // In the target's format, as the scenarios' bodies are.
         let body = match &self.settings.body_format {
-            Some(format) => format.as_str().replace("{{body}}", sample),
+            Some(format) => {
+                let mut vars = crate::scenario::Vars::default();
+                vars.set("body", sample);
+                vars.set("scratch", scratch);
+                vars.set("uuid", uuid::Uuid::new_v4().to_string());
+                format
+                    .render(&vars)
+                    .unwrap_or_else(|_| format.as_str().replace("{{body}}", sample))
+            }
             None => format!("{sample}\n"),
         };
         let body = body.as_str();
@@ -78,19 +86,42 @@ impl Runner {
                 .push(format!("MKCOL {scratch}/ -> {}", outcome(&made)));
         }
 
-        let put = self.probe_send(Method::PUT, &path, &[], body).await;
-        if let Err(why) = &put.response {
-            probe.unreachable = Some(format!("PUT {}: {why}", put.request.url));
-            return probe;
+        // The profile's way of making a resource, when it names one; else PUT to a new path.
+        let (created, made, put_status) = match &self.settings.resources.create {
+            Some(create) => {
+                let made = self.probe_create(create, body, &mut probe).await;
+                if probe.unreachable.is_some() {
+                    return probe;
+                }
+                probe.record(
+                    Capability::PutCreate,
+                    false,
+                    "not probed: the profile's create makes resources".into(),
+                );
+                (false, made, None)
+            }
+            None => {
+                let put = self.probe_send(Method::PUT, &path, &[], body).await;
+                if let Err(why) = &put.response {
+                    probe.unreachable = Some(format!("PUT {}: {why}", put.request.url));
+                    return probe;
+                }
+                let created = put.status().is_some_and(|s| (200..300).contains(&s));
+                probe.record(
+                    Capability::PutCreate,
+                    created,
+                    format!("PUT {} -> {}", put.request.url, outcome(&put)),
+                );
+                (created, None, put.status())
+            }
+        };
+        let by_profile = made.is_some();
+        let path = made.unwrap_or(path);
+        if created {
+            probe.capabilities.insert(Capability::Create);
         }
-        let created = put.status().is_some_and(|s| (200..300).contains(&s));
-        probe.record(
-            Capability::PutCreate,
-            created,
-            format!("PUT {} -> {}", put.request.url, outcome(&put)),
-        );
-        if !created {
-            if put.status() == Some(409) && !self.settings.create_scratch {
+        if !created && !by_profile {
+            if put_status == Some(409) && !self.settings.create_scratch {
                 probe.notes.push(
                     "a 409 to a PUT usually means its parent collection is missing (WebDAV): \
                      set `create_scratch: true` in the profile"
@@ -123,17 +154,36 @@ impl Runner {
         );
         self.note_etag(&path, header(&get, ETAG), &mut probe).await;
 
-        match self.settings.resource_path {
+        match (&self.settings.resource_path, by_profile) {
             // One segment per document: there are no collections to have parents.
-            Some(_) => probe.record(
+            (Some(_), _) => probe.record(
                 Capability::Collections,
                 false,
                 "not probed: a flat namespace (the profile's resource_path)".into(),
             ),
-            None => self.probe_collections(scratch, body, &mut probe).await,
+            (None, true) => probe.record(
+                Capability::Collections,
+                false,
+                "not probed: resources are made by the profile's create".into(),
+            ),
+            (None, false) => self.probe_collections(scratch, body, &mut probe).await,
         }
 
-        // A tree of paths refuses a document beneath a document; a flat key space stores it.
+        self.probe_beneath(&path, body, by_profile, &mut probe)
+            .await;
+        self.probe_rest(scratch, &path, body, &mut probe).await;
+        probe
+    }
+
+    /// A tree of paths refuses a document beneath a document; a flat key space stores it.
+    async fn probe_beneath(&self, path: &str, body: &str, by_profile: bool, probe: &mut Probe) {
+        if by_profile {
+            return probe.record(
+                Capability::Hierarchy,
+                false,
+                "not probed: resources are made by the profile's create".into(),
+            );
+        }
         let beneath = format!("{path}/child");
         let child = self.probe_send(Method::PUT, &beneath, &[], body).await;
         let stored_beneath = child.status().is_some_and(|s| (200..300).contains(&s));
@@ -149,9 +199,12 @@ impl Runner {
         if stored_beneath {
             self.probe_send(Method::DELETE, &beneath, &[], "").await;
         }
+    }
 
+    /// Range, 428, DELETE, the example API and HTTP/2, once a resource exists at `path`.
+    async fn probe_rest(&self, scratch: &str, path: &str, body: &str, probe: &mut Probe) {
         let range = self
-            .probe_send(Method::GET, &path, &[(RANGE, "bytes=0-3")], "")
+            .probe_send(Method::GET, path, &[(RANGE, "bytes=0-3")], "")
             .await;
         probe.record(
             Capability::Range,
@@ -163,7 +216,7 @@ impl Runner {
             ),
         );
 
-        let again = self.probe_send(Method::PUT, &path, &[], body).await;
+        let again = self.probe_send(Method::PUT, path, &[], body).await;
         probe.record(
             Capability::RequiresPreconditions,
             again.status() == Some(428),
@@ -178,9 +231,9 @@ impl Runner {
         // some servers refuse the star, so a refused one is followed by a plain DELETE. A
         // target whose DELETE needs the version (`delete: version`) gets it.
         let mut delete = match self.settings.resources.delete {
-            Some(DeleteStyle::Version) => self.delete_versioned(&path).await,
+            Some(DeleteStyle::Version) => self.delete_versioned(path).await,
             _ => {
-                self.probe_send(Method::DELETE, &path, &[(IF_MATCH, "*")], "")
+                self.probe_send(Method::DELETE, path, &[(IF_MATCH, "*")], "")
                     .await
             }
         };
@@ -189,7 +242,7 @@ impl Runner {
             .is_some_and(|s| !(200..300).contains(&s) && s != 404)
         {
             let refused = outcome(&delete);
-            delete = self.probe_send(Method::DELETE, &path, &[], "").await;
+            delete = self.probe_send(Method::DELETE, path, &[], "").await;
             probe.notes.push(format!(
                 "DELETE with If-Match: * was refused ({refused}); a plain DELETE -> {}",
                 outcome(&delete)
@@ -200,8 +253,12 @@ impl Runner {
             Capability::Delete,
             deleted,
             format!(
-                "DELETE {} with If-Match: * -> {}",
+                "DELETE {}{} -> {}",
                 delete.request.url,
+                match delete.request.headers.get(IF_MATCH) {
+                    Some(v) => format!(" with If-Match: {}", String::from_utf8_lossy(v.as_bytes())),
+                    None => String::new(),
+                },
                 outcome(&delete)
             ),
         );
@@ -227,7 +284,6 @@ impl Runner {
         );
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
-        probe
     }
 
     /// RFC 4918 9.7.1: a WebDAV server refuses a PUT whose parent collection is missing.
@@ -256,6 +312,51 @@ impl Runner {
             );
             self.probe_send(Method::DELETE, &dir, &[], "").await;
         }
+    }
+
+    /// Makes a resource the profile's way (`create:`), returning its path.
+    async fn probe_create(
+        &self,
+        create: &crate::scenario::CreateBy,
+        body: &str,
+        probe: &mut Probe,
+    ) -> Option<String> {
+        let method = Method::from_bytes(create.method.0.as_bytes()).ok()?;
+        let made = self
+            .probe_send(method.clone(), create.path.as_str(), &[], body)
+            .await;
+        let response = made.response.as_ref().ok();
+        let url = response.and_then(|r| match (&create.url.header, &create.url.json) {
+            (Some(name), _) => r.header(name),
+            (None, Some(query)) => {
+                let doc: serde_json::Value = serde_json::from_slice(&r.body).ok()?;
+                let found = query.select(&doc)?;
+                let found = found
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or(found.to_string());
+                Some(match &create.url.path {
+                    Some(path) => path.as_str().replace("{{id}}", &found),
+                    None => found,
+                })
+            }
+            (None, None) => None,
+        });
+        let created = response.is_some_and(|r| create.status.matches(r.status));
+        probe.record(
+            Capability::Create,
+            created && url.is_some(),
+            format!(
+                "{method} {} (the profile's create) -> {}{}",
+                made.request.url,
+                outcome(&made),
+                match &url {
+                    Some(url) => format!(", the new resource at {url}"),
+                    None => ", no URL for the new resource".into(),
+                }
+            ),
+        );
+        url.filter(|_| created)
     }
 
     /// Why the target gives no HTTP response at all, if it gives none to a GET of its URL.
