@@ -182,7 +182,7 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
             report.reason.as_deref().unwrap_or("no reason given"),
             human::scenario_block(&report)
         ))),
-        Status::Failed | Status::Error => Err(Failed::from(human::scenario_block(&report))),
+        Status::Failed | Status::Error | Status::NotRun => Err(Failed::from(human::scenario_block(&report))),
     }
 }
 

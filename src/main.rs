@@ -2,9 +2,11 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
+
+mod live;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -20,7 +22,8 @@ use contend::{exec, server, suite};
 /// quietly instead of with a panic.
 macro_rules! say {
     ($($arg:tt)*) => {{
-        if writeln!(std::io::stdout(), $($arg)*).is_err() {
+        // anstream drops the styles where colour is off (a pipe, NO_COLOR, --color never).
+        if writeln!(anstream::stdout(), $($arg)*).is_err() {
             std::process::exit(0)
         }
     }};
@@ -108,6 +111,19 @@ struct RunArgs {
     update_snapshots: bool,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Also write a report file, KIND=PATH with KIND junit, json or html (repeatable). Written
+    /// whatever the verdict, after the run (or its interruption).
+    #[arg(long = "report", value_name = "KIND=PATH", value_parser = parse_report)]
+    reports: Vec<(ReportKind, PathBuf)>,
+    /// Every exchange of every step, with all headers.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    verbose: bool,
+    /// Only failures and the summary.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+    /// Colour: auto (a terminal, unless NO_COLOR is set), always (CI logs that render it), never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
     /// The origin behind a gateway `--target`: every scenario runs both ways, and what differs
     /// is reported as the gateway's doing.
     #[arg(long, value_name = "URL")]
@@ -153,10 +169,57 @@ struct TargetArgs {
     faults: Vec<Fault>,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Human,
     Json,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReportKind {
+    Junit,
+    Json,
+    Html,
+}
+
+fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
+    let (kind, path) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected KIND=PATH (junit=report.xml), got {s:?}"))?;
+    let kind = match kind {
+        "junit" => ReportKind::Junit,
+        "json" => ReportKind::Json,
+        "html" => ReportKind::Html,
+        other => return Err(format!("unknown report kind {other:?}: junit, json or html")),
+    };
+    if path.is_empty() {
+        return Err(format!("{s:?}: the path is empty"));
+    }
+    Ok((kind, PathBuf::from(path)))
+}
+
+/// Prints to stdout, ignoring a closed pipe.
+fn progress_free_print(text: &str) {
+    let _ = write!(anstream::stdout(), "{text}");
+}
+
+/// Writes `text` to `path` whole or not at all: a temporary file beside it, then a rename.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        std::fs::create_dir_all(dir)?;
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let partial = path.with_file_name(format!(".{name}.partial-{}", std::process::id()));
+    std::fs::write(&partial, text)?;
+    std::fs::rename(&partial, path)
 }
 
 #[derive(clap::Args)]
@@ -364,6 +427,11 @@ fn plan_or_exit(scenarios: Vec<Scenario>, connected: &Connected) -> Result<Vec<P
 }
 
 async fn run(args: RunArgs) -> ExitCode {
+    match args.color {
+        ColorWhen::Always => anstream::ColorChoice::Always.write_global(),
+        ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
+        ColorWhen::Auto => {}
+    }
     let scenarios = match load(&args.paths) {
         Ok(s) => s,
         Err(code) => return code,
@@ -417,14 +485,44 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let mut report = suite::run_all(
-        &connected.runner,
+    let detail = match (args.quiet, args.verbose) {
+        (true, _) => report::human::Detail::Quiet,
+        (_, true) => report::human::Detail::Verbose,
+        _ => report::human::Detail::Normal,
+    };
+    let human = args.format == Format::Human;
+    if human {
+        progress_free_print(&report::human::heading(
+            &connected.redactor.text(&connected.target.label),
+            planned.len(),
+        ));
+    }
+    let progress = live::Progress::start(planned.len(), human);
+    let cancel = live::interrupt_flag();
+    let runner = connected.runner.clone().interruptible(cancel.clone());
+    let control = suite::Control {
+        cancel,
+        on_done: Some(Box::new({
+            let progress = progress.clone();
+            move |scenario| {
+                if human {
+                    progress.print(&report::human::block(scenario, detail));
+                }
+                progress.advance();
+            }
+        })),
+    };
+    let mut report = suite::run_all_with(
+        &runner,
         &planned,
         args.jobs,
         &connected.redactor,
         &connected.run_id,
+        &control,
     )
     .await;
+    progress.finish();
+    let interrupted = control.cancel.load(std::sync::atomic::Ordering::SeqCst);
     let origin = match plan::find_profile(args.target.config.as_deref()) {
         Ok(profile) => args.origin.clone().or(profile.origin),
         Err(_) => args.origin.clone(),
@@ -438,9 +536,25 @@ async fn run(args: RunArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
+    // A closed pipe (`| head`) stops the printing, not the report files.
     match args.format {
-        Format::Human => say!("{}", report::human::render(&report).trim_end()),
-        Format::Json => say!("{}", report.to_json()),
+        Format::Human => progress_free_print(&report::human::closing(&report)),
+        Format::Json => progress_free_print(&format!("{}\n", report.to_json())),
+    }
+    for (kind, path) in &args.reports {
+        let text = match kind {
+            ReportKind::Json => report.to_json(),
+            ReportKind::Junit => report::junit::render(&report),
+            ReportKind::Html => report::html::render(&[&report]),
+        };
+        if let Err(e) = write_atomically(path, &text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    if interrupted {
+        eprintln!("interrupted: {} scenarios not run", report.summary.interrupted);
+        return ExitCode::from(130);
     }
     if report.tested() == 0 {
         // Every scenario was not applicable or could not run: that is no verdict at all.

@@ -101,6 +101,14 @@ pub async fn run_one(runner: &Runner, planned: &Planned, redactor: &Redactor) ->
     }
 }
 
+/// What a run reports as it goes and how it is stopped: `on_done` sees each scenario as it
+/// finishes; once `cancel` is set, scenarios not yet started are reported `not run`.
+#[derive(Default)]
+pub struct Control {
+    pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    pub on_done: Option<Box<dyn Fn(&ScenarioReport) + Send + Sync>>,
+}
+
 /// Runs every planned scenario, at most `jobs` at once, and reports them in the given order.
 pub async fn run_all(
     runner: &Runner,
@@ -109,16 +117,48 @@ pub async fn run_all(
     redactor: &Redactor,
     run_id: &str,
 ) -> Report {
+    run_all_with(runner, planned, jobs, redactor, run_id, &Control::default()).await
+}
+
+/// [`run_all`], reporting each scenario as it finishes and stopping when told to.
+pub async fn run_all_with(
+    runner: &Runner,
+    planned: &[Planned],
+    jobs: usize,
+    redactor: &Redactor,
+    run_id: &str,
+    control: &Control,
+) -> Report {
     let started = Instant::now();
-    let scenarios: Vec<ScenarioReport> =
-        stream::iter(planned.iter().map(|p| run_one(runner, p, redactor)))
-            .buffered(jobs.max(1))
-            .collect()
-            .await;
+    let scenarios: Vec<ScenarioReport> = stream::iter(
+        planned
+            .iter()
+            .map(|p| run_controlled(runner, p, redactor, control)),
+    )
+        .buffered(jobs.max(1))
+        .collect()
+        .await;
     Report::new(
         redactor.text(&runner.target().label),
         run_id.to_owned(),
         scenarios,
         started.elapsed(),
     )
+}
+
+async fn run_controlled(
+    runner: &Runner,
+    planned: &Planned,
+    redactor: &Redactor,
+    control: &Control,
+) -> ScenarioReport {
+    // A started scenario runs to its end, cleanup included; an interrupt stops the rest.
+    let report = match control.cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        true => report::not_started(planned, "not run: interrupted"),
+        false => run_one(runner, planned, redactor).await,
+    };
+    if let Some(on_done) = &control.on_done {
+        on_done(&report);
+    }
+    report
 }

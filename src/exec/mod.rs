@@ -39,12 +39,15 @@ const STRONG_ETAG_PATIENCE: Duration = Duration::from_secs(3);
 
 const AGENT: &str = concat!("contend/", env!("CARGO_PKG_VERSION"));
 
-/// Sends requests for any number of scenarios; cheap to share.
+/// Sends requests for any number of scenarios; cheap to share and to clone.
+#[derive(Clone)]
 pub struct Runner {
     client: reqwest::Client,
     target: Target,
     settings: Settings,
     default_headers: HeaderMap,
+    /// Set on an interrupt: steps not yet started are not run, cleanup still is.
+    interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// What a scenario's later steps can no longer rely on, and why: variables an earlier step
@@ -191,7 +194,19 @@ impl Runner {
             target,
             settings,
             default_headers,
+            interrupt: Default::default(),
         })
+    }
+
+    /// The runner stopping at `flag`: once it is set, every scenario in flight stops before
+    /// its next step (and a workload before its next iteration), then runs its cleanup.
+    pub fn interruptible(mut self, flag: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.interrupt = flag;
+        self
+    }
+
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn target(&self) -> &Target {
@@ -223,6 +238,9 @@ impl Runner {
         let mut broken = Broken::default();
         let mut stopped: Option<String> = setup_failed.clone();
         for step in &scenario.steps {
+            if self.interrupted() {
+                stopped.get_or_insert_with(|| "interrupted".to_owned());
+            }
             if let Some(why) = stopped.clone().or_else(|| broken.blocks(step, &vars, self)) {
                 steps.push(StepRun::skipped(step.name.clone(), false, why));
                 continue;

@@ -98,6 +98,9 @@ async fn run_client(
         not_applicable: None,
     };
     'iterations: for iteration in 0..workload.repeat {
+        if runner.interrupted() {
+            break;
+        }
         vars.set("iteration", iteration.to_string());
         let mut attempts = 0;
         'attempt: loop {

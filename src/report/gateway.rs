@@ -99,6 +99,7 @@ fn verdict(s: &ScenarioReport) -> String {
         Status::Failed => "failed",
         Status::NotApplicable => "not applicable",
         Status::Error => "error",
+        Status::NotRun => "not run",
     };
     match (s.failures.first(), &s.reason) {
         (Some(f), _) => format!(

@@ -1,22 +1,60 @@
-//! The terminal report: one line per scenario, and for each failure what was expected and what
-//! came back.
+//! The terminal report: one line per scenario, and for each failure the rule, what was
+//! expected and what came back, and the exchange that shows it. Styles are ANSI escapes; the
+//! stream they are written to drops them where colour is off (a pipe, `NO_COLOR`).
 
 use std::fmt::Write;
 
-use super::{Report, ScenarioReport, Status};
+use anstyle::{AnsiColor, Style};
 
+use super::{ExchangeReport, FailureReport, Report, ScenarioReport, Status, StepReport};
+
+/// How much to show.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Detail {
+    /// Failures and the summary only (`-q`).
+    Quiet,
+    /// A line per scenario, and each failure with its exchange.
+    #[default]
+    Normal,
+    /// Every exchange of every step, with all its headers (`-v`).
+    Verbose,
+}
+
+const FAIL: Style = AnsiColor::Red.on_default().bold();
+const PASS: Style = AnsiColor::Green.on_default();
+const WARN: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+
+fn styled(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+/// The opening line of a run.
+pub fn heading(report_target: &str, scenarios: usize) -> String {
+    format!(
+        "contend {}: {scenarios} scenarios against {report_target}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The whole report, scenario blocks included.
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "contend {}: {} scenarios against {}\n",
-        report.contend,
-        report.scenarios.len(),
-        report.target
-    );
+    render_with(report, Detail::Normal)
+}
+
+pub fn render_with(report: &Report, detail: Detail) -> String {
+    let mut out = heading(&report.target, report.scenarios.len());
+    out.push('\n');
     for scenario in &report.scenarios {
-        out.push_str(&scenario_block(scenario));
+        out.push_str(&block(scenario, detail));
     }
+    out.push_str(&closing(report));
+    out
+}
+
+/// What follows the scenario blocks: target-wide findings, gateway differences, the summary.
+pub fn closing(report: &Report) -> String {
+    let mut out = String::new();
     if !report.target_findings.is_empty() {
         let _ = writeln!(out, "\nthe target as a whole (each rule once):");
         for t in &report.target_findings {
@@ -68,6 +106,21 @@ pub fn render(report: &Report) -> String {
     if s.target_failures > 0 {
         let _ = write!(extra, ", {} target-wide failures", s.target_failures);
     }
+    if s.interrupted > 0 {
+        let _ = write!(extra, ", {} not run (interrupted)", s.interrupted);
+    }
+    let failed: Vec<&str> = report
+        .scenarios
+        .iter()
+        .filter(|s| matches!(s.status, Status::Failed | Status::Error))
+        .map(|s| s.id.as_str())
+        .collect();
+    if !failed.is_empty() {
+        let _ = writeln!(out, "\n{}", styled(FAIL, "failed:"));
+        for id in failed {
+            let _ = writeln!(out, "      {id}");
+        }
+    }
     let _ = writeln!(
         out,
         "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors, {} warnings{extra} ({:.2} s)",
@@ -91,18 +144,29 @@ fn cite(f: &super::FailureReport) -> String {
     }
 }
 
-/// One scenario: its status line, then its failures and the exchanges of the failing step.
+/// One scenario, as the harness shows it: its status line, its failures with their exchanges.
 pub fn scenario_block(scenario: &ScenarioReport) -> String {
+    block(scenario, Detail::Normal)
+}
+
+/// One scenario: its status line, then its failures, each with the exchange that shows it.
+pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
     let mut out = String::new();
-    let label = match scenario.status {
-        Status::Passed => "PASS ",
-        Status::Failed => "FAIL ",
-        Status::NotApplicable => "N/A  ",
-        Status::Error => "ERROR",
+    let (label, style) = match scenario.status {
+        Status::Passed => ("PASS ", PASS),
+        Status::Failed => ("FAIL ", FAIL),
+        Status::NotApplicable => ("N/A  ", DIM),
+        Status::Error => ("ERROR", FAIL),
+        Status::NotRun => ("-    ", DIM),
     };
-    let _ = write!(out, "{label} {}", scenario.id);
-    if scenario.status != Status::NotApplicable {
-        let _ = write!(out, "  ({:.0} ms)", scenario.duration_ms);
+    let quiet_pass = detail == Detail::Quiet
+        && !matches!(scenario.status, Status::Failed | Status::Error);
+    if quiet_pass {
+        return out;
+    }
+    let _ = write!(out, "{} {}", styled(style, label), scenario.id);
+    if !matches!(scenario.status, Status::NotApplicable | Status::NotRun) {
+        let _ = write!(out, "  {}", styled(DIM, &format!("({:.0} ms)", scenario.duration_ms)));
     }
     out.push('\n');
     if let Some(reason) = &scenario.reason {
@@ -142,26 +206,37 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
         }
     }
     let listed = [
-        ("", &scenario.failures),
-        ("warning: ", &scenario.warnings),
-        ("waived: ", &scenario.waived),
+        ("", FAIL, &scenario.failures),
+        ("warning: ", WARN, &scenario.warnings),
+        ("waived: ", DIM, &scenario.waived),
         (
             "accepted by the profile, not RFC 9110: ",
+            DIM,
             &scenario.accepted_by_profile,
         ),
-        ("not checked: ", &scenario.not_checked),
+        ("not checked: ", DIM, &scenario.not_checked),
     ];
-    for (label, findings) in listed {
+    for (label, style, findings) in listed {
         for f in findings {
             let _ = writeln!(
                 out,
-                "      {label}step `{}`{}: {}",
+                "      {}step `{}`{}: {}",
+                styled(style, label),
                 f.step,
                 cite(f),
                 f.message
             );
             if let Some(why) = &f.reason {
                 let _ = writeln!(out, "        because {why}");
+            }
+            // The exchange behind a failure or a warning, and where the rule is written.
+            if label.is_empty() || label == "warning: " {
+                if let Some(link) = &f.link {
+                    let _ = writeln!(out, "        {}", styled(DIM, link));
+                }
+                if detail != Detail::Verbose {
+                    shown_exchanges(&mut out, scenario, f);
+                }
             }
         }
     }
@@ -170,39 +245,110 @@ pub fn scenario_block(scenario: &ScenarioReport) -> String {
             let _ = writeln!(out, "      not run: step `{}`: {why}", step.name);
         }
     }
-    if scenario.status == Status::Failed {
-        let failing: Vec<&str> = scenario.failures.iter().map(|f| f.step.as_str()).collect();
-        for step in scenario
-            .steps
-            .iter()
-            .filter(|s| failing.contains(&s.name.as_str()))
-        {
-            // A workload makes hundreds of exchanges: the first ones show the shape, the JSON
-            // report has them all.
-            for e in step.exchanges.iter().take(EXCHANGES_SHOWN) {
-                let index = e.index.map(|i| format!("#{i} ")).unwrap_or_default();
-                let outcome = match (&e.response, &e.error) {
-                    (Some(r), _) => r.status.to_string(),
-                    (None, Some(err)) => format!("no response: {err}"),
-                    (None, None) => "no response".to_owned(),
-                };
-                let _ = writeln!(
-                    out,
-                    "        {index}{} {} -> {outcome}",
-                    e.request.method, e.request.url
-                );
+    if detail == Detail::Verbose {
+        for step in &scenario.steps {
+            if step.exchanges.is_empty() {
+                continue;
             }
-            if step.exchanges.len() > EXCHANGES_SHOWN {
-                let more = step.exchanges.len() - EXCHANGES_SHOWN;
-                let _ = writeln!(
-                    out,
-                    "        ... and {more} more exchanges (all of them with --format json)"
-                );
+            let _ = writeln!(out, "      step `{}`:", step.name);
+            for e in &step.exchanges {
+                exchange_block(&mut out, e, true);
             }
         }
     }
     out
 }
 
-/// Exchanges listed under a failing step.
-const EXCHANGES_SHOWN: usize = 25;
+/// The exchanges a finding names (at most two: a race's two winners on one tag), or the
+/// first of its step's when it names none.
+fn shown_exchanges(out: &mut String, scenario: &ScenarioReport, f: &FailureReport) {
+    let step_of = |name: &str| scenario.steps.iter().find(|s| s.name == name);
+    let named: Vec<&ExchangeReport> = f
+        .exchanges
+        .iter()
+        .filter_map(|at| scenario.steps.get(at.step)?.exchanges.get(at.exchange))
+        .take(2)
+        .collect();
+    let shown = match named.is_empty() {
+        false => named,
+        true => step_of(&f.step)
+            .and_then(|s: &StepReport| s.exchanges.first())
+            .into_iter()
+            .collect(),
+    };
+    for e in shown {
+        exchange_block(out, e, false);
+    }
+}
+
+/// Request and response headers worth showing with a failure; `-v` shows all.
+const REQUEST_HEADERS: [&str; 8] = [
+    "if-match",
+    "if-none-match",
+    "if-modified-since",
+    "if-unmodified-since",
+    "if-range",
+    "range",
+    "content-type",
+    "lock-token",
+];
+const RESPONSE_HEADERS: [&str; 8] = [
+    "etag",
+    "last-modified",
+    "content-type",
+    "content-range",
+    "content-encoding",
+    "location",
+    "vary",
+    "date",
+];
+
+/// Content previews are cut here (after masking: the report masked it when it was built).
+const PREVIEW: usize = 200;
+
+fn exchange_block(out: &mut String, e: &ExchangeReport, all_headers: bool) {
+    let index = e.index.map(|i| format!("#{i} ")).unwrap_or_default();
+    let _ = writeln!(out, "        {index}> {} {}", e.request.method, e.request.url);
+    for (name, value) in &e.request.headers {
+        if all_headers || REQUEST_HEADERS.contains(&name.as_str()) {
+            let _ = writeln!(out, "        {index}> {name}: {value}");
+        }
+    }
+    if let Some(body) = &e.request.body {
+        let _ = writeln!(out, "        {index}> {}", preview(body));
+    }
+    match (&e.response, &e.error) {
+        (Some(r), _) => {
+            let _ = writeln!(out, "        {index}< {} {}", r.status, reason(r.status));
+            for (name, value) in &r.headers {
+                if all_headers || RESPONSE_HEADERS.contains(&name.as_str()) {
+                    let _ = writeln!(out, "        {index}< {name}: {value}");
+                }
+            }
+            if let Some(body) = &r.body {
+                let _ = writeln!(out, "        {index}< {}", preview(body));
+            }
+        }
+        (None, Some(err)) => {
+            let _ = writeln!(out, "        {index}< no response: {err}");
+        }
+        (None, None) => {
+            let _ = writeln!(out, "        {index}< no response");
+        }
+    }
+}
+
+fn preview(body: &str) -> String {
+    let one_line = body.replace('\r', "\\r").replace('\n', "\\n");
+    match one_line.char_indices().nth(PREVIEW) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &one_line[..cut], body.len()),
+        None => one_line,
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}

@@ -6,6 +6,8 @@
 
 pub mod gateway;
 pub mod human;
+pub mod html;
+pub mod junit;
 mod redact;
 
 use std::collections::BTreeMap;
@@ -60,6 +62,8 @@ pub struct Summary {
     pub not_run: usize,
     /// Target-wide findings (each rule once) that fail the run.
     pub target_failures: usize,
+    /// Scenarios never started because the run was interrupted (Ctrl-C).
+    pub interrupted: usize,
     pub duration_ms: f64,
 }
 
@@ -70,6 +74,8 @@ pub enum Status {
     Failed,
     NotApplicable,
     Error,
+    /// Never started: the run was interrupted first.
+    NotRun,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -123,6 +129,18 @@ pub struct FailureReport {
     pub message: String,
     pub expected: String,
     pub actual: String,
+    /// Where the rule is written down.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The exchanges that show it, the first the one to look at: positions in `steps` and in
+    /// that step's `exchanges`.
+    pub exchanges: Vec<ExchangeAt>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExchangeAt {
+    pub step: usize,
+    pub exchange: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -227,6 +245,7 @@ impl Report {
                 Status::Failed => summary.failed += 1,
                 Status::NotApplicable => summary.not_applicable += 1,
                 Status::Error => summary.errors += 1,
+                Status::NotRun => summary.interrupted += 1,
             }
         }
         summary.target_failures = target_findings
@@ -261,6 +280,14 @@ impl Report {
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     }
+}
+
+/// A scenario the run never started (interrupted).
+pub fn not_started(planned: &Planned, why: &str) -> ScenarioReport {
+    let mut report = scenario_report(planned, None, &Redactor::default());
+    report.status = Status::NotRun;
+    report.reason = Some(why.to_owned());
+    report
 }
 
 /// The report of one scenario. `run` is `None` when it was not applicable.
@@ -397,6 +424,19 @@ fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport
         message: redactor.text(&f.message()),
         expected: redactor.text(&f.check.expected()),
         actual: redactor.text(&f.check.actual()),
+        link: f
+            .cite
+            .as_ref()
+            .map(|c| c.link.clone())
+            .filter(|l| !l.is_empty()),
+        exchanges: f
+            .exchanges
+            .iter()
+            .map(|at| ExchangeAt {
+                step: at.step,
+                exchange: at.exchange,
+            })
+            .collect(),
     }
 }
 
