@@ -174,15 +174,31 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
     let report = cx
         .runtime
         .block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
+    // Plain text (test output is read in logs), opening with the first finding.
+    let block = anstream::adapter::strip_str(&human::scenario_block(&report)).to_string();
     match report.status {
         Status::Passed => Ok(()),
         // Found out while running (the target gives only weak ETags, say): not a pass.
         Status::NotApplicable => Err(Failed::from(format!(
-            "not applicable: {}\n{}",
+            "Error: not applicable: {}\n{block}",
             report.reason.as_deref().unwrap_or("no reason given"),
-            human::scenario_block(&report)
         ))),
-        Status::Failed | Status::Error | Status::NotRun => Err(Failed::from(human::scenario_block(&report))),
+        Status::Failed | Status::Error | Status::NotRun => {
+            let first = match report.failures.first() {
+                Some(f) => format!(
+                    "step `{}` [{}]: {}",
+                    f.step,
+                    f.rule.as_deref().unwrap_or("expectation"),
+                    f.message
+                ),
+                None => report.reason.clone().unwrap_or_else(|| "failed".into()),
+            };
+            // nextest reads a failure's message from stderr (one process per test there).
+            if std::env::var_os("NEXTEST").is_some() {
+                eprintln!("Error: {first}");
+            }
+            Err(Failed::from(format!("Error: {first}\n{block}")))
+        }
     }
 }
 

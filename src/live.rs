@@ -17,11 +17,12 @@ impl Progress {
     /// The bar shows only on a terminal, outside CI, and once the run has taken a second.
     pub fn start(total: usize, human: bool) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::hidden());
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} scenarios  {elapsed}") {
+        if let Ok(style) =
+            ProgressStyle::with_template("{spinner} {pos}/{len} scenarios  {elapsed}")
+        {
             bar.set_style(style);
         }
-        let wanted =
-            human && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let wanted = human && std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         if wanted {
             let shown = bar.clone();
             tokio::spawn(async move {

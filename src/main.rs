@@ -197,7 +197,11 @@ fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
         "junit" => ReportKind::Junit,
         "json" => ReportKind::Json,
         "html" => ReportKind::Html,
-        other => return Err(format!("unknown report kind {other:?}: junit, json or html")),
+        other => {
+            return Err(format!(
+                "unknown report kind {other:?}: junit, json or html"
+            ))
+        }
     };
     if path.is_empty() {
         return Err(format!("{s:?}: the path is empty"));
@@ -553,7 +557,10 @@ async fn run(args: RunArgs) -> ExitCode {
         }
     }
     if interrupted {
-        eprintln!("interrupted: {} scenarios not run", report.summary.interrupted);
+        eprintln!(
+            "interrupted: {} scenarios not run",
+            report.summary.interrupted
+        );
         return ExitCode::from(130);
     }
     if report.tested() == 0 {

@@ -472,4 +472,7 @@ pub struct ScenarioRun {
     pub rounds: Rounds,
     /// Why a round could not be planned, when one could not.
     pub round_error: Option<String>,
+    /// The run was interrupted (Ctrl-C) while this scenario's steps ran: what they show is
+    /// incomplete, so it is no verdict unless something already failed.
+    pub interrupted: bool,
 }

@@ -78,8 +78,12 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
         if broke {
             rounds.failed += 1;
         }
+        let interrupted = run.interrupted;
         if broke && rounds.failed == 1 || rounds.failed == 0 {
             kept = Some(run);
+        }
+        if interrupted {
+            break;
         }
     }
     let mut run = kept.unwrap_or_default();
@@ -101,12 +105,15 @@ pub async fn run_one(runner: &Runner, planned: &Planned, redactor: &Redactor) ->
     }
 }
 
+/// Called with each scenario's report as it finishes.
+pub type OnDone = Box<dyn Fn(&ScenarioReport) + Send + Sync>;
+
 /// What a run reports as it goes and how it is stopped: `on_done` sees each scenario as it
 /// finishes; once `cancel` is set, scenarios not yet started are reported `not run`.
 #[derive(Default)]
 pub struct Control {
     pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    pub on_done: Option<Box<dyn Fn(&ScenarioReport) + Send + Sync>>,
+    pub on_done: Option<OnDone>,
 }
 
 /// Runs every planned scenario, at most `jobs` at once, and reports them in the given order.
@@ -135,9 +142,9 @@ pub async fn run_all_with(
             .iter()
             .map(|p| run_controlled(runner, p, redactor, control)),
     )
-        .buffered(jobs.max(1))
-        .collect()
-        .await;
+    .buffered(jobs.max(1))
+    .collect()
+    .await;
     Report::new(
         redactor.text(&runner.target().label),
         run_id.to_owned(),

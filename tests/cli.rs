@@ -864,3 +864,228 @@ fn the_built_in_suite_runs_against_a_json_api_through_its_profile() {
         "{text}"
     );
 }
+
+/// GETs `path` from `url` with a bare HTTP/1.1 exchange and returns the content.
+fn get_directly(url: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn ctrl_c_stops_new_work_runs_cleanup_and_reports_what_ran() {
+    let (mut server, url) = serve(&[]);
+    let dir = temp_dir("interrupt");
+    // A workload long enough to be in flight when interrupted, and one scenario after it.
+    std::fs::write(
+        dir.join("long.yaml"),
+        r#"name: a long workload
+steps:
+  - name: create
+    request: { method: PUT, path: "{{scratch}}/n", body: "0" }
+    expect: { status: 201 }
+  - name: loop
+    workload:
+      clients: 2
+      repeat: 20000
+      steps:
+        - name: read
+          request: { path: "{{scratch}}/n" }
+          expect: { status: 200 }
+cleanup:
+  - name: delete
+    request: { method: DELETE, path: "{{scratch}}/n" }
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("zz-later.yaml"),
+        "name: never started\nsteps:\n  - name: read\n    request: { path: \"{{scratch}}/x\" }\n    expect: { status: 404 }\n",
+    )
+    .unwrap();
+    let junit = dir.join("out/junit.xml");
+    let mut run = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args([
+            "run",
+            "--target",
+            &url,
+            "-j",
+            "1",
+            "--capabilities",
+            "put-create,delete",
+        ])
+        .arg(format!("--report=junit={}", junit.display()))
+        .arg(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let held = get_directly(&url, "/.well-known/contend/holdings");
+    assert!(
+        held.contains("/n\""),
+        "the workload is not in flight: {held}"
+    );
+    let interrupted = Command::new("kill")
+        .args(["-INT", &run.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let started = std::time::Instant::now();
+    while run.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "contend did not stop after Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = run.wait_with_output().unwrap();
+    let held = get_directly(&url, "/.well-known/contend/holdings");
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(held, "[]", "cleanup left this behind");
+    let text = stdout(&out);
+    // The scenario in flight is no verdict either: it did not run to its end.
+    assert!(text.contains("2 not run (interrupted)"), "{text}");
+    assert!(text.contains("interrupted while it ran ("), "{text}");
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("not run: interrupted"), "{xml}");
+}
+
+#[test]
+fn a_failing_run_shows_each_failure_with_its_exchange_and_writes_every_report() {
+    let dir = temp_dir("reports");
+    let (junit, json, html) = (
+        dir.join("out/junit.xml"),
+        dir.join("out/report.json"),
+        dir.join("out/matrix.html"),
+    );
+    let out = contend(&[
+        "run",
+        "--fault",
+        "ignore-if-match",
+        "specs/if-match.yaml",
+        "specs/options.yaml",
+        "specs/precondition-required.yaml",
+        &format!("--report=junit={}", junit.display()),
+        &format!("--report=json={}", json.display()),
+        &format!("--report=html={}", html.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    // The failure, its rule and link, and the exchange that shows it.
+    let failure = "step `update with the stale tag` [if-match.mismatch, MUST, RFC 9110 13.1.1]: status: expected 412, got 204";
+    let at = text.find(failure).unwrap_or_else(|| panic!("{text}"));
+    let after: Vec<&str> = text[at..].lines().skip(1).take(6).collect();
+    assert_eq!(
+        after[0].trim(),
+        "https://www.rfc-editor.org/rfc/rfc9110#section-13.1.1"
+    );
+    assert!(
+        after[1].trim().starts_with("> PUT http://127.0.0.1:"),
+        "{after:?}"
+    );
+    assert!(after[2].trim().starts_with("> if-match: \""), "{after:?}");
+    assert_eq!(after[3].trim(), "> v3");
+    assert_eq!(after[4].trim(), "< 204 No Content");
+    // Piped: no colour, no progress.
+    assert!(!text.contains('\u{1b}'), "{text}");
+    assert!(!stderr(&out).contains("scenarios  "), "{}", stderr(&out));
+
+    // JUnit as reporters read it: one testcase per scenario, the finding as the message.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    let cases = &parsed.test_suites[0].test_cases;
+    assert_eq!(cases.len(), 3);
+    let failed = cases
+        .iter()
+        .find(|c| c.name.as_str().starts_with("a stale If-Match"))
+        .unwrap();
+    assert_eq!(
+        failed.classname.as_ref().map(|c| c.as_str()),
+        Some("specs.if-match")
+    );
+    match &failed.status {
+        quick_junit::TestCaseStatus::NonSuccess {
+            message,
+            description,
+            ..
+        } => {
+            let message = message.as_ref().unwrap().as_str();
+            assert!(
+                message.starts_with("step `update with the stale tag` [if-match.mismatch]"),
+                "{message}"
+            );
+            assert!(description.as_ref().unwrap().as_str().contains("> PUT "));
+        }
+        other => panic!("{other:?}"),
+    }
+    let skipped = cases
+        .iter()
+        .find(|c| {
+            c.classname
+                .as_ref()
+                .is_some_and(|n| n.as_str() == "specs.precondition-required")
+        })
+        .unwrap();
+    assert!(
+        matches!(&skipped.status, quick_junit::TestCaseStatus::Skipped { message: Some(m), .. } if m.as_str().contains("requires-preconditions")),
+        "{:?}",
+        skipped.status
+    );
+
+    // The JSON file is the --format json document, each failure naming its exchanges.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(report["summary"]["failed"], 1);
+    let scenario = &report["scenarios"][0];
+    let at = &scenario["failures"][0]["exchanges"][0];
+    let step = at["step"].as_u64().unwrap() as usize;
+    assert_eq!(scenario["steps"][step]["name"], "update with the stale tag");
+
+    // The HTML matrix: a failing cell for the rule, expandable to its exchange.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("<td class='fail' data-rule='if-match.mismatch'><details>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class='pass' data-rule='scope.options'>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td class='na' data-rule='428.enforced'>") || page.contains("class='na'"),
+        "{page}"
+    );
+    assert!(!page.contains("<script") && !page.contains("http-equiv"));
+}
+
+#[test]
+fn colour_only_where_asked_for() {
+    let always = contend(&["run", "--color", "always", "specs/options.yaml"]);
+    assert!(stdout(&always).contains("\u{1b}["), "{}", stdout(&always));
+    let never = contend(&["run", "--color", "never", "specs/options.yaml"]);
+    assert!(!stdout(&never).contains('\u{1b}'));
+    // NO_COLOR wins over a terminal; CLICOLOR_FORCE would force it on a pipe.
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", "specs/options.yaml"])
+        .env("NO_COLOR", "1")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(!stdout(&out).contains('\u{1b}'), "{}", stdout(&out));
+}

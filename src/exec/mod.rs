@@ -255,6 +255,7 @@ impl Runner {
             broken.after(step, &run, &vars, self);
             steps.push(run);
         }
+        let interrupted = self.interrupted();
         for step in &scenario.cleanup {
             let index = steps.len();
             // Cleanup runs even after failures, on resources in any state; only what it
@@ -286,6 +287,7 @@ impl Runner {
             steps,
             duration: started.elapsed(),
             secrets: vars.secrets().to_vec(),
+            interrupted,
             ..ScenarioRun::default()
         }
     }

@@ -52,10 +52,16 @@ pub fn cell<'r>(
     let mut behind = Vec::new();
     for s in &report.scenarios {
         let names = s.requirements.iter().any(|r| r == rule);
-        let failures: Vec<&FailureReport> =
-            s.failures.iter().filter(|f| f.rule.as_deref() == Some(rule)).collect();
-        let warnings: Vec<&FailureReport> =
-            s.warnings.iter().filter(|f| f.rule.as_deref() == Some(rule)).collect();
+        let failures: Vec<&FailureReport> = s
+            .failures
+            .iter()
+            .filter(|f| f.rule.as_deref() == Some(rule))
+            .collect();
+        let warnings: Vec<&FailureReport> = s
+            .warnings
+            .iter()
+            .filter(|f| f.rule.as_deref() == Some(rule))
+            .collect();
         let this = if !failures.is_empty() {
             Cell::Fail
         } else if !warnings.is_empty() {
@@ -70,7 +76,11 @@ pub fn cell<'r>(
             }
         };
         cell = cell.min(this);
-        let shown = if failures.is_empty() { warnings } else { failures };
+        let shown = if failures.is_empty() {
+            warnings
+        } else {
+            failures
+        };
         behind.push((s, shown));
     }
     if report
@@ -88,7 +98,11 @@ pub fn render(reports: &[&Report]) -> String {
     let mut rules: Vec<&str> = Vec::new();
     for report in reports {
         for s in &report.scenarios {
-            for r in s.requirements.iter().chain(s.failures.iter().filter_map(|f| f.rule.as_ref())) {
+            for r in s
+                .requirements
+                .iter()
+                .chain(s.failures.iter().filter_map(|f| f.rule.as_ref()))
+            {
                 if !rules.contains(&r.as_str()) {
                     rules.push(r.as_str());
                 }
@@ -103,9 +117,19 @@ pub fn render(reports: &[&Report]) -> String {
 
     let mut out = String::new();
     out.push_str(HEAD);
-    let _ = writeln!(out, "<h1>contend: conditional requests, {} target(s)</h1>", reports.len());
+    let _ = writeln!(
+        out,
+        "<h1>contend: conditional requests, {} target(s)</h1>",
+        reports.len()
+    );
     out.push_str("<p class=legend>");
-    for c in [Cell::Pass, Cell::Fail, Cell::Warning, Cell::NotApplicable, Cell::NotRun] {
+    for c in [
+        Cell::Pass,
+        Cell::Fail,
+        Cell::Warning,
+        Cell::NotApplicable,
+        Cell::NotRun,
+    ] {
         let _ = write!(out, "<span class='{}'>{}</span> ", c.class(), c.label());
     }
     out.push_str("</p>\n<table>\n<thead><tr><th>section</th><th>rule</th>");
@@ -137,7 +161,12 @@ pub fn render(reports: &[&Report]) -> String {
             );
             for report in reports {
                 let (cell, behind) = cell(report, rule);
-                let _ = write!(out, "<td class='{}' data-rule='{}'>", cell.class(), escape(rule));
+                let _ = write!(
+                    out,
+                    "<td class='{}' data-rule='{}'>",
+                    cell.class(),
+                    escape(rule)
+                );
                 let _ = write!(out, "<details><summary>{}</summary>", cell.label());
                 for (scenario, findings) in behind {
                     let _ = write!(

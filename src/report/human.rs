@@ -159,14 +159,18 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
         Status::Error => ("ERROR", FAIL),
         Status::NotRun => ("-    ", DIM),
     };
-    let quiet_pass = detail == Detail::Quiet
-        && !matches!(scenario.status, Status::Failed | Status::Error);
+    let quiet_pass =
+        detail == Detail::Quiet && !matches!(scenario.status, Status::Failed | Status::Error);
     if quiet_pass {
         return out;
     }
     let _ = write!(out, "{} {}", styled(style, label), scenario.id);
     if !matches!(scenario.status, Status::NotApplicable | Status::NotRun) {
-        let _ = write!(out, "  {}", styled(DIM, &format!("({:.0} ms)", scenario.duration_ms)));
+        let _ = write!(
+            out,
+            "  {}",
+            styled(DIM, &format!("({:.0} ms)", scenario.duration_ms))
+        );
     }
     out.push('\n');
     if let Some(reason) = &scenario.reason {
@@ -308,7 +312,11 @@ const PREVIEW: usize = 200;
 
 fn exchange_block(out: &mut String, e: &ExchangeReport, all_headers: bool) {
     let index = e.index.map(|i| format!("#{i} ")).unwrap_or_default();
-    let _ = writeln!(out, "        {index}> {} {}", e.request.method, e.request.url);
+    let _ = writeln!(
+        out,
+        "        {index}> {} {}",
+        e.request.method, e.request.url
+    );
     for (name, value) in &e.request.headers {
         if all_headers || REQUEST_HEADERS.contains(&name.as_str()) {
             let _ = writeln!(out, "        {index}> {name}: {value}");

@@ -18,10 +18,8 @@ pub fn render(report: &Report) -> String {
                 let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
                 if let Some(first) = scenario.failures.first() {
                     let rule = first.rule.as_deref().unwrap_or("expectation");
-                    status.set_message(format!(
-                        "step `{}` [{rule}]: {}",
-                        first.step, first.message
-                    ));
+                    status
+                        .set_message(format!("step `{}` [{rule}]: {}", first.step, first.message));
                     status.set_type(rule);
                 }
                 status

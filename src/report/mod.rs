@@ -5,8 +5,8 @@
 //! the values of variables marked secret wherever they appear.
 
 pub mod gateway;
-pub mod human;
 pub mod html;
+pub mod human;
 pub mod junit;
 mod redact;
 
@@ -385,6 +385,15 @@ pub fn scenario_report(
     });
     report.status = if !report.failures.is_empty() {
         Status::Failed
+    } else if run.interrupted {
+        report.reason = Some(match run.steps.iter().find_map(|s| s.workload) {
+            Some(w) => format!(
+                "interrupted while it ran ({} of {} iterations of its workload)",
+                w.writes, w.iterations
+            ),
+            None => "interrupted while it ran".to_owned(),
+        });
+        Status::NotRun
     } else if let Some(why) = not_applicable {
         report.reason = Some(redactor.text(&why));
         Status::NotApplicable

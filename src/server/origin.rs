@@ -36,6 +36,9 @@ struct Resource {
 
 type Store = BTreeMap<String, Resource>;
 
+/// `GET` here lists what the store holds (tests check that cleanup left nothing behind).
+pub const HOLDINGS: &str = "/.well-known/contend/holdings";
+
 pub(super) struct Origin {
     config: ServerConfig,
     /// The `/api/items` example API.
@@ -75,6 +78,16 @@ impl Origin {
     /// The query token every request must carry, if the server wants one.
     pub(super) fn token(&self) -> Option<&str> {
         self.config.token.as_deref()
+    }
+
+    /// Every path the store holds, as a JSON array: what a run left behind.
+    fn holdings(&self) -> Reply {
+        let paths: Vec<String> = self.lock().keys().cloned().collect();
+        let mut reply = Response::new(Full::new(Bytes::from(
+            serde_json::to_string(&paths).unwrap_or_default(),
+        )));
+        set(&mut reply, header::CONTENT_TYPE, "application/json");
+        reply
     }
 
     pub(super) async fn handle(
@@ -117,6 +130,9 @@ impl Origin {
     ) -> Reply {
         if path == api::PREFIX || path.starts_with(&format!("{}/", api::PREFIX)) {
             return self.api.handle(method, path, headers, content).await;
+        }
+        if path == HOLDINGS && *method == Method::GET {
+            return self.holdings();
         }
         match *method {
             Method::OPTIONS => self.options(path, headers),
