@@ -225,6 +225,15 @@ if report.get("gateway") is not None:
 PY
 done
 
+# The matrix across every server, when all of them ran: docs/matrix.html and its screenshot,
+# checked in a real headless browser.
+if [ -z "${CONTEND_REAL_SERVERS:-}" ]; then
+  reports=()
+  for server in $servers; do reports+=("target/real-servers/$server.json"); done
+  "$contend" report --compare "${reports[@]}" --html docs/matrix.html > target/real-servers/matrix.txt
+  scripts/check-html.sh docs/matrix.html docs/matrix.png "${#reports[@]}"
+fi
+
 echo "== verdicts compared with $here/expected.txt"
 python3 - "$here/expected.txt" "$verdicts" "$servers" <<'PY' || status=1
 import sys

@@ -73,6 +73,16 @@ enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
+    /// A requirement matrix from JSON reports (`--report json=...`), a column per report:
+    /// as text, and as one self-contained HTML page with --html.
+    Report {
+        /// JSON reports to compare; each column is named by its file's stem (apache.json).
+        #[arg(long, num_args = 1.., required = true, value_name = "JSON")]
+        compare: Vec<PathBuf>,
+        /// Write the matrix as HTML here.
+        #[arg(long, value_name = "PATH")]
+        html: Option<PathBuf>,
+    },
     /// Explain a rule of the catalog: requirement, level, section, probe, examples.
     Explain {
         /// A rule id such as if-match.mismatch; omit it (or use --all) to list every rule.
@@ -293,7 +303,42 @@ fn main() -> ExitCode {
             all: false,
         } => explain(&id),
         Command::Explain { .. } => explain_all(),
+        Command::Report { compare, html } => compare_reports(&compare, html.as_deref()),
     }
+}
+
+/// `contend report --compare`: the matrix of several runs' JSON reports.
+fn compare_reports(files: &[PathBuf], html: Option<&Path>) -> ExitCode {
+    let mut reports = Vec::new();
+    for file in files {
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                serde_json::from_str::<report::Report>(&text).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(report) => {
+                let label = file
+                    .file_stem()
+                    .map_or_else(|| file.display().to_string(), |s| s.to_string_lossy().into());
+                reports.push((label, report));
+            }
+            Err(e) => {
+                eprintln!("error: {}: not a contend JSON report: {e}", file.display());
+                return ExitCode::from(BAD_INPUT);
+            }
+        }
+    }
+    let columns: Vec<(&str, &report::Report)> =
+        reports.iter().map(|(l, r)| (l.as_str(), r)).collect();
+    if let Some(path) = html {
+        if let Err(e) = write_atomically(path, &report::html::render(&columns)) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
+    say!("{}", report::html::text(&columns).trim_end());
+    ExitCode::SUCCESS
 }
 
 /// The scenarios at `paths`, or the built-in suite when none is given.
@@ -549,7 +594,7 @@ async fn run(args: RunArgs) -> ExitCode {
         let text = match kind {
             ReportKind::Json => report.to_json(),
             ReportKind::Junit => report::junit::render(&report),
-            ReportKind::Html => report::html::render(&[&report]),
+            ReportKind::Html => report::html::render(&[(report.target.as_str(), &report)]),
         };
         if let Err(e) = write_atomically(path, &text) {
             eprintln!("error: cannot write {}: {e}", path.display());

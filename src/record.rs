@@ -383,7 +383,7 @@ impl Finding {
 }
 
 /// How many times a scenario ran (`rounds:`) and in how many a rule broke.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rounds {
     /// Rounds that ran.
     pub total: u32,
@@ -393,7 +393,7 @@ pub struct Rounds {
 }
 
 /// A workload's totals: iterations asked for, iterations that completed, retries on the way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadStats {
     pub clients: u32,
     pub iterations: u64,

@@ -280,13 +280,14 @@ steps:
 
     let record = contend(&["run", "--update-snapshots", file]);
     assert_eq!(record.status.code(), Some(0), "{}", stdout(&record));
+    // insta's layout, so `cargo insta review` reads it: a metadata header, then the content.
     assert_eq!(
         std::fs::read_to_string(&stored).unwrap(),
-        "line one\nline two\n"
+        format!("---\nsource: {file:?}\nexpression: \"doc-content\"\n---\nline one\nline two\n\n")
     );
     assert_eq!(contend(&["run", file]).status.code(), Some(0));
 
-    std::fs::write(&stored, "line one\nline 2\n").unwrap();
+    std::fs::write(&stored, "---\nsource: x\n---\nline one\nline 2\n\n").unwrap();
     let changed = contend(&["run", "--format", "json", file]);
     assert_eq!(changed.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&changed.stdout).unwrap();
@@ -294,7 +295,17 @@ steps:
         .as_str()
         .unwrap();
     assert!(actual.contains("-line 2\n+line two"), "{actual}");
-    assert!(dir.join("snapshots/snap__doc-content.snap.new").exists());
+    let pending = dir.join("snapshots/snap__doc-content.snap.new");
+    let pending_text = std::fs::read_to_string(&pending).unwrap();
+    assert!(pending_text.ends_with("---\nline one\nline two\n\n"), "{pending_text}");
+    // INSTA_UPDATE=always records, as insta does.
+    let recorded = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", file])
+        .env("INSTA_UPDATE", "always")
+        .output()
+        .unwrap();
+    assert_eq!(recorded.status.code(), Some(0));
+    assert_eq!(contend(&["run", file]).status.code(), Some(0));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

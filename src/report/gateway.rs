@@ -2,11 +2,11 @@
 //! gateway's doing (a proxy that compresses weakens ETags and so breaks If-Match; one that
 //! answers 304 itself must carry the origin's validators).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{ExchangeReport, Report, ScenarioReport, Status};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GatewayReport {
     /// The origin's URL (masked like the target's).
     pub origin: String,
@@ -14,7 +14,7 @@ pub struct GatewayReport {
     pub differences: Vec<Difference>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Difference {
     pub scenario: String,
     /// The step, or `None` for the scenario's verdict.

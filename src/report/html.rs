@@ -12,11 +12,13 @@ use crate::judge::catalog;
 /// What one report says of one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Cell {
+    // In order of precedence: one scenario's failure outweighs another's pass, and a step
+    // that should have run and did not says more than a scenario that did not apply.
     Fail,
     Warning,
     Pass,
-    NotApplicable,
     NotRun,
+    NotApplicable,
 }
 
 impl Cell {
@@ -69,8 +71,18 @@ pub fn cell<'r>(
         } else if !names {
             continue;
         } else {
+            // A rule the scenario's steps check passes only where one of those steps ran.
+            let checking: Vec<_> = s
+                .steps
+                .iter()
+                .filter(|st| st.rule.as_deref() == Some(rule))
+                .collect();
+            let ran = checking
+                .iter()
+                .any(|st| st.not_run.is_none() && !st.exchanges.is_empty());
             match s.status {
-                Status::Passed | Status::Failed => Cell::Pass,
+                Status::Passed | Status::Failed if checking.is_empty() || ran => Cell::Pass,
+                Status::Passed | Status::Failed => Cell::NotRun,
                 Status::NotApplicable => Cell::NotApplicable,
                 Status::Error | Status::NotRun => Cell::NotRun,
             }
@@ -93,10 +105,12 @@ pub fn cell<'r>(
     (cell, behind)
 }
 
-/// The page for one or more reports (`contend report --compare` gives several).
-pub fn render(reports: &[&Report]) -> String {
+/// The page for one or more reports, each a column under its label (`contend report
+/// --compare` gives several, labelled by file name).
+pub fn render(columns: &[(&str, &Report)]) -> String {
+    let reports: Vec<&Report> = columns.iter().map(|(_, r)| *r).collect();
     let mut rules: Vec<&str> = Vec::new();
-    for report in reports {
+    for report in &reports {
         for s in &report.scenarios {
             for r in s
                 .requirements
@@ -133,13 +147,13 @@ pub fn render(reports: &[&Report]) -> String {
         let _ = write!(out, "<span class='{}'>{}</span> ", c.class(), c.label());
     }
     out.push_str("</p>\n<table>\n<thead><tr><th>section</th><th>rule</th>");
-    for report in reports {
+    for (label, report) in columns {
         let s = &report.summary;
         let _ = write!(
             out,
             "<th title='{}'>{}<br><small>{} passed, {} failed, {} n/a</small></th>",
-            escape(&report.run_id),
             escape(&report.target),
+            escape(label),
             s.passed,
             s.failed,
             s.not_applicable
@@ -159,7 +173,7 @@ pub fn render(reports: &[&Report]) -> String {
                 escape(rule),
                 escape(summary)
             );
-            for report in reports {
+            for report in &reports {
                 let (cell, behind) = cell(report, rule);
                 let _ = write!(
                     out,
@@ -267,3 +281,33 @@ pre.exchange { background: #fafafa; border: 1px solid #ddd; padding: 4px; max-wi
 </head>
 <body>
 "#;
+
+/// The same matrix as text, a column per report: for a terminal or a CI log.
+pub fn text(columns: &[(&str, &Report)]) -> String {
+    let reports: Vec<&Report> = columns.iter().map(|(_, r)| *r).collect();
+    let mut rules: Vec<&str> = Vec::new();
+    for report in &reports {
+        for s in &report.scenarios {
+            for r in &s.requirements {
+                if !rules.contains(&r.as_str()) {
+                    rules.push(r.as_str());
+                }
+            }
+        }
+    }
+    rules.sort_by_key(|r| (catalog::find(r).map_or("~", |c| c.section), *r));
+    let width = rules.iter().map(|r| r.len()).max().unwrap_or(4).max(4);
+    let mut out = format!("{:width$}", "rule");
+    for (label, _) in columns {
+        let _ = write!(out, "  {label:>14}");
+    }
+    out.push('\n');
+    for rule in rules {
+        let _ = write!(out, "{rule:width$}");
+        for report in &reports {
+            let _ = write!(out, "  {:>14}", cell(report, rule).0.label());
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -58,7 +58,7 @@ pub fn closing(report: &Report) -> String {
     if !report.target_findings.is_empty() {
         let _ = writeln!(out, "\nthe target as a whole (each rule once):");
         for t in &report.target_findings {
-            let label = match t.first.weight {
+            let label = match t.first.weight.as_str() {
                 "failure" => String::new(),
                 other => format!("{other}: "),
             };
@@ -137,7 +137,7 @@ pub fn closing(report: &Report) -> String {
 
 /// ` [if-match.mismatch, MUST, RFC 9110 13.1.1]`, or as much of it as is known.
 fn cite(f: &super::FailureReport) -> String {
-    match (&f.rule, f.level, &f.section) {
+    match (&f.rule, &f.level, &f.section) {
         (Some(id), Some(level), Some(section)) => format!(" [{id}, {level}, {section}]"),
         (Some(id), _, _) => format!(" [{id}]"),
         _ => String::new(),

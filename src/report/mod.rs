@@ -12,7 +12,7 @@ mod redact;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::plan::{Applicability, Planned};
 use crate::record::{Exchange, Finding, Rounds, ScenarioRun, Weight, WorkloadStats};
@@ -21,9 +21,9 @@ pub use redact::Redactor;
 /// Longest content kept per exchange in a report.
 const BODY_LIMIT: usize = 4096;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
-    pub contend: &'static str,
+    pub contend: String,
     pub target: String,
     pub run_id: String,
     pub summary: Summary,
@@ -33,11 +33,11 @@ pub struct Report {
     pub scenarios: Vec<ScenarioReport>,
     /// With `--origin`: what differs between this run, through a gateway, and the same run
     /// at the origin.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<gateway::GatewayReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TargetFinding {
     #[serde(flatten)]
     pub first: FailureReport,
@@ -47,7 +47,7 @@ pub struct TargetFinding {
     pub scenarios: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub passed: usize,
     pub failed: usize,
@@ -63,11 +63,12 @@ pub struct Summary {
     /// Target-wide findings (each rule once) that fail the run.
     pub target_failures: usize,
     /// Scenarios never started because the run was interrupted (Ctrl-C).
+    #[serde(default)]
     pub interrupted: usize,
     pub duration_ms: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Passed,
@@ -78,7 +79,7 @@ pub enum Status {
     NotRun,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioReport {
     /// `file::scenario`, as in test names.
     pub id: String,
@@ -86,15 +87,15 @@ pub struct ScenarioReport {
     pub file: String,
     pub status: Status,
     /// Why the scenario was not applicable, or the setup error.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub requirements: Vec<String>,
     /// For `rounds:` scenarios: how many rounds ran and in how many a rule broke. The steps
     /// shown are the first broken round's (the last round's when none broke).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rounds: Option<Rounds>,
     /// Why fewer rounds ran than were asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round_error: Option<String>,
     pub failures: Vec<FailureReport>,
     /// Findings of SHOULD-level rules (failures with `--strict`).
@@ -112,58 +113,62 @@ pub struct ScenarioReport {
     pub duration_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FailureReport {
     pub rule: Option<String>,
     /// The rule's level and section (`MUST`, `RFC 9110 13.1.1`), when there is a rule.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
     pub step: String,
     /// `failure`, `warning`, `waived`, `accepted by the profile, not RFC 9110`, `not checked`.
-    pub weight: &'static str,
+    pub weight: String,
     /// Why it could not be checked.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub message: String,
     pub expected: String,
     pub actual: String,
     /// Where the rule is written down.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
     /// The exchanges that show it, the first the one to look at: positions in `steps` and in
     /// that step's `exchanges`.
+    #[serde(default)]
     pub exchanges: Vec<ExchangeAt>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExchangeAt {
     pub step: usize,
     pub exchange: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StepReport {
     pub name: String,
+    /// The catalog rule the step's expectations check, as the scenario names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
     pub cleanup: bool,
     /// For a concurrent group: how it was released and how tight the release was.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub race: Option<RaceReport>,
     /// For a workload: clients, iterations asked for, iterations completed, retries.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<WorkloadStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Why the step was not sent.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_run: Option<String>,
     pub exchanges: Vec<ExchangeReport>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RaceReport {
-    pub sync: &'static str,
+    pub sync: String,
     pub requests: usize,
     /// Requests actually released (connected and ready).
     pub released: usize,
@@ -171,41 +176,41 @@ pub struct RaceReport {
     pub release_spread_us: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExchangeReport {
     /// Position in a concurrent group.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
     pub request: RequestReport,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<ResponseReport>,
     /// Why there is no response.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// What kind of failure that was: `connect`, `timeout`, `reset`, `malformed`, `too-large`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_kind: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
     /// The status that arrived before the content failed, if one did.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partial_status: Option<u16>,
     pub duration_ms: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RequestReport {
     pub method: String,
     pub url: String,
     pub headers: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ResponseReport {
     pub status: u16,
     pub version: String,
     pub headers: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
 
@@ -257,7 +262,7 @@ impl Report {
             .filter(|t| t.first.weight == Weight::Warns.label())
             .count();
         Report {
-            contend: env!("CARGO_PKG_VERSION"),
+            contend: env!("CARGO_PKG_VERSION").to_owned(),
             target,
             run_id,
             summary,
@@ -353,11 +358,18 @@ pub fn scenario_report(
         if let (Some(error), None, false) = (&step.error, &report.reason, step.cleanup) {
             report.reason = Some(redactor.text(&format!("step `{}`: {error}", step.name)));
         }
+        let rule = scenario
+            .steps
+            .iter()
+            .chain(&scenario.cleanup)
+            .find(|s| s.name == step.name)
+            .and_then(|s| s.rule.clone());
         report.steps.push(StepReport {
             name: step.name.clone(),
+            rule,
             cleanup: step.cleanup,
             race: step.window.as_ref().map(|w| RaceReport {
-                sync: w.sync,
+                sync: w.sync.to_owned(),
                 requests: step.exchanges.len(),
                 released: w.released,
                 release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
@@ -422,10 +434,10 @@ pub fn scenario_report(
 fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport {
     FailureReport {
         rule: f.rule.clone(),
-        level: f.cite.as_ref().map(|c| c.level),
+        level: f.cite.as_ref().map(|c| c.level.to_owned()),
         section: f.cite.as_ref().map(|c| c.section.clone()),
         step: step.to_owned(),
-        weight: f.weight.label(),
+        weight: f.weight.label().to_owned(),
         reason: match &f.weight {
             Weight::NotChecked(why) => Some(redactor.text(why)),
             _ => None,
@@ -477,7 +489,7 @@ fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
         },
         response,
         error,
-        error_kind,
+        error_kind: error_kind.map(str::to_owned),
         partial_status,
         duration_ms: millis(
             exchange
