@@ -318,9 +318,10 @@ fn compare_reports(files: &[PathBuf], html: Option<&Path>) -> ExitCode {
             });
         match parsed {
             Ok(report) => {
-                let label = file
-                    .file_stem()
-                    .map_or_else(|| file.display().to_string(), |s| s.to_string_lossy().into());
+                let label = file.file_stem().map_or_else(
+                    || file.display().to_string(),
+                    |s| s.to_string_lossy().into(),
+                );
                 reports.push((label, report));
             }
             Err(e) => {
@@ -541,9 +542,12 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     let human = args.format == Format::Human;
     if human {
-        progress_free_print(&report::human::heading(
-            &connected.redactor.text(&connected.target.label),
-            planned.len(),
+        progress_free_print(&format!(
+            "{}\n",
+            report::human::heading(
+                &connected.redactor.text(&connected.target.label),
+                planned.len(),
+            )
         ));
     }
     let progress = live::Progress::start(planned.len(), human);

@@ -297,7 +297,10 @@ steps:
     assert!(actual.contains("-line 2\n+line two"), "{actual}");
     let pending = dir.join("snapshots/snap__doc-content.snap.new");
     let pending_text = std::fs::read_to_string(&pending).unwrap();
-    assert!(pending_text.ends_with("---\nline one\nline two\n\n"), "{pending_text}");
+    assert!(
+        pending_text.ends_with("---\nline one\nline two\n\n"),
+        "{pending_text}"
+    );
     // INSTA_UPDATE=always records, as insta does.
     let recorded = Command::new(env!("CARGO_BIN_EXE_contend"))
         .args(["run", file])
