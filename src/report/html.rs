@@ -50,7 +50,7 @@ pub fn cell<'r>(
     report: &'r Report,
     rule: &str,
 ) -> (Cell, Vec<(&'r ScenarioReport, Vec<&'r FailureReport>)>) {
-    let mut cell = Cell::NotRun;
+    let mut cell: Option<Cell> = None;
     let mut behind = Vec::new();
     for s in &report.scenarios {
         let names = s.requirements.iter().any(|r| r == rule);
@@ -87,7 +87,7 @@ pub fn cell<'r>(
                 Status::Error | Status::NotRun => Cell::NotRun,
             }
         };
-        cell = cell.min(this);
+        cell = Some(cell.map_or(this, |c| c.min(this)));
         let shown = if failures.is_empty() {
             warnings
         } else {
@@ -100,9 +100,9 @@ pub fn cell<'r>(
         .iter()
         .any(|t| t.first.rule.as_deref() == Some(rule) && t.first.weight == "failure")
     {
-        cell = Cell::Fail;
+        cell = Some(Cell::Fail);
     }
-    (cell, behind)
+    (cell.unwrap_or(Cell::NotRun), behind)
 }
 
 /// The page for one or more reports, each a column under its label (`contend report
