@@ -405,6 +405,8 @@ pub struct WorkloadStats {
 #[derive(Debug)]
 pub struct StepRun {
     pub name: String,
+    /// A snapshot this step recorded instead of comparing (`--update-snapshots`).
+    pub recorded: Option<String>,
     pub cleanup: bool,
     pub exchanges: Vec<Exchange>,
     /// The exchanges are a concurrent group's or a workload's: not in time order.
@@ -427,6 +429,7 @@ impl StepRun {
     pub fn new(name: String, cleanup: bool) -> Self {
         StepRun {
             name,
+            recorded: None,
             cleanup,
             exchanges: Vec::new(),
             concurrent: false,

@@ -280,6 +280,11 @@ steps:
 
     let record = contend(&["run", "--update-snapshots", file]);
     assert_eq!(record.status.code(), Some(0), "{}", stdout(&record));
+    assert!(
+        stdout(&record).contains("step `read`: snapshot `doc-content` recorded, not compared:"),
+        "{}",
+        stdout(&record)
+    );
     // insta's layout, so `cargo insta review` reads it: a metadata header, then the content.
     assert_eq!(
         std::fs::read_to_string(&stored).unwrap(),

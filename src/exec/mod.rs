@@ -358,9 +358,16 @@ impl Runner {
                 if let (Some(name), Ok(response)) = (&expect.snapshot, &exchange.response) {
                     let text = response.body_text();
                     match snapshot::compare(file, name, &text, self.settings.update_snapshots) {
-                        Ok(check) => run
+                        Ok(snapshot::Outcome::Compared(check)) => run
                             .findings
                             .extend(check.map(|c| policy.finding(rule, c, None, vec![at]))),
+                        // Recorded, not compared: the report says so rather than "passed".
+                        Ok(snapshot::Outcome::Recorded(path)) => {
+                            run.recorded = Some(format!(
+                                "snapshot `{name}` recorded, not compared: {}",
+                                path.display()
+                            ))
+                        }
                         Err(e) => run.error = Some(e),
                     }
                 }

@@ -13,6 +13,12 @@ use std::path::{Path, PathBuf};
 use crate::judge::check_snapshot;
 use crate::record::Check;
 
+/// What became of a snapshot: compared (a finding when it differs), or recorded.
+pub enum Outcome {
+    Compared(Option<Check>),
+    Recorded(PathBuf),
+}
+
 /// Compares with (or, when `update`, records) the snapshot `name` of `scenario_file`.
 /// On a mismatch the received content is written to `<snapshot>.new` for review.
 pub fn compare(
@@ -20,7 +26,7 @@ pub fn compare(
     name: &str,
     actual: &str,
     update: bool,
-) -> Result<Option<Check>, String> {
+) -> Result<Outcome, String> {
     let path = snapshot_path(scenario_file, name);
     let io = |e: std::io::Error| format!("snapshot {}: {e}", path.display());
     let insta_update = std::env::var("INSTA_UPDATE").unwrap_or_default();
@@ -30,14 +36,19 @@ pub fn compare(
             std::fs::create_dir_all(dir).map_err(io)?;
         }
         std::fs::write(&path, file).map_err(io)?;
-        return Ok(None);
+        return Ok(Outcome::Recorded(path));
     }
     let stored = match std::fs::read_to_string(&path) {
         Ok(text) => Some(content_of(&text).to_owned()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(io(e)),
     };
-    let failure = check_snapshot(name, stored.as_deref(), actual);
+    // As insta compares: trailing newlines do not count (`cargo insta accept` rewrites them).
+    let failure = check_snapshot(
+        name,
+        stored.as_deref().map(|s| s.trim_end_matches('\n')),
+        actual.trim_end_matches('\n'),
+    );
     if failure.is_some() && insta_update != "no" {
         let mut pending = path.clone().into_os_string();
         pending.push(".new");
@@ -46,7 +57,7 @@ pub fn compare(
         }
         let _ = std::fs::write(pending, file);
     }
-    Ok(failure)
+    Ok(Outcome::Compared(failure))
 }
 
 /// insta's `.snap` layout: YAML metadata between `---` lines, then the content and a newline.
@@ -60,13 +71,13 @@ fn insta_file(scenario_file: &Path, name: &str, content: &str) -> String {
 }
 
 /// The content of a stored snapshot: after insta's header when there is one (a file written by
-/// an older contend is content only), without the newline the layout adds.
+/// an older contend is content only).
 fn content_of(file: &str) -> &str {
     let body = file
         .strip_prefix("---\n")
         .and_then(|rest| rest.split_once("\n---\n"))
         .map_or(file, |(_, content)| content);
-    body.strip_suffix('\n').unwrap_or(body)
+    body
 }
 
 fn snapshot_path(scenario_file: &Path, name: &str) -> PathBuf {

@@ -248,6 +248,9 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
         if let Some(why) = &step.not_run {
             let _ = writeln!(out, "      not run: step `{}`: {why}", step.name);
         }
+        if let Some(what) = &step.recorded {
+            let _ = writeln!(out, "      step `{}`: {what}", step.name);
+        }
     }
     if detail == Detail::Verbose {
         for step in &scenario.steps {

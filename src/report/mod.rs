@@ -163,6 +163,9 @@ pub struct StepReport {
     /// Why the step was not sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_run: Option<String>,
+    /// A snapshot the step recorded instead of comparing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
     pub exchanges: Vec<ExchangeReport>,
 }
 
@@ -377,6 +380,7 @@ pub fn scenario_report(
             workload: step.workload,
             error: step.error.as_ref().map(|e| redactor.text(e)),
             not_run: step.not_run.as_ref().map(|e| redactor.text(e)),
+            recorded: step.recorded.clone(),
             exchanges: step
                 .exchanges
                 .iter()
