@@ -44,10 +44,11 @@ pub fn compare(
         Err(e) => return Err(io(e)),
     };
     // As insta compares: trailing newlines do not count (`cargo insta accept` rewrites them).
+    let line_ended = |s: &str| format!("{}\n", s.trim_end_matches('\n'));
     let failure = check_snapshot(
         name,
-        stored.as_deref().map(|s| s.trim_end_matches('\n')),
-        actual.trim_end_matches('\n'),
+        stored.as_deref().map(line_ended).as_deref(),
+        &line_ended(actual),
     );
     if failure.is_some() && insta_update != "no" {
         let mut pending = path.clone().into_os_string();
