@@ -1108,3 +1108,31 @@ fn colour_only_where_asked_for() {
         .unwrap();
     assert!(!stdout(&out).contains('\u{1b}'), "{}", stdout(&out));
 }
+
+#[test]
+fn snapshots_redact_what_changes_from_run_to_run() {
+    let dir = temp_dir("snap-redact");
+    let scenario = |id: &str| {
+        format!(
+            r#"
+name: redacted snapshot
+steps:
+  - name: store
+    request: {{ method: PUT, path: "{{{{scratch}}}}/doc", body: "id={id} name=widget" }}
+  - name: read
+    request: {{ path: "{{{{scratch}}}}/doc" }}
+    expect: {{ status: 200, snapshot: {{ name: doc, redact: {{ 'id=\d+': 'id=[id]' }} }} }}
+"#
+        )
+    };
+    let file = dir.join("redact.yaml");
+    std::fs::write(&file, scenario("123")).unwrap();
+    let file = file.to_str().unwrap();
+    assert_eq!(contend(&["run", "--update-snapshots", file]).status.code(), Some(0));
+    let stored = std::fs::read_to_string(dir.join("snapshots/redact__doc.snap")).unwrap();
+    assert!(stored.ends_with("---\nid=[id] name=widget\n"), "{stored}");
+    std::fs::write(dir.join("redact.yaml"), scenario("98765")).unwrap();
+    let again = contend(&["run", file]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -355,8 +355,11 @@ impl Runner {
                 let earlier = history(before, before.len());
                 run.findings =
                     judge::judge_response(expect, &exchange, at, &earlier, vars, rule, policy);
-                if let (Some(name), Ok(response)) = (&expect.snapshot, &exchange.response) {
-                    let text = response.body_text();
+                if let (Some(snap), Ok(response)) = (&expect.snapshot, &exchange.response) {
+                    let (name, mut text) = (&snap.name, response.body_text().into_owned());
+                    for (pattern, with) in &snap.redact.0 {
+                        text = pattern.0.replace_all(&text, with.as_str()).into_owned();
+                    }
                     match snapshot::compare(file, name, &text, self.settings.update_snapshots) {
                         Ok(snapshot::Outcome::Compared(check)) => run
                             .findings

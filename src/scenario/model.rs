@@ -327,9 +327,10 @@ pub struct Expect {
     #[serde(default)]
     pub body: Option<Shorthand<BodyCheck>>,
     /// Compare the response content with the snapshot of this name stored beside the scenario
-    /// (`snapshots/<file>__<name>.snap`); `--update-snapshots` records it.
+    /// (`snapshots/<file>__<name>.snap`); `--update-snapshots` records it. The map form
+    /// redacts volatile parts first: `{ name: doc, redact: { '"id": \d+': '"id": [id]' } }`.
     #[serde(default)]
-    pub snapshot: Option<String>,
+    pub snapshot: Option<Shorthand<Snapshot>>,
 }
 
 /// Expectations on the set of outcomes of a concurrent group.
@@ -636,6 +637,27 @@ impl<'de> Deserialize<'de> for Pattern {
     }
 }
 
+/// A stored snapshot of the content, and the volatile parts replaced before comparing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    pub name: String,
+    /// Each match of a pattern is replaced by its text (`$1` and the like refer to groups).
+    #[serde(default)]
+    pub redact: OrderedMap<Pattern, String>,
+}
+
+impl<'de> Deserialize<'de> for Shorthand<Snapshot> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        string_or_map(d, "a snapshot name, or { name, redact }", |s| {
+            Ok(Snapshot {
+                name: s.to_owned(),
+                redact: OrderedMap::default(),
+            })
+        })
+    }
+}
+
 /// What is expected at a JSON path: a value (strings are templates), or a map of checks
 /// (`{ contains: x }`, `{ matches: re }`, `{ exists: false }`, `{ one_of: [a, b] }`,
 /// `{ equals: v }` for a value that is itself such a map).
@@ -917,7 +939,7 @@ struct RawExpect {
     #[serde(default)]
     body: Option<Shorthand<BodyCheck>>,
     #[serde(default)]
-    snapshot: Option<String>,
+    snapshot: Option<Shorthand<Snapshot>>,
     #[serde(default)]
     exactly: BTreeMap<StatusPattern, u32>,
     #[serde(default)]
