@@ -576,6 +576,10 @@ async fn run(args: RunArgs) -> ExitCode {
     .await;
     progress.finish();
     let interrupted = control.cancel.load(std::sync::atomic::Ordering::SeqCst);
+    report.probe = connected
+        .probe
+        .as_ref()
+        .map(|p| probe_report(p, &connected.redactor));
     let origin = match plan::find_profile(args.target.config.as_deref()) {
         Ok(profile) => args.origin.clone().or(profile.origin),
         Err(_) => args.origin.clone(),
@@ -688,6 +692,27 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
 
 /// What the probe found: in full for `probe`, else the capabilities found and the evidence
 /// for each one missing.
+/// The probe's findings for the JSON report, masked.
+fn probe_report(probe: &exec::Probe, redactor: &Redactor) -> report::ProbeReport {
+    report::ProbeReport {
+        capabilities: probe
+            .capabilities
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect(),
+        evidence: probe
+            .evidence
+            .iter()
+            .map(|(capability, found, evidence)| report::ProbeEvidence {
+                capability: capability.name().to_owned(),
+                found: *found,
+                evidence: redactor.text(evidence),
+            })
+            .collect(),
+        notes: probe.notes.iter().map(|n| redactor.text(n)).collect(),
+    }
+}
+
 fn print_probe(label: &str, probe: &exec::Probe, redactor: &Redactor, full: bool) {
     let label = redactor.text(label);
     if full {

@@ -821,6 +821,15 @@ fn a_read_only_run_reads_an_existing_resource_and_writes_nothing() {
     let _ = server.wait();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{report:#}");
+    // The probe's findings are in the report, with their evidence.
+    let evidence = report["probe"]["evidence"].as_array().unwrap();
+    assert!(evidence.iter().any(|e| e["capability"] == "put-create"
+        && e["found"] == false
+        && e["evidence"] == "not probed: the target is read-only"));
+    assert!(report["probe"]["capabilities"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("range")));
     let mut ran = Vec::new();
     for s in report["scenarios"].as_array().unwrap() {
         let file = s["id"].as_str().unwrap().split("::").next().unwrap();
@@ -1128,7 +1137,10 @@ steps:
     let file = dir.join("redact.yaml");
     std::fs::write(&file, scenario("123")).unwrap();
     let file = file.to_str().unwrap();
-    assert_eq!(contend(&["run", "--update-snapshots", file]).status.code(), Some(0));
+    assert_eq!(
+        contend(&["run", "--update-snapshots", file]).status.code(),
+        Some(0)
+    );
     let stored = std::fs::read_to_string(dir.join("snapshots/redact__doc.snap")).unwrap();
     assert!(stored.ends_with("---\nid=[id] name=widget\n"), "{stored}");
     std::fs::write(dir.join("redact.yaml"), scenario("98765")).unwrap();

@@ -131,7 +131,7 @@ fn etag_kind(e: &ExchangeReport) -> String {
     let Some(r) = &e.response else {
         return "no response".into();
     };
-    match r.headers.get("etag") {
+    match r.headers.get("etag").map(|tag| tag.joined()) {
         None => "no ETag".into(),
         Some(tag) if tag.starts_with("W/") => "a weak ETag".into(),
         Some(_) => "a strong ETag".into(),

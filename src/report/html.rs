@@ -222,8 +222,10 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
 
 fn exchange(e: &ExchangeReport) -> String {
     let mut text = format!("> {} {}\n", e.request.method, e.request.url);
-    for (name, value) in &e.request.headers {
-        let _ = writeln!(text, "> {name}: {value}");
+    for (name, values) in &e.request.headers {
+        for value in values.iter() {
+            let _ = writeln!(text, "> {name}: {value}");
+        }
     }
     if let Some(body) = &e.request.body {
         let _ = writeln!(text, ">\n> {body}");
@@ -231,8 +233,10 @@ fn exchange(e: &ExchangeReport) -> String {
     match (&e.response, &e.error) {
         (Some(r), _) => {
             let _ = writeln!(text, "< {}", r.status);
-            for (name, value) in &r.headers {
-                let _ = writeln!(text, "< {name}: {value}");
+            for (name, values) in &r.headers {
+                for value in values.iter() {
+                    let _ = writeln!(text, "< {name}: {value}");
+                }
             }
             if let Some(body) = &r.body {
                 let _ = writeln!(text, "<\n< {body}");

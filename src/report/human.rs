@@ -320,9 +320,11 @@ fn exchange_block(out: &mut String, e: &ExchangeReport, all_headers: bool) {
         "        {index}> {} {}",
         e.request.method, e.request.url
     );
-    for (name, value) in &e.request.headers {
+    for (name, values) in &e.request.headers {
         if all_headers || REQUEST_HEADERS.contains(&name.as_str()) {
-            let _ = writeln!(out, "        {index}> {name}: {value}");
+            for value in values.iter() {
+                let _ = writeln!(out, "        {index}> {name}: {value}");
+            }
         }
     }
     if let Some(body) = &e.request.body {
@@ -331,9 +333,11 @@ fn exchange_block(out: &mut String, e: &ExchangeReport, all_headers: bool) {
     match (&e.response, &e.error) {
         (Some(r), _) => {
             let _ = writeln!(out, "        {index}< {} {}", r.status, reason(r.status));
-            for (name, value) in &r.headers {
+            for (name, values) in &r.headers {
                 if all_headers || RESPONSE_HEADERS.contains(&name.as_str()) {
-                    let _ = writeln!(out, "        {index}< {name}: {value}");
+                    for value in values.iter() {
+                        let _ = writeln!(out, "        {index}< {name}: {value}");
+                    }
                 }
             }
             if let Some(body) = &r.body {

@@ -35,6 +35,9 @@ pub struct Report {
     /// at the origin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<gateway::GatewayReport>,
+    /// What probing the target found, when it was probed (not with declared capabilities).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe: Option<ProbeReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -203,7 +206,7 @@ pub struct ExchangeReport {
 pub struct RequestReport {
     pub method: String,
     pub url: String,
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, FieldValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
@@ -212,9 +215,48 @@ pub struct RequestReport {
 pub struct ResponseReport {
     pub status: u16,
     pub version: String,
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, FieldValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+}
+
+/// A header field's values as received: one string, or a list when the field came on several
+/// lines (two `Set-Cookie`s, two `ETag`s from a broken server stay apart).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FieldValues {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl FieldValues {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let all: &[String] = match self {
+            FieldValues::One(v) => std::slice::from_ref(v),
+            FieldValues::Many(vs) => vs,
+        };
+        all.iter().map(String::as_str)
+    }
+
+    /// The values joined as one field value (`a, b`).
+    pub fn joined(&self) -> String {
+        self.iter().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// Who the target turned out to be, from the probe: what it can do and the evidence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProbeReport {
+    pub capabilities: Vec<String>,
+    pub evidence: Vec<ProbeEvidence>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProbeEvidence {
+    pub capability: String,
+    pub found: bool,
+    pub evidence: String,
 }
 
 impl Report {
@@ -272,6 +314,7 @@ impl Report {
             target_findings,
             scenarios,
             gateway: None,
+            probe: None,
         }
     }
 

@@ -82,21 +82,24 @@ impl Redactor {
         out
     }
 
-    /// Header fields for a report: names lower-cased, repeated fields joined with ", ".
-    pub fn headers(&self, headers: &HeaderMap) -> BTreeMap<String, String> {
-        let mut out: BTreeMap<String, String> = BTreeMap::new();
-        for (name, value) in headers {
-            let shown = if is_credential(name.as_str()) {
-                MASK.to_owned()
-            } else {
-                self.text(&String::from_utf8_lossy(value.as_bytes()))
-            };
-            out.entry(name.as_str().to_owned())
-                .and_modify(|v| {
-                    v.push_str(", ");
-                    v.push_str(&shown);
+    /// Header fields for a report: names lower-cased, a field sent on several lines kept as
+    /// its several values.
+    pub fn headers(&self, headers: &HeaderMap) -> BTreeMap<String, super::FieldValues> {
+        let mut out: BTreeMap<String, super::FieldValues> = BTreeMap::new();
+        for name in headers.keys() {
+            let values: Vec<String> = headers
+                .get_all(name)
+                .iter()
+                .map(|value| match is_credential(name.as_str()) {
+                    true => MASK.to_owned(),
+                    false => self.text(&String::from_utf8_lossy(value.as_bytes())),
                 })
-                .or_insert(shown);
+                .collect();
+            let field = match <[String; 1]>::try_from(values) {
+                Ok([one]) => super::FieldValues::One(one),
+                Err(many) => super::FieldValues::Many(many),
+            };
+            out.insert(name.as_str().to_owned(), field);
         }
         out
     }
@@ -123,7 +126,15 @@ mod tests {
         headers.insert("cookie", "a=b".parse().unwrap());
         headers.insert("x-trace", "tok123-7".parse().unwrap());
         let shown = r.headers(&headers);
-        assert_eq!(shown["cookie"], "[secret]");
-        assert_eq!(shown["x-trace"], "[secret]-7");
+        assert_eq!(shown["cookie"].joined(), "[secret]");
+        assert_eq!(shown["x-trace"].joined(), "[secret]-7");
+        let mut twice = HeaderMap::new();
+        twice.append("etag", "\"a\"".parse().unwrap());
+        twice.append("etag", "\"b\"".parse().unwrap());
+        let kept = r.headers(&twice);
+        assert_eq!(
+            kept["etag"],
+            super::super::FieldValues::Many(vec!["\"a\"".into(), "\"b\"".into()])
+        );
     }
 }
