@@ -31,7 +31,11 @@ window.addEventListener('load', () => {
   const closed = pre ? seen(pre) : null;
   if (cell) cell.open = true;
   const open = pre ? seen(pre) : null;
-  document.title = JSON.stringify({rows, cols, closed, open,
+  // Every failing cell opens onto the scenario (and finding) behind it.
+  const failing = [...document.querySelectorAll('td.fail details')];
+  failing.forEach((d) => { d.open = true; });
+  const empty = failing.filter((d) => ![...d.querySelectorAll('.scenario')].some(seen)).length;
+  document.title = JSON.stringify({rows, cols, closed, open, failing: failing.length, empty,
     shown: pre ? pre.textContent.slice(0, 60) : ''});
 });
 </script>"""
@@ -49,6 +53,8 @@ assert seen["cols"] == int(sys.argv[2]), "wrong number of server columns"
 assert seen["rows"] > 0, "no rule rows"
 assert seen["closed"] is False and seen["open"] is True, "a failing cell does not expand"
 assert seen["shown"].startswith("> "), "the expanded cell shows no exchange"
+print(f"{seen['failing']} failing cells, {seen['empty']} of them empty when opened")
+assert seen["empty"] == 0, "a failing cell opens onto nothing"
 PY
 "${chrome[@]}" --window-size=1400,1600 --screenshot="$shot" "file://$(realpath "$page")" 2>/dev/null
 echo "screenshot: $shot"
