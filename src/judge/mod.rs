@@ -267,8 +267,9 @@ pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
             }
         }
     }
-    for (rule, at, check, undecided) in catalog::race::history(history) {
-        let mut f = policy.finding(Some(rule), check, None, vec![history[at].at]);
+    for (rule, shown, check, undecided) in catalog::race::history(history) {
+        let shown = shown.iter().map(|&i| history[i].at).collect();
+        let mut f = policy.finding(Some(rule), check, None, shown);
         if let Some(why) = undecided {
             f.weight = Weight::NotChecked(why);
         }

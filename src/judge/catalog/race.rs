@@ -127,7 +127,10 @@ fn race_loser_answers(history: &[Entry], at: usize) -> Vec<Check> {
 /// One pass with hash maps: linear in the number of exchanges. Each violation names the
 /// smallest set of exchanges that shows it. Returns (rule, position, check, why it could not
 /// be decided when the search ran out of budget).
-pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Option<String>)> {
+/// Findings over a scenario's whole history: the rule, the positions of the exchanges that
+/// show it (the two winners on one tag, first the later), the check, and why it could not be
+/// decided when it could not.
+pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, Vec<usize>, Check, Option<String>)> {
     let mut out = Vec::new();
     // Pairs of positions that show a violation, with the tag involved.
     let mut doubled: Vec<(usize, usize, EntityTag)> = Vec::new();
@@ -160,7 +163,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Opt
         }
         if !entry.concurrent && exchange.request.method == Method::GET {
             if let Some(check) = read_after_race(history, at) {
-                out.push(("race.winner-is-state", at, check, None));
+                out.push(("race.winner-is-state", vec![at], check, None));
             }
         }
     }
@@ -188,7 +191,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Opt
             Some(linearize::Outcome::Linearizable) => {}
             None => out.push((
                 "race.one-winner",
-                *second,
+                vec![*second, *first],
                 other(subject, expected, actual),
                 None,
             )),
@@ -200,7 +203,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Opt
                 );
                 out.push((
                     "race.one-winner",
-                    *second,
+                    vec![*second, *first],
                     other(subject, expected, actual),
                     Some(why),
                 ));
@@ -210,7 +213,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Opt
                            order consistent with their timing was tried)";
                 out.push((
                     "race.one-winner",
-                    *second,
+                    vec![*second, *first],
                     other(subject, expected, why),
                     None,
                 ));
@@ -227,7 +230,7 @@ pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, usize, Check, Opt
                 and_more(shared.len(), "pairs")
             ),
         );
-        out.push(("etag.changes", *second, check, None));
+        out.push(("etag.changes", vec![*second, *first], check, None));
     }
     out
 }
