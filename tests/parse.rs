@@ -70,3 +70,19 @@ steps:
         "\"b\""
     );
 }
+
+#[test]
+fn a_bom_is_accepted_and_deep_nesting_is_refused_at_once() {
+    let with_bom = "\u{feff}name: saved by an editor\nsteps: [{ name: s, request: { path: / } }]\n";
+    assert_eq!(
+        load_str(with_bom, Path::new("bom.yaml")).unwrap()[0].name,
+        "saved by an editor"
+    );
+    // 100,000 `[` (200 KB) took serde_yaml minutes: refused before it parses.
+    let deep = format!("name: x\nsteps: {}", "[".repeat(100_000));
+    let started = std::time::Instant::now();
+    let err = load_str(&deep, Path::new("deep.yaml")).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert_eq!(err.location, Some((2, 72)));
+    assert!(err.to_string().contains("nested deeper than 64 levels"));
+}

@@ -49,11 +49,21 @@ impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.file.display().to_string();
         let (Some(_), Some((text, index))) = (self.location, &self.snippet) else {
-            return write!(f, "error: {}\n  --> {path}", self.message);
+            return match self.location {
+                Some((line, column)) => write!(
+                    f,
+                    "{path}:{line}:{column}: error: {}\n  --> {path}:{line}:{column}",
+                    self.message
+                ),
+                None => write!(f, "error: {}\n  --> {path}", self.message),
+            };
         };
         use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
-        // At end of input, point at the last character rather than past it.
-        let start = (*index).min(text.len().saturating_sub(1));
+        // At end of input, point at the last character rather than past it; never inside one.
+        let mut start = (*index).min(text.len().saturating_sub(1));
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
         // Underline the token at the error: up to the next whitespace or punctuation.
         let len = text[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
@@ -138,19 +148,82 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
 
 /// Reads a target profile (`contend.yaml`).
 pub fn load_profile(file: &Path) -> Result<super::Profile, LoadError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
-    serde_yaml::from_str(&text).map_err(|err| LoadError::from_yaml(file, &text, &err))
+    let text = read_text(file)?;
+    let text = within_limits(&text, file)?;
+    serde_yaml::from_str(text).map_err(|err| LoadError::from_yaml(file, text, &err))
 }
 
 pub fn load_file(file: &Path) -> Result<Vec<Scenario>, LoadError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
+    let text = read_text(file)?;
     load_str(&text, file)
+}
+
+/// The largest scenario or profile file read; scenarios are a few KiB.
+pub const MAX_FILE: usize = 4 << 20;
+/// The deepest nesting of `[` and `{` accepted: serde_yaml's time grows with its square.
+pub const MAX_DEPTH: usize = 64;
+
+/// A file's text, with non-UTF-8 bytes located.
+fn read_text(file: &Path) -> Result<String, LoadError> {
+    let bytes =
+        std::fs::read(file).map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
+    if bytes.len() > MAX_FILE {
+        return Err(LoadError::new(
+            file,
+            format!("the file is {} bytes; at most {MAX_FILE} are read", bytes.len()),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|err| {
+        let valid = &err.as_bytes()[..err.utf8_error().valid_up_to()];
+        let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = valid.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        let mut e = LoadError::new(
+            file,
+            format!("byte {line}:{column} is not UTF-8: scenario files are UTF-8 text"),
+        );
+        e.location = Some((line, column));
+        e
+    })
+}
+
+/// The text without a UTF-8 byte order mark, refused when it is too large or nested too deep
+/// to parse in reasonable time.
+fn within_limits<'t>(text: &'t str, file: &Path) -> Result<&'t str, LoadError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.len() > MAX_FILE {
+        return Err(LoadError::new(file, format!("at most {MAX_FILE} bytes are read")));
+    }
+    let (mut depth, mut quote) = (0usize, None::<char>);
+    for (at, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    let line = text[..at].matches('\n').count() + 1;
+                    let column = text[..at].rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+                    let mut e = LoadError::new(
+                        file,
+                        format!("nested deeper than {MAX_DEPTH} levels of `[` and `{{`"),
+                    );
+                    e.location = Some((line, column));
+                    e.snippet = Some((text.to_owned(), at));
+                    return Err(e);
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            (None, '\n') => quote = None,
+            _ => {}
+        }
+    }
+    Ok(text)
 }
 
 /// Parses one file's text: one scenario per YAML document (`---` separates them).
 pub fn load_str(text: &str, file: &Path) -> Result<Vec<Scenario>, LoadError> {
+    let text = within_limits(text, file)?;
     let mut scenarios: Vec<Scenario> = Vec::new();
     for document in serde_yaml::Deserializer::from_str(text) {
         let mut scenario = Scenario::deserialize(document)
