@@ -138,9 +138,7 @@ fn start_context() -> Result<Context, String> {
     let runtime =
         tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
     let settings = config()?.settings.clone();
-    let redactor = Redactor::for_headers(&settings.headers)
-        .with_query(settings.query.as_deref())
-        .with_query(listed_target()?.url.query());
+    let redactor = Redactor::for_settings(&settings, &listed_target()?.url);
     #[cfg(feature = "server")]
     if config()?.target.is_none() {
         let server = runtime

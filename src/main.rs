@@ -419,7 +419,7 @@ async fn connect(
         target.own_capabilities.insert(own.clone());
     }
     // Credentials in headers, a profile's query and the target URL's own query are masked.
-    let redactor = connected_redactor(&settings).with_query(target.url.query());
+    let redactor = Redactor::for_settings(&settings, &target.url);
     let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;
     let mut probe = None;
     if force_probe || (embedded.is_none() && capabilities.is_none()) {
@@ -433,10 +433,7 @@ async fn connect(
         let found = runner.probe(&scratch).await;
         if let Some(why) = &found.unreachable {
             // Nothing can be judged of a target that does not answer: never a green run.
-            eprintln!(
-                "error: target unreachable: {}",
-                connected_redactor(&settings).text(why)
-            );
+            eprintln!("error: target unreachable: {}", redactor.text(why));
             return Err(ExitCode::FAILURE);
         }
         target.capabilities = found.capabilities.clone();
@@ -444,10 +441,7 @@ async fn connect(
     } else if embedded.is_none() {
         // Capabilities declared, so no probe: one request still tells a dead target.
         if let Some(why) = runner.unreachable().await {
-            eprintln!(
-                "error: target unreachable: {}",
-                connected_redactor(&settings).text(&why)
-            );
+            eprintln!("error: target unreachable: {}", redactor.text(&why));
             return Err(ExitCode::FAILURE);
         }
     }
@@ -460,10 +454,6 @@ async fn connect(
         probe,
         _embedded: embedded,
     })
-}
-
-fn connected_redactor(settings: &Settings) -> Redactor {
-    Redactor::for_headers(&settings.headers).with_query(settings.query.as_deref())
 }
 
 fn plan_or_exit(scenarios: Vec<Scenario>, connected: &Connected) -> Result<Vec<Planned>, ExitCode> {

@@ -1148,3 +1148,96 @@ steps:
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every route a credential takes into output, planted, and looked for in every form.
+#[test]
+fn planted_secrets_appear_in_no_output_in_any_form() {
+    use base64::Engine;
+    let (mut server, url) = serve(&[]);
+    let dir = temp_dir("secrets");
+    let private_token = "glpat-Zq81xT0kenPriv";
+    let env_secret = "env/secret value+42";
+    let password = "pa55-w0rd-url";
+    std::fs::write(
+        dir.join("contend.yaml"),
+        "headers:\n  X-Custom-Auth: \"{{env.CONTEND_TEST_SECRET}}\"\nsecret_headers: [X-Custom-Auth]\n",
+    )
+    .unwrap();
+    // The secret travels in a path (percent-encoded), a body and a header; the body echoes it.
+    std::fs::write(
+        dir.join("leak.yaml"),
+        r#"name: leaks
+vars:
+  token: { value: "{{env.CONTEND_TEST_SECRET}}", secret: true }
+steps:
+  - name: store
+    request: { method: PUT, path: "{{scratch}}/{{token}}", body: "the token is {{token}}" }
+    expect: { status: 201 }
+  - name: read
+    request: { path: "{{scratch}}/{{token}}" }
+    expect: { status: 200, body: "not what was stored" }
+"#,
+    )
+    .unwrap();
+    let with_userinfo = url.replace("http://", &format!("http://user:{password}@"));
+    let reports = dir.join("out");
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .current_dir(&dir)
+        .env("CONTEND_TEST_SECRET", env_secret)
+        .args([
+            "run",
+            "--target",
+            &with_userinfo,
+            "--capabilities",
+            "put-create,delete",
+            "-v",
+        ])
+        .args(["--header", &format!("PRIVATE-TOKEN: {private_token}")])
+        .arg(format!(
+            "--report=json={}",
+            reports.join("r.json").display()
+        ))
+        .arg(format!(
+            "--report=junit={}",
+            reports.join("r.xml").display()
+        ))
+        .arg(format!(
+            "--report=html={}",
+            reports.join("r.html").display()
+        ))
+        .arg("leak.yaml")
+        .output()
+        .unwrap();
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let mut everything = format!("{}{}", stdout(&out), stderr(&out));
+    for file in ["r.json", "r.xml", "r.html"] {
+        everything.push_str(&std::fs::read_to_string(reports.join(file)).unwrap());
+    }
+    assert!(everything.contains("[secret]"), "{everything}");
+    for secret in [private_token, env_secret, password] {
+        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+        let forms = [
+            secret.to_owned(),
+            encoded.replace('+', "%20"),
+            encoded,
+            base64::engine::general_purpose::STANDARD.encode(secret),
+        ];
+        for form in forms {
+            assert!(
+                !everything.contains(&form),
+                "{form:?} leaked:\n{everything}"
+            );
+        }
+        // Nor any part of it long enough to mean something.
+        let chars: Vec<char> = secret.chars().collect();
+        for part in chars.windows(8) {
+            let part: String = part.iter().collect();
+            assert!(
+                !everything.contains(&part),
+                "{part:?} of a secret leaked:\n{everything}"
+            );
+        }
+    }
+}

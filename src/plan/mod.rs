@@ -286,6 +286,10 @@ pub struct Settings {
     /// How this target creates, versions, deletes and reads resources (the profile's
     /// `create`, `version`, `delete`, `existing`, `read_only`).
     pub resources: Resources,
+    /// Header names whose values are masked like credentials (the profile's `secret_headers`).
+    pub secret_headers: Vec<String>,
+    /// Values masked in every output: profile headers and query built from `{{env.*}}`.
+    pub secrets: Vec<String>,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -317,6 +321,8 @@ impl Default for Settings {
             query: None,
             resource_path: None,
             resources: Resources::default(),
+            secret_headers: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 }
@@ -374,6 +380,14 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
             let value = template
                 .render(&env)
                 .map_err(|e| format!("profile header {name}: {e}"))?;
+            // A value from the environment is a secret unless the profile says it is public.
+            let public = profile
+                .public_headers
+                .iter()
+                .any(|p| p.eq_ignore_ascii_case(name));
+            if env_names_in(template).next().is_some() && !public && value.len() >= 4 {
+                settings.secrets.push(value.clone());
+            }
             headers.push((name.clone(), value));
         }
     }
@@ -411,6 +425,9 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         settings.query = Some(rendered.trim_start_matches('?').to_owned());
     }
     settings.create_scratch |= profile.create_scratch;
+    settings
+        .secret_headers
+        .extend(profile.secret_headers.iter().cloned());
     let resources = &mut settings.resources;
     resources.create = resources.create.take().or(profile.create.clone());
     resources.version = resources.version.take().or(profile.version.clone());

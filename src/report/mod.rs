@@ -550,18 +550,24 @@ fn body_text(body: &[u8], redactor: &Redactor) -> Option<String> {
     if body.is_empty() {
         return None;
     }
-    let shown = &body[..body.len().min(BODY_LIMIT)];
-    let mut text = match std::str::from_utf8(shown) {
+    let text = match std::str::from_utf8(body) {
         Ok(text) => text.to_owned(),
-        Err(e) if e.valid_up_to() + 4 > shown.len() => {
-            String::from_utf8_lossy(&shown[..e.valid_up_to()]).into_owned()
+        // Cut inside a character at the end (a capped body): the rest is text.
+        Err(e) if e.valid_up_to() + 4 > body.len() => {
+            String::from_utf8_lossy(&body[..e.valid_up_to()]).into_owned()
         }
         Err(_) => return Some(format!("<{} bytes of binary content>", body.len())),
     };
-    if body.len() > BODY_LIMIT {
-        text.push_str(&format!("… <{} bytes in all>", body.len()));
+    // Masked whole, then cut: a secret that straddles the cut must not leave its first half.
+    let masked = redactor.text(&text);
+    if masked.len() <= BODY_LIMIT {
+        return Some(masked);
     }
-    Some(redactor.text(&text))
+    let mut cut = BODY_LIMIT;
+    while !masked.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(format!("{}… <{} bytes in all>", &masked[..cut], body.len()))
 }
 
 fn millis(d: std::time::Duration) -> f64 {

@@ -15,13 +15,29 @@ const CREDENTIAL_HEADERS: &[&str] = &[
     "x-auth-token",
 ];
 
+/// Words that make a header name a credential's (`PRIVATE-TOKEN`, `X-Client-Secret`).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api-key",
+    "apikey",
+    "session",
+    "signature",
+    "credential",
+];
+
 const MASK: &str = "[secret]";
 
 /// Replaces known secret values with `[secret]`.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// Longest first, so a secret that contains another is masked whole.
+    /// Longest first, so a secret that contains another is masked whole; each in the forms it
+    /// travels in (raw, percent-encoded, base64).
     secrets: Vec<String>,
+    /// Header names the profile marks secret (`secret_headers:`), lower-case.
+    secret_headers: Vec<String>,
 }
 
 impl Redactor {
@@ -30,18 +46,54 @@ impl Redactor {
     }
 
     /// A redactor for default request headers (`--header`): credential headers' values, and
-    /// their credentials without the scheme (`Bearer abc` also masks `abc`), become secrets.
+    /// their credentials without the scheme (`Bearer abc` also masks `abc`; a Basic one its
+    /// decoded `user:password` and password), become secrets.
     pub fn for_headers(headers: &[(String, String)]) -> Self {
+        Redactor::default().with_headers(headers)
+    }
+
+    fn with_headers(&self, headers: &[(String, String)]) -> Self {
         let mut secrets = Vec::new();
         for (name, value) in headers {
-            if is_credential(name) {
+            if self.is_secret_header(name) {
                 secrets.push(value.trim().to_owned());
-                if let Some((_, credential)) = value.trim().split_once(' ') {
+                if let Some((scheme, credential)) = value.trim().split_once(' ') {
                     secrets.push(credential.trim().to_owned());
+                    if scheme.eq_ignore_ascii_case("basic") {
+                        secrets.extend(basic_credentials(credential.trim()));
+                    }
                 }
             }
         }
-        Redactor::new(secrets)
+        self.with_secrets(&secrets)
+    }
+
+    /// Everything a run's settings say is secret: credential headers and the profile's
+    /// `secret_headers`, header values built from `{{env.*}}`, the query sent with every
+    /// request, and the password in the target URL.
+    pub fn for_settings(settings: &crate::plan::Settings, target: &url::Url) -> Self {
+        let names = Redactor {
+            secret_headers: settings
+                .secret_headers
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
+            ..Redactor::default()
+        };
+        let mut userinfo = Vec::new();
+        if let Some(password) = target.password() {
+            userinfo.push(password.to_owned());
+            let decoded: String = url::form_urlencoded::parse(format!("x={password}").as_bytes())
+                .map(|(_, v)| v.into_owned())
+                .collect();
+            userinfo.push(decoded);
+        }
+        names
+            .with_headers(&settings.headers)
+            .with_secrets(&settings.secrets)
+            .with_secrets(&userinfo)
+            .with_query(settings.query.as_deref())
+            .with_query(target.query())
     }
 
     /// The same, with the values of a query string sent with every request masked too (raw
@@ -62,14 +114,37 @@ impl Redactor {
     }
 
     pub fn with_secrets(&self, more: &[String]) -> Redactor {
+        use base64::Engine;
         let mut secrets = self.secrets.clone();
-        for s in more {
-            if !s.is_empty() && !secrets.contains(s) {
-                secrets.push(s.clone());
+        for s in more.iter().filter(|s| !s.is_empty()) {
+            // The forms a value travels in: raw, percent-encoded in a URL or a form, base64.
+            let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
+            let forms = [
+                s.clone(),
+                in_path(s),
+                encoded.replace('+', "%20"),
+                encoded,
+                base64::engine::general_purpose::STANDARD.encode(s),
+            ];
+            for form in forms {
+                if !secrets.contains(&form) {
+                    secrets.push(form);
+                }
             }
         }
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { secrets }
+        Redactor {
+            secrets,
+            secret_headers: self.secret_headers.clone(),
+        }
+    }
+
+    fn is_secret_header(&self, name: &str) -> bool {
+        is_credential(name)
+            || self
+                .secret_headers
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(name))
     }
 
     pub fn text(&self, text: &str) -> String {
@@ -90,7 +165,7 @@ impl Redactor {
             let values: Vec<String> = headers
                 .get_all(name)
                 .iter()
-                .map(|value| match is_credential(name.as_str()) {
+                .map(|value| match self.is_secret_header(name.as_str()) {
                     true => MASK.to_owned(),
                     false => self.text(&String::from_utf8_lossy(value.as_bytes())),
                 })
@@ -106,9 +181,30 @@ impl Redactor {
 }
 
 fn is_credential(name: &str) -> bool {
-    CREDENTIAL_HEADERS
-        .iter()
-        .any(|c| c.eq_ignore_ascii_case(name))
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_HEADERS.iter().any(|c| *c == lower)
+        || CREDENTIAL_WORDS.iter().any(|w| lower.contains(w))
+}
+
+/// `value` as a URL path percent-encodes it (a secret in `{{scratch}}/{{token}}`).
+fn in_path(value: &str) -> String {
+    let mut url = url::Url::parse("http://x/").expect("a URL");
+    url.set_path(&format!("/{value}"));
+    url.path()[1..].to_owned()
+}
+
+/// `user:password` and the password of a Basic credential.
+fn basic_credentials(encoded: &str) -> Vec<String> {
+    use base64::Engine;
+    let Some(decoded) = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+    else {
+        return Vec::new();
+    };
+    let password = decoded.split_once(':').map(|(_, p)| p.to_owned());
+    std::iter::once(decoded).chain(password).collect()
 }
 
 #[cfg(test)]

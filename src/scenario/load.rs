@@ -165,12 +165,15 @@ pub const MAX_DEPTH: usize = 64;
 
 /// A file's text, with non-UTF-8 bytes located.
 fn read_text(file: &Path) -> Result<String, LoadError> {
-    let bytes =
-        std::fs::read(file).map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
+    let bytes = std::fs::read(file)
+        .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
     if bytes.len() > MAX_FILE {
         return Err(LoadError::new(
             file,
-            format!("the file is {} bytes; at most {MAX_FILE} are read", bytes.len()),
+            format!(
+                "the file is {} bytes; at most {MAX_FILE} are read",
+                bytes.len()
+            ),
         ));
     }
     String::from_utf8(bytes).map_err(|err| {
@@ -191,7 +194,10 @@ fn read_text(file: &Path) -> Result<String, LoadError> {
 fn within_limits<'t>(text: &'t str, file: &Path) -> Result<&'t str, LoadError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.len() > MAX_FILE {
-        return Err(LoadError::new(file, format!("at most {MAX_FILE} bytes are read")));
+        return Err(LoadError::new(
+            file,
+            format!("at most {MAX_FILE} bytes are read"),
+        ));
     }
     let (mut depth, mut quote) = (0usize, None::<char>);
     for (at, c) in text.char_indices() {

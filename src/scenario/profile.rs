@@ -26,6 +26,12 @@ pub struct Profile {
     /// headers are masked in all output.
     #[serde(default)]
     pub headers: BTreeMap<String, Template>,
+    /// Headers whose values are masked in all output, like the built-in credential headers.
+    #[serde(default)]
+    pub secret_headers: Vec<String>,
+    /// Headers whose `{{env.*}}` values may be shown (by default such values are masked).
+    #[serde(default)]
+    pub public_headers: Vec<String>,
     /// What the target supports; without it contend probes the target.
     #[serde(default)]
     pub capabilities: Option<Vec<Capability>>,
