@@ -56,6 +56,16 @@ enum Command {
         #[command(flatten)]
         target: TargetArgs,
     },
+    /// Check scenarios without sending anything: everything that can be known before a
+    /// request (YAML, keys, types, variables, rules, body files, the profile). Exit 2 on any
+    /// error.
+    Check {
+        /// Scenario files or directories (default: the built-in suite).
+        paths: Vec<PathBuf>,
+        /// A target profile (YAML); default: ./contend.yaml when it exists.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
     /// List scenarios with their requirement ids.
     List {
         /// Scenario files or directories (default: the built-in suite).
@@ -304,6 +314,7 @@ fn main() -> ExitCode {
         } => explain(&id),
         Command::Explain { .. } => explain_all(),
         Command::Report { compare, html } => compare_reports(&compare, html.as_deref()),
+        Command::Check { paths, config } => check(&paths, config.as_deref()),
     }
 }
 
@@ -844,11 +855,52 @@ async fn serve(args: ServeArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `contend check`: loads and plans every scenario against a target that has everything,
+/// so that only what the scenarios themselves get wrong is reported.
+fn check(paths: &[PathBuf], config: Option<&Path>) -> ExitCode {
+    let scenarios = match load(paths) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match validate(scenarios, config) {
+        Ok(count) => {
+            say!("{count} scenarios: no errors found without sending a request");
+            ExitCode::SUCCESS
+        }
+        Err(code) => code,
+    }
+}
+
+fn validate(scenarios: Vec<Scenario>, config: Option<&Path>) -> Result<usize, ExitCode> {
+    let count = scenarios.len();
+    let profile = plan::find_profile(config).map_err(|e| bad_input(&e.to_string()))?;
+    let mut settings = Settings::default();
+    plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
+    let mut target = Target::remote("http://check.invalid", Some(&Capability::ALL))
+        .map_err(|e| bad_input(&e))?;
+    target
+        .own_capabilities
+        .extend(profile.own_capabilities.iter().cloned());
+    let run_id = plan::new_run_id();
+    suite::plan_all(scenarios, &target, &settings, &run_id).map_err(|errors| {
+        for e in &errors {
+            eprintln!("error: {e}");
+        }
+        eprintln!("{} scenario(s) have errors", errors.len());
+        ExitCode::from(BAD_INPUT)
+    })?;
+    Ok(count)
+}
+
 fn list(paths: &[PathBuf]) -> ExitCode {
     let scenarios = match load(paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    // A list of scenarios that cannot run is no list: the same checks as `contend check`.
+    if let Err(code) = validate(scenarios.clone(), None) {
+        return code;
+    }
     for s in &scenarios {
         let requires: Vec<&str> = s.requires.iter().map(|c| c.name()).collect();
         let mut line = plan::scenario_id(s);

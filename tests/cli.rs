@@ -1241,3 +1241,28 @@ steps:
         }
     }
 }
+
+#[test]
+fn check_finds_what_can_be_known_without_sending() {
+    let out = contend(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let dir = temp_dir("check");
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "name: x\nsteps:\n  - name: a\n    request: { method: PUT, path: /p, body: { file: missing.bin } }\n",
+    )
+    .unwrap();
+    let out = contend(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("step `a`: body file")
+            && stderr(&out).contains("missing.bin does not exist"),
+        "{}",
+        stderr(&out)
+    );
+    // `list` refuses the same file rather than listing what cannot run.
+    assert_eq!(
+        contend(&["list", dir.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+}

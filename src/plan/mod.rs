@@ -575,6 +575,7 @@ pub fn plan(
     }
 
     check_variables(&scenario, &vars).map_err(fail)?;
+    check_body_files(&scenario).map_err(fail)?;
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
         if let Some(rule) = step.rule.as_deref().filter(|r| !settings.policy.knows(r)) {
             return Err(fail(format!(
@@ -661,6 +662,28 @@ fn resources(
     let version = resources.version.clone().unwrap_or_default();
     shaped = resource::place_versions(shaped, &version)?;
     Ok((Arc::new(shaped), on_existing))
+}
+
+/// Every `body: { file: F }` names a file beside the scenario: known before anything is sent.
+fn check_body_files(scenario: &Scenario) -> Result<(), String> {
+    let dir = scenario.file.parent().unwrap_or(Path::new("."));
+    let missing = std::cell::RefCell::new(None::<String>);
+    let mut copy = scenario.clone();
+    for step in copy.steps.iter_mut().chain(copy.cleanup.iter_mut()) {
+        let name = step.name.clone();
+        let _ = bodies::each_request(step, &|request: &mut Request| {
+            if let Some(Body::File(file)) = request.body.as_deref() {
+                if !dir.join(file).is_file() && missing.borrow().is_none() {
+                    *missing.borrow_mut() = Some(format!(
+                        "step `{name}`: body file {} does not exist",
+                        dir.join(file).display()
+                    ));
+                }
+            }
+            Ok(())
+        });
+    }
+    missing.into_inner().map_or(Ok(()), Err)
 }
 
 /// The same scenario planned afresh for another round: new `uuid`, new scratch path.
