@@ -141,6 +141,9 @@ struct RunArgs {
     /// Only failures and the summary.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Print every request each scenario would send, and send nothing (not even a probe).
+    #[arg(long)]
+    dry_run: bool,
     /// Colour: auto (a terminal, unless NO_COLOR is set), always (CI logs that render it), never.
     #[arg(long, value_enum, default_value_t = ColorWhen::Auto)]
     color: ColorWhen,
@@ -386,6 +389,7 @@ async fn connect(
     args: &TargetArgs,
     mut settings: Settings,
     force_probe: bool,
+    send_nothing: bool,
 ) -> Result<Connected, ExitCode> {
     let profile = plan::find_profile(args.config.as_deref()).map_err(|e| {
         eprintln!("{e}");
@@ -433,7 +437,9 @@ async fn connect(
     let redactor = Redactor::for_settings(&settings, &target.url);
     let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;
     let mut probe = None;
-    if force_probe || (embedded.is_none() && capabilities.is_none()) {
+    if send_nothing {
+        // --dry-run: no probe, no reachability check.
+    } else if force_probe || (embedded.is_none() && capabilities.is_none()) {
         let mut vars = contend::scenario::Vars::default();
         vars.set("run_id", run_id.as_str());
         vars.set("uuid", "probe");
@@ -523,7 +529,7 @@ async fn run(args: RunArgs) -> ExitCode {
         },
         ..Settings::default()
     };
-    let connected = match connect(&args.target, settings, false).await {
+    let connected = match connect(&args.target, settings, false, args.dry_run).await {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -536,6 +542,17 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
+    if args.dry_run {
+        let base = connected.target.url.as_str().to_owned();
+        for p in &planned {
+            progress_free_print(&connected.redactor.text(&plan::preview(p, &base)));
+        }
+        progress_free_print(&format!(
+            "\n--dry-run: {} scenarios planned, nothing sent\n",
+            planned.len()
+        ));
+        return ExitCode::SUCCESS;
+    }
     let detail = match (args.quiet, args.verbose) {
         (true, _) => report::human::Detail::Quiet,
         (_, true) => report::human::Detail::Verbose,
@@ -665,7 +682,7 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let connected = match connect(&args, Settings::default(), true).await {
+    let connected = match connect(&args, Settings::default(), true, false).await {
         Ok(c) => c,
         Err(code) => return code,
     };
@@ -775,7 +792,7 @@ async fn init(args: TargetArgs) -> ExitCode {
     let mut profile = String::from("# contend's target profile: docs/profiles.md has every key.\n");
     match &args.target {
         Some(url) => {
-            let connected = match connect(&args, Settings::default(), true).await {
+            let connected = match connect(&args, Settings::default(), true, false).await {
                 Ok(c) => c,
                 Err(code) => return code,
             };

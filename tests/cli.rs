@@ -1266,3 +1266,27 @@ fn check_finds_what_can_be_known_without_sending() {
         Some(2)
     );
 }
+
+#[test]
+fn a_dry_run_shows_every_request_and_sends_nothing() {
+    // Port 1 answers nothing: a dry run that sent a probe or a request would fail.
+    let out = contend(&[
+        "run",
+        "--dry-run",
+        "--target",
+        "http://127.0.0.1:1",
+        "specs/if-match.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("  update with the stale tag: PUT http://127.0.0.1:1/contend-"),
+        "{text}"
+    );
+    assert!(text.contains("      If-Match: <first>"), "{text}");
+    assert!(
+        text.contains("  cleanup: delete: DELETE http://127.0.0.1:1/"),
+        "{text}"
+    );
+    assert!(text.contains("nothing sent"), "{text}");
+}

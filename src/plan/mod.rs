@@ -14,7 +14,10 @@ use crate::scenario::{
     Template, Vars,
 };
 
+mod preview;
 mod resource;
+
+pub use preview::preview;
 
 /// Sample bodies in the target's format (a profile's `body_format`).
 mod bodies {
