@@ -181,6 +181,12 @@ struct TargetArgs {
     /// profile's `existing:` resources), and the probe only reads.
     #[arg(long)]
     read_only: bool,
+    /// Trust the CA certificates (PEM) in FILE for an HTTPS target, besides the system's.
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<PathBuf>,
+    /// Accept any TLS certificate (a staging server's self-signed one). Reports say so.
+    #[arg(long)]
+    insecure: bool,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
@@ -269,6 +275,12 @@ struct ServeArgs {
     /// List the faults and the rules each breaks, then exit.
     #[arg(long)]
     list_faults: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) for --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -400,6 +412,8 @@ async fn connect(
     settings.timeout = args.timeout;
     settings.body_format = args.body_format.clone();
     settings.resources.read_only = args.read_only;
+    settings.cacert = args.cacert.clone().or(profile.cacert.clone());
+    settings.insecure = args.insecure || profile.insecure;
     plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
 
     let run_id = plan::new_run_id();
@@ -413,6 +427,7 @@ async fn connect(
                 collections: args.collections,
                 token: None,
                 faults: args.faults.iter().copied().collect(),
+                tls: None,
             };
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
                 .await
@@ -425,6 +440,13 @@ async fn connect(
             target
         }
     };
+    if settings.insecure {
+        // Loud, in every report: nothing said about this target's TLS was verified.
+        target.label = format!(
+            "{} (TLS certificate NOT verified: --insecure)",
+            target.label
+        );
+    }
     for own in &profile.own_capabilities {
         if !own.starts_with("x-") {
             return Err(bad_input(&format!(
@@ -854,6 +876,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         collections: args.collections,
         token: args.require_token.clone(),
         faults: args.faults.iter().copied().collect(),
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
     };
     let running = match server::start(args.addr, config).await {
         Ok(r) => r,

@@ -165,7 +165,31 @@ fn every_feature_runs_and_secrets_stay_out_of_the_output() {
 }
 
 /// Starts `contend serve` with extra flags on an ephemeral port; returns the child and its URL.
-fn serve(flags: &[&str]) -> (std::process::Child, String) {
+/// A reference server in a child process, stopped when dropped: a failing assertion must not
+/// leave it running (and the test run waiting on its output).
+struct Served(std::process::Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Served {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+fn serve(flags: &[&str]) -> (Served, String) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_contend"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .args(flags)
@@ -177,7 +201,8 @@ fn serve(flags: &[&str]) -> (std::process::Child, String) {
         .read_line(&mut first)
         .unwrap();
     let url = first.trim().rsplit(' ').next().unwrap().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let server = Served(server);
+    assert!(url.contains("://127.0.0.1:"), "{first}");
     (server, url)
 }
 
@@ -1289,4 +1314,60 @@ fn a_dry_run_shows_every_request_and_sends_nothing() {
         "{text}"
     );
     assert!(text.contains("nothing sent"), "{text}");
+}
+
+#[test]
+fn an_https_target_with_a_private_ca() {
+    let (mut server, url) = serve(&[
+        "--tls-cert",
+        "fixtures/tls/server.pem",
+        "--tls-key",
+        "fixtures/tls/server.key",
+    ]);
+    assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    // Unknown authority: said as a sentence that says what to do.
+    let refused = contend(&["run", "--target", &url, "specs/if-match.yaml"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains(
+            "the server's certificate is signed by an unknown authority; pass --cacert FILE"
+        ),
+        "{}",
+        stderr(&refused)
+    );
+    // With the CA: requests through reqwest, a race on our own connections, a raw read.
+    let trusted = contend(&[
+        "run",
+        "--target",
+        &url,
+        "--cacert",
+        "fixtures/tls/ca.pem",
+        "specs/if-match.yaml",
+        "specs/race-if-match.yaml",
+        "specs/if-none-match-get.yaml",
+    ]);
+    assert_eq!(trusted.status.code(), Some(0), "{}", stdout(&trusted));
+    assert!(stdout(&trusted).contains("3 passed, 0 failed"));
+    // --insecure works, and every report says so.
+    let insecure = contend(&[
+        "run",
+        "--target",
+        &url,
+        "--insecure",
+        "--format",
+        "json",
+        "specs/options.yaml",
+    ]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(insecure.status.code(), Some(0), "{}", stderr(&insecure));
+    let report: serde_json::Value = serde_json::from_slice(&insecure.stdout).unwrap();
+    assert!(
+        report["target"]
+            .as_str()
+            .unwrap()
+            .ends_with("(TLS certificate NOT verified: --insecure)"),
+        "{}",
+        report["target"]
+    );
 }

@@ -39,10 +39,7 @@ async fn open_with(url: &reqwest::Url, alpn: &[u8]) -> Result<Box<dyn Io>, Strin
 }
 
 async fn tls(url: &reqwest::Url, tcp: TcpStream, alpn: &[u8]) -> Result<impl Io, String> {
-    use rustls_platform_verifier::ConfigVerifierExt;
-    let mut config = rustls::ClientConfig::with_platform_verifier()
-        .map_err(|e| format!("TLS set-up failed: {e}"))?;
-    config.alpn_protocols = vec![alpn.to_vec()];
+    let config = super::tls::with_alpn(&[alpn])?;
     let host = url
         .host_str()
         .unwrap_or_default()
@@ -53,7 +50,7 @@ async fn tls(url: &reqwest::Url, tcp: TcpStream, alpn: &[u8]) -> Result<impl Io,
     tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await
-        .map_err(|e| format!("TLS handshake failed: {e}"))
+        .map_err(|e| super::tls_sentence(&e.to_string()))
 }
 
 /// The request target in origin form: path and query.

@@ -11,6 +11,7 @@ mod h2race;
 mod probe;
 mod raw;
 mod snapshot;
+mod tls;
 mod workload;
 
 use std::collections::HashMap;
@@ -184,9 +185,11 @@ impl Runner {
                 .map_err(|_| format!("invalid value for header {name}"))?;
             default_headers.insert(name, value);
         }
+        tls::configure(settings.cacert.as_deref(), settings.insecure)?;
         let client = reqwest::Client::builder()
             // Conformance sees the raw status: no redirects, no decompression, no cookies.
             .redirect(reqwest::redirect::Policy::none())
+            .use_preconfigured_tls(tls::with_alpn(&[b"h2", b"http/1.1"])?)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))?;
         Ok(Runner {
@@ -789,7 +792,10 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         return format!("timed out after {}", humantime::format_duration(timeout));
     }
     let chain = error_chain(e);
-    if e.is_connect() {
+    let lower = chain.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("handshake") || lower.contains("tls") {
+        tls_sentence(&chain)
+    } else if e.is_connect() {
         format!("cannot connect: {chain}")
     } else {
         chain
@@ -808,6 +814,22 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// A TLS failure as a sentence that says what to do.
+pub(crate) fn tls_sentence(error: &str) -> String {
+    let lower = error.to_ascii_lowercase();
+    if lower.contains("unknownissuer") || lower.contains("unknown issuer") {
+        "TLS: the server's certificate is signed by an unknown authority; pass --cacert FILE \
+         with its CA (or --insecure to skip verification)"
+            .into()
+    } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
+        format!("TLS: the server's certificate is not for this host name ({error})")
+    } else if lower.contains("expired") {
+        format!("TLS: the server's certificate has expired ({error})")
+    } else {
+        format!("TLS handshake failed: {error}")
+    }
 }
 
 /// rustls is built without a default provider (ring is far cheaper to build than aws-lc-rs);

@@ -21,10 +21,13 @@ pub(super) async fn exchange(outgoing: &Outgoing) -> Result<Received, String> {
         let mut bytes = Vec::new();
         let mut chunk = [0u8; 16 * 1024];
         loop {
-            let read = io
-                .read(&mut chunk)
-                .await
-                .map_err(|e| format!("reading failed: {e}"))?;
+            let read = match io.read(&mut chunk).await {
+                Ok(read) => read,
+                // A TLS server that closes without close_notify, after a whole response: that
+                // response stands (the parse below says whether it is whole).
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !bytes.is_empty() => 0,
+                Err(e) => return Err(format!("reading failed: {e}")),
+            };
             if read == 0 {
                 break;
             }

@@ -293,6 +293,10 @@ pub struct Settings {
     pub secret_headers: Vec<String>,
     /// Values masked in every output: profile headers and query built from `{{env.*}}`.
     pub secrets: Vec<String>,
+    /// CA certificates (PEM) to trust for an HTTPS target, besides the platform's.
+    pub cacert: Option<std::path::PathBuf>,
+    /// Accept any TLS certificate (`--insecure`); reports say so.
+    pub insecure: bool,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -326,6 +330,8 @@ impl Default for Settings {
             resources: Resources::default(),
             secret_headers: Vec::new(),
             secrets: Vec::new(),
+            cacert: None,
+            insecure: false,
         }
     }
 }

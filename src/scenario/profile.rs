@@ -32,6 +32,12 @@ pub struct Profile {
     /// Headers whose `{{env.*}}` values may be shown (by default such values are masked).
     #[serde(default)]
     pub public_headers: Vec<String>,
+    /// CA certificates (PEM) to trust for an HTTPS target (`--cacert` wins).
+    #[serde(default)]
+    pub cacert: Option<std::path::PathBuf>,
+    /// Accept any TLS certificate (`--insecure`); reports say so.
+    #[serde(default)]
+    pub insecure: bool,
     /// What the target supports; without it contend probes the target.
     #[serde(default)]
     pub capabilities: Option<Vec<Capability>>,

@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Planted bugs; empty for the correct server.
     pub faults: Faults,
+    /// Serve HTTPS with this certificate chain and key (PEM files), for testing TLS set-ups.
+    pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// A reference server listening in the background; it stops when this is dropped.
@@ -99,7 +101,12 @@ impl RunningServer {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
     }
 
     /// This server as a target for scenarios, with the capabilities its configuration gives.
@@ -120,6 +127,10 @@ impl RunningServer {
 /// Binds `addr` (use port 0 for an ephemeral port) and serves in a background task of the
 /// current tokio runtime. HTTP/1.1 and cleartext HTTP/2 (prior knowledge) are both served.
 pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<RunningServer> {
+    let acceptor = match &config.tls {
+        Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+        None => None,
+    };
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let origin = Arc::new(Origin::new(config.clone()));
@@ -140,12 +151,27 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
             let origin = origin.clone();
             let log = log.clone();
             let mut stopped = stopped.clone();
+            let acceptor = acceptor.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| serve(origin.clone(), log.clone(), req));
                 let builder = auto::Builder::new(TokioExecutor::new());
-                let conn = builder.serve_connection(TokioIo::new(stream), service);
+                let served = async {
+                    match acceptor {
+                        Some(acceptor) => {
+                            // A client that gives up on the handshake is no concern of ours.
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                let _ = builder.serve_connection(TokioIo::new(tls), service).await;
+                            }
+                        }
+                        None => {
+                            let _ = builder
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        }
+                    }
+                };
                 tokio::select! {
-                    _ = conn => {}
+                    _ = served => {}
                     _ = stopped.changed() => {}
                 }
             });
@@ -157,6 +183,31 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
         arrivals,
         _stop: stop,
     })
+}
+
+/// A TLS acceptor for the certificate chain and key in these PEM files.
+fn tls_acceptor(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let invalid = |e: String| std::io::Error::new(std::io::ErrorKind::InvalidData, e);
+    let chain = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| invalid(format!("{}: {e}", cert.display())))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid(format!("{}: {e}", cert.display())))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| invalid(format!("{}: {e}", key.display())))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| invalid(e.to_string()))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 async fn serve(

@@ -1,0 +1,124 @@
+//! The TLS client configuration every connection uses, reqwest's and our own (races, raw
+//! reads): the platform's roots, a private CA (`--cacert`), or no verification at all
+//! (`--insecure`, which reports say loudly). One per process: a run talks to one target.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
+
+static CONFIG: OnceLock<RwLock<Option<Arc<ClientConfig>>>> = OnceLock::new();
+
+/// Builds the configuration for these settings and makes it the process's.
+pub(super) fn configure(
+    cacert: Option<&Path>,
+    insecure: bool,
+) -> Result<Arc<ClientConfig>, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS set-up failed: {e}"))?;
+    let config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+            .with_no_client_auth()
+    } else {
+        let extra = match cacert {
+            Some(file) => certificates(file)?,
+            None => Vec::new(),
+        };
+        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider)
+            .map_err(|e| format!("TLS set-up failed: {e}"))?;
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(verifier))
+            .with_no_client_auth()
+    };
+    let config = Arc::new(config);
+    let slot = CONFIG.get_or_init(|| RwLock::new(None));
+    if let Ok(mut current) = slot.write() {
+        *current = Some(config.clone());
+    }
+    Ok(config)
+}
+
+/// The process's configuration, with `alpn` offered.
+pub(super) fn with_alpn(alpn: &[&[u8]]) -> Result<ClientConfig, String> {
+    let current = CONFIG
+        .get()
+        .and_then(|slot| slot.read().ok().and_then(|c| c.clone()));
+    let mut config = match current {
+        Some(config) => (*config).clone(),
+        None => (*configure(None, false)?).clone(),
+    };
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(config)
+}
+
+fn certificates(file: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject;
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
+        .map_err(|e| format!("--cacert {}: {e}", file.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("--cacert {}: {e}", file.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "--cacert {}: no PEM certificate in it",
+            file.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// `--insecure`: any certificate is accepted; the handshake's signatures are still checked.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
