@@ -102,14 +102,22 @@ impl NoResponse {
 
 impl fmt::Display for NoResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.status {
-            Some(status) => write!(
-                f,
-                "status {status} and headers arrived, then the content stalled: {}",
-                self.message
-            ),
-            None => f.write_str(&self.message),
-        }
+        let Some(status) = self.status else {
+            return f.write_str(&self.message);
+        };
+        let then = match self.kind {
+            NoResponseKind::TooLarge => "the content was larger than contend keeps",
+            NoResponseKind::Timeout => "the content stalled",
+            NoResponseKind::Reset | NoResponseKind::Connect => {
+                "the connection closed before all the content came"
+            }
+            NoResponseKind::Malformed => "the content broke its framing",
+        };
+        write!(
+            f,
+            "status {status} and headers arrived, then {then}: {}",
+            self.message
+        )
     }
 }
 

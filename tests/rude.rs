@@ -1,0 +1,157 @@
+//! Rude targets: a server on loopback that misbehaves in every way a staging server can. Each
+//! case must fail its scenario with a readable reason within its timeout, the run goes on, the
+//! report is complete, and contend neither panics nor hangs.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What the server does for each path.
+fn misbehave(path: &str, mut stream: TcpStream) {
+    let mut write = |bytes: &[u8]| {
+        let _ = stream.write_all(bytes);
+        let _ = stream.flush();
+    };
+    match path {
+        "/reset-in-headers" => write(b"HTTP/1.1 200 OK\r\nContent-Le"),
+        "/reset-in-body" => write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b"),
+        "/close-after-headers" => write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\n"),
+        "/silent" => std::thread::sleep(Duration::from_secs(4)),
+        "/drip" => {
+            for b in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" {
+                write(&[*b]);
+                std::thread::sleep(Duration::from_millis(400));
+            }
+        }
+        "/bad-status" => write(b"HTTP/1.1 two-hundred OK\r\nContent-Length: 0\r\n\r\n"),
+        "/bad-header-bytes" => {
+            write(b"HTTP/1.1 200 OK\r\nX-Bad: a\x01b\r\nContent-Length: 0\r\n\r\n")
+        }
+        "/many-headers" => {
+            let mut response = b"HTTP/1.1 200 OK\r\n".to_vec();
+            for i in 0..20_000 {
+                response.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+            }
+            response.extend_from_slice(b"Content-Length: 0\r\n\r\n");
+            write(&response);
+        }
+        "/huge" => {
+            write(b"HTTP/1.1 200 OK\r\nContent-Length: 10000000000\r\n\r\n");
+            let zeros = vec![0u8; 1 << 16];
+            // Bounded: 64 MiB at most, far past any cap contend keeps.
+            for _ in 0..1024 {
+                if stream.write_all(&zeros).is_err() {
+                    break;
+                }
+            }
+        }
+        "/length-too-long" => {
+            write(b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\nshort");
+            std::thread::sleep(Duration::from_secs(4));
+        }
+        "/length-too-short" => {
+            write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nfar more than two bytes")
+        }
+        _ => write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
+    }
+}
+
+const CASES: [&str; 11] = [
+    "/reset-in-headers",
+    "/reset-in-body",
+    "/close-after-headers",
+    "/silent",
+    "/drip",
+    "/bad-status",
+    "/bad-header-bytes",
+    "/many-headers",
+    "/huge",
+    "/length-too-long",
+    "/length-too-short",
+];
+
+fn start() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&request);
+                let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
+                misbehave(&path, stream);
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[test]
+fn every_rude_answer_fails_its_scenario_cleanly_and_the_run_goes_on() {
+    let url = start();
+    let dir = std::env::temp_dir().join(format!("contend-rude-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for case in CASES {
+        let name = case.trim_start_matches('/');
+        // A Content-Length shorter than the content frames a valid 200 of two bytes: what
+        // shows the lie is the content the scenario expected.
+        let expect = match case {
+            "/length-too-short" => "{ status: 200, body: far more than two bytes }",
+            _ => "{ status: 200 }",
+        };
+        std::fs::write(
+            dir.join(format!("{name}.yaml")),
+            format!(
+                "name: {name}\nsteps:\n  - name: get\n    request: {{ path: {case}, timeout: 1s }}\n    expect: {expect}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let started = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args([
+            "run",
+            "--target",
+            &url,
+            "--capabilities",
+            "put-create",
+            "--format",
+            "json",
+            "-j",
+            "11",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // Every case within its 1 s timeout (they run at once), with room for a slow machine.
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), CASES.len(), "the report lost scenarios");
+    for s in scenarios {
+        let id = s["id"].as_str().unwrap();
+        assert_eq!(s["status"], "failed", "{id}: {s:#}");
+        let message = s["failures"][0]["message"].as_str().unwrap();
+        // A sentence, not a Debug dump or an empty string.
+        assert!(
+            message.len() > 20 && !message.contains("Error {"),
+            "{id}: {message}"
+        );
+        println!("{id}: {message}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
