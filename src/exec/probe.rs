@@ -135,23 +135,7 @@ impl Runner {
         }
 
         let get = self.probe_send(Method::GET, &path, &[], "").await;
-        let header = |e: &Exchange, name| {
-            e.response
-                .as_ref()
-                .ok()
-                .and_then(|r| r.headers.get(name).cloned())
-        };
-        let last_modified = header(&get, LAST_MODIFIED);
-        probe.record(
-            Capability::LastModified,
-            last_modified.is_some(),
-            format!(
-                "GET {} -> {}{}",
-                get.request.url,
-                outcome(&get),
-                shown("Last-Modified", last_modified.as_ref())
-            ),
-        );
+        record_last_modified(&get, &mut probe);
         self.note_etag(&path, header(&get, ETAG), &mut probe).await;
 
         match (&self.settings.resource_path, by_profile) {
@@ -203,18 +187,7 @@ impl Runner {
 
     /// Range, 428, DELETE, the example API and HTTP/2, once a resource exists at `path`.
     async fn probe_rest(&self, scratch: &str, path: &str, body: &str, probe: &mut Probe) {
-        let range = self
-            .probe_send(Method::GET, path, &[(RANGE, "bytes=0-3")], "")
-            .await;
-        probe.record(
-            Capability::Range,
-            range.status() == Some(206),
-            format!(
-                "GET {} with Range: bytes=0-3 -> {}",
-                range.request.url,
-                outcome(&range)
-            ),
-        );
+        self.probe_range(path, probe).await;
 
         let again = self.probe_send(Method::PUT, path, &[], body).await;
         probe.record(
@@ -359,6 +332,22 @@ impl Runner {
         url.filter(|_| created)
     }
 
+    /// Does a Range request get 206?
+    async fn probe_range(&self, path: &str, probe: &mut Probe) {
+        let range = self
+            .probe_send(Method::GET, path, &[(RANGE, "bytes=0-3")], "")
+            .await;
+        probe.record(
+            Capability::Range,
+            range.status() == Some(206),
+            format!(
+                "GET {} with Range: bytes=0-3 -> {}",
+                range.request.url,
+                outcome(&range)
+            ),
+        );
+    }
+
     /// Why the target gives no HTTP response at all, if it gives none to a GET of its URL.
     pub async fn unreachable(&self) -> Option<String> {
         let get = self.probe_send(Method::GET, "/", &[], "").await;
@@ -386,40 +375,13 @@ impl Runner {
             probe.unreachable = Some(format!("GET {}: {why}", get.request.url));
             return probe;
         }
-        let header = |e: &Exchange, name| {
-            e.response
-                .as_ref()
-                .ok()
-                .and_then(|r| r.headers.get(name).cloned())
-        };
-        let last_modified = header(&get, LAST_MODIFIED);
-        probe.record(
-            Capability::LastModified,
-            last_modified.is_some(),
-            format!(
-                "GET {} -> {}{}",
-                get.request.url,
-                outcome(&get),
-                shown("Last-Modified", last_modified.as_ref())
-            ),
-        );
+        record_last_modified(&get, &mut probe);
         if header(&get, ETAG).is_none() {
             probe.notes.push(
                 "GET carries no ETag: ETag scenarios will fail at their first capture".into(),
             );
         }
-        let range = self
-            .probe_send(Method::GET, &path, &[(RANGE, "bytes=0-3")], "")
-            .await;
-        probe.record(
-            Capability::Range,
-            range.status() == Some(206),
-            format!(
-                "GET {} with Range: bytes=0-3 -> {}",
-                range.request.url,
-                outcome(&range)
-            ),
-        );
+        self.probe_range(&path, &mut probe).await;
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
         probe
@@ -554,6 +516,29 @@ impl Runner {
         };
         self.send(outgoing).await
     }
+}
+
+/// A header of the response, if there was one.
+fn header(e: &Exchange, name: hyper::header::HeaderName) -> Option<HeaderValue> {
+    e.response
+        .as_ref()
+        .ok()
+        .and_then(|r| r.headers.get(name).cloned())
+}
+
+/// What a plain GET shows of Last-Modified.
+fn record_last_modified(get: &Exchange, probe: &mut Probe) {
+    let last_modified = header(get, LAST_MODIFIED);
+    probe.record(
+        Capability::LastModified,
+        last_modified.is_some(),
+        format!(
+            "GET {} -> {}{}",
+            get.request.url,
+            outcome(get),
+            shown("Last-Modified", last_modified.as_ref())
+        ),
+    );
 }
 
 fn outcome(e: &Exchange) -> String {
