@@ -64,8 +64,9 @@ pub fn compare(origin: &str, through: &Report, direct: &Report) -> GatewayReport
                 }
             };
             // Which racer wins is chance, and a workload's exchanges depend on its retries:
-            // a race is compared by its outcomes, a workload by the verdict alone.
-            if gs.workload.is_some() {
+            // a race is compared by its outcomes, a workload by the verdict alone. Cleanup
+            // answers whatever state the scenario left, which differs when the runs did.
+            if gs.workload.is_some() || gs.cleanup {
                 continue;
             }
             if gs.race.is_some() {
