@@ -1290,6 +1290,20 @@ fn check_finds_what_can_be_known_without_sending() {
         contend(&["list", dir.to_str().unwrap()]).status.code(),
         Some(2)
     );
+    // An undefined variable is located where the file first uses it.
+    std::fs::write(
+        dir.join("broken.yaml"),
+        "name: x\nsteps:\n  - name: a\n    request: { path: \"/{{nope}}\" }\n",
+    )
+    .unwrap();
+    let out = contend(&["check", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let file = dir.join("broken.yaml");
+    let located = format!(
+        "{}:4:24: step `a`: variable `nope` is not defined",
+        file.display()
+    );
+    assert!(stderr(&out).contains(&located), "{}", stderr(&out));
 }
 
 #[test]

@@ -583,7 +583,7 @@ pub fn plan(
         }
     }
 
-    check_variables(&scenario, &vars).map_err(fail)?;
+    check_variables(&scenario, &vars).map_err(|m| fail(located(&scenario, m)))?;
     check_body_files(&scenario).map_err(fail)?;
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
         if let Some(rule) = step.rule.as_deref().filter(|r| !settings.policy.knows(r)) {
@@ -671,6 +671,27 @@ fn resources(
     let version = resources.version.clone().unwrap_or_default();
     shaped = resource::place_versions(shaped, &version)?;
     Ok((Arc::new(shaped), on_existing))
+}
+
+/// `message` about an undefined `{{name}}`, prefixed with where the file first uses it
+/// (`specs/x.yaml:12:24`), when the file can be read.
+fn located(scenario: &Scenario, message: String) -> String {
+    let name = message
+        .split_once("variable `")
+        .and_then(|(_, rest)| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned())
+        .or_else(|| {
+            let env = message.split_once("environment variable ")?.1;
+            Some(format!("env.{}", env.split_whitespace().next()?))
+        });
+    let text = std::fs::read_to_string(&scenario.file).ok();
+    let at = name.zip(text.as_ref()).and_then(|(name, text)| {
+        let at = text.find(&format!("{{{{{name}"))?;
+        let line = text[..at].matches('\n').count() + 1;
+        let column = text[..at].rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
+        Some(format!("{}:{line}:{column}: ", scenario.file.display()))
+    });
+    format!("{}{message}", at.unwrap_or_default())
 }
 
 /// Every `body: { file: F }` names a file beside the scenario: known before anything is sent.
