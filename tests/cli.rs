@@ -1385,3 +1385,53 @@ fn an_https_target_with_a_private_ca() {
         report["target"]
     );
 }
+
+/// Safe on staging: whatever the verdict, the scenarios take back what they made.
+#[test]
+fn nothing_is_left_behind_after_runs_that_pass_fail_or_time_out() {
+    let caps = "put-create,delete,range,last-modified,hierarchy,http2,create";
+    for fault in [None, Some("ignore-if-match"), Some("check-then-write")] {
+        let flags: Vec<&str> = fault.iter().flat_map(|f| ["--fault", *f]).collect();
+        let (_server, url) = serve(&flags);
+        let out = contend(&["run", "--target", &url, "--capabilities", caps]);
+        let expected = if fault.is_some() { 1 } else { 0 };
+        assert_eq!(out.status.code(), Some(expected), "{}", stdout(&out));
+        let held = get_directly(&url, "/.well-known/contend/holdings");
+        assert_eq!(held, "[]", "{fault:?} left this behind");
+    }
+    // A step that times out (on a listener that never answers): the scenario fails, its
+    // cleanup still runs.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}/never", silent.local_addr().unwrap());
+    let dir = temp_dir("timeout-cleanup");
+    std::fs::write(
+        dir.join("slow.yaml"),
+        format!(
+            r#"name: a read that times out
+steps:
+  - name: create
+    request: {{ method: PUT, path: "{{{{scratch}}}}/doc", body: "v1" }}
+    expect: {{ status: 201 }}
+  - name: wait for an answer that never comes
+    request: {{ url: "{silent_url}", timeout: 300ms }}
+    expect: {{ status: 200 }}
+cleanup:
+  - name: delete
+    request: {{ method: DELETE, path: "{{{{scratch}}}}/doc" }}
+"#
+        ),
+    )
+    .unwrap();
+    let (_server, url) = serve(&[]);
+    let out = contend(&[
+        "run",
+        "--target",
+        &url,
+        "--capabilities",
+        caps,
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(stdout(&out).contains("timed out"), "{}", stdout(&out));
+    assert_eq!(get_directly(&url, "/.well-known/contend/holdings"), "[]");
+}
