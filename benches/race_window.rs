@@ -311,6 +311,7 @@ fn history_check_speed() -> String {
                 body: bytes::Bytes::from(format!("{i}")),
                 timeout: Duration::from_secs(1),
                 raw: false,
+                max_body: 1 << 20,
                 version_member: None,
             },
             response: Ok(Received {

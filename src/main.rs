@@ -187,6 +187,10 @@ struct TargetArgs {
     /// Accept any TLS certificate (a staging server's self-signed one). Reports say so.
     #[arg(long)]
     insecure: bool,
+    /// The most content kept per response, e.g. 512KiB or 8MiB; more fails that exchange as
+    /// too large, so memory stays bounded whatever the target sends.
+    #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size)]
+    max_body: usize,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
@@ -216,6 +220,29 @@ enum ReportKind {
     Junit,
     Json,
     Html,
+}
+
+/// `512KiB`, `8MiB`, `1GiB` or a number of bytes.
+fn parse_size(s: &str) -> Result<usize, String> {
+    let s = s.trim();
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let scale: usize = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}: use B, KiB, MiB or GiB"
+            ))
+        }
+    };
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("expected a size such as 8MiB, got {s:?}"))?;
+    n.checked_mul(scale)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{s:?} is not a usable size"))
 }
 
 fn parse_report(s: &str) -> Result<(ReportKind, PathBuf), String> {
@@ -414,6 +441,7 @@ async fn connect(
     settings.resources.read_only = args.read_only;
     settings.cacert = args.cacert.clone().or(profile.cacert.clone());
     settings.insecure = args.insecure || profile.insecure;
+    settings.max_body = args.max_body;
     plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
 
     let run_id = plan::new_run_id();

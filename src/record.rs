@@ -18,6 +18,9 @@ pub struct Outgoing {
     pub timeout: Duration,
     /// Send on a fresh connection and record the response bytes as sent (`raw: true`).
     pub raw: bool,
+    /// The most response content kept (`--max-body`): more fails the exchange as too large,
+    /// so memory stays bounded whatever a target sends.
+    pub max_body: usize,
     /// The member of the JSON content that carries the version the write is based on (a
     /// profile's `version.send: {json: ...}`): the server replaces it, so comparisons of
     /// written and stored content leave it out.

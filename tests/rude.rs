@@ -129,6 +129,8 @@ fn every_rude_answer_fails_its_scenario_cleanly_and_the_run_goes_on() {
             "json",
             "-j",
             "11",
+            "--max-body",
+            "1MiB",
         ])
         .arg(&dir)
         .output()
@@ -152,6 +154,13 @@ fn every_rude_answer_fails_its_scenario_cleanly_and_the_run_goes_on() {
             "{id}: {message}"
         );
         println!("{id}: {message}");
+        if id.starts_with("huge::") {
+            // Memory stays bounded: the content is cut off at --max-body.
+            assert!(
+                message.contains("larger than 1048576 bytes (--max-body)"),
+                "{message}"
+            );
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -16,7 +16,7 @@ use hyper::header::{HeaderValue, HOST};
 use hyper_util::rt::TokioIo;
 
 use super::gate::{self, Gate, Hold};
-use super::{classify, connect, error_chain, MAX_RESPONSE};
+use super::{classify, connect, error_chain};
 use crate::record::{Exchange, NoResponse, NoResponseKind, Outgoing, RaceWindow, Received};
 use crate::scenario::SyncMode;
 
@@ -170,6 +170,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
     let request = build(outgoing)?;
     let response = sender.send_request(request);
     let timeout = outgoing.timeout;
+    let max_body = outgoing.max_body;
     let pending = tokio::spawn(async move {
         let _keep_open = sender;
         let deadline = tokio::time::Instant::now() + timeout;
@@ -181,7 +182,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
         let (parts, body) = response.into_parts();
         let status = parts.status.as_u16();
         // The status and headers are in: a content that never ends is reported as that.
-        let body = tokio::time::timeout_at(deadline, Limited::new(body, MAX_RESPONSE).collect())
+        let body = tokio::time::timeout_at(deadline, Limited::new(body, max_body).collect())
             .await
             .map_err(|_| {
                 NoResponse::new(

@@ -11,7 +11,7 @@ use h2::{Ping, PingPong, RecvStream};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 
 use super::group::{failed_group, GroupRun};
-use super::{classify, connect, MAX_RESPONSE};
+use super::{classify, connect};
 use crate::record::{Exchange, Outgoing, Received};
 use crate::scenario::SyncMode;
 
@@ -117,7 +117,7 @@ async fn race(
         let (_send, response) = stream.expect("every stream opened");
         let response = match error {
             Some(why) => Err(classify(why)),
-            None => connect::within(request.timeout, receive(response))
+            None => connect::within(request.timeout, receive(response, request.max_body))
                 .await
                 .map_err(classify),
         };
@@ -175,7 +175,7 @@ async fn open_stream(
     Ok((send, response))
 }
 
-async fn receive(response: client::ResponseFuture) -> Result<Received, String> {
+async fn receive(response: client::ResponseFuture, max_body: usize) -> Result<Received, String> {
     let response = response
         .await
         .map_err(|e| format!("no response on the stream: {e}"))?;
@@ -184,8 +184,10 @@ async fn receive(response: client::ResponseFuture) -> Result<Received, String> {
     while let Some(chunk) = body.data().await {
         let chunk = chunk.map_err(|e| format!("reading the response content failed: {e}"))?;
         let _ = body.flow_control().release_capacity(chunk.len());
-        if content.len() + chunk.len() > MAX_RESPONSE {
-            return Err(format!("response content larger than {MAX_RESPONSE} bytes"));
+        if content.len() + chunk.len() > max_body {
+            return Err(format!(
+                "response content larger than {max_body} bytes (--max-body)"
+            ));
         }
         content.extend_from_slice(&chunk);
     }

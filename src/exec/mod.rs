@@ -32,9 +32,6 @@ use crate::record::{
 use crate::scenario::template::{render_json, TemplateError};
 use crate::scenario::{Action, Body, Capture, Request, Step, Vars};
 
-/// The largest response content kept; a target that sends more is cut off with an error.
-pub const MAX_RESPONSE: usize = 16 * 1024 * 1024;
-
 /// How long a `strong: true` capture waits for a weak ETag to become strong.
 const STRONG_ETAG_PATIENCE: Duration = Duration::from_secs(3);
 
@@ -502,6 +499,7 @@ impl Runner {
             body,
             timeout,
             raw: request.raw,
+            max_body: self.settings.max_body,
             version_member: request.json_members.first().map(|(name, _)| name.clone()),
         })
     }
@@ -534,6 +532,7 @@ impl Runner {
             body: Bytes::new(),
             timeout: self.settings.timeout,
             raw: false,
+            max_body: self.settings.max_body,
             version_member: None,
         };
         let exchange = self.send(outgoing).await;
@@ -568,6 +567,7 @@ impl Runner {
                 body: Bytes::new(),
                 timeout: request.timeout,
                 raw: false,
+                max_body: self.settings.max_body,
                 version_member: None,
             };
             if let Ok(response) = self.send(get).await.response {
@@ -652,7 +652,7 @@ impl Runner {
             }
         }
         let response = match sent {
-            Ok(response) => read_response(response, outgoing.timeout).await,
+            Ok(response) => read_response(response, outgoing.timeout, outgoing.max_body).await,
             Err(e) => Err(classify(describe(&e, outgoing.timeout))),
         };
         Exchange {
@@ -668,6 +668,7 @@ impl Runner {
 async fn read_response(
     mut response: reqwest::Response,
     timeout: Duration,
+    max_body: usize,
 ) -> Result<Received, NoResponse> {
     let status = response.status().as_u16();
     let version = format!("{:?}", response.version());
@@ -680,16 +681,16 @@ async fn read_response(
         .await
         .map_err(|e| failed(describe(&e, timeout)))?
     {
-        if body.len() + chunk.len() > MAX_RESPONSE {
+        if body.len() + chunk.len() > max_body {
             return Err(NoResponse::new(
                 NoResponseKind::TooLarge,
-                format!("response content larger than {MAX_RESPONSE} bytes"),
+                format!("response content larger than {max_body} bytes (--max-body)"),
             )
             .after_status(status));
         }
         body.extend_from_slice(&chunk);
     }
-    let body = decode(&headers, Bytes::from(body))
+    let body = decode(&headers, Bytes::from(body), max_body)
         .map_err(|why| NoResponse::new(NoResponseKind::Malformed, why).after_status(status))?;
     Ok(Received {
         status,
@@ -702,7 +703,7 @@ async fn read_response(
 /// The representation data of content sent with a `Content-Encoding` the request asked for
 /// (gzip or deflate): checks compare what was stored, not its compressed bytes. The headers
 /// stay as sent, so checks still see the coding (and a gateway's weakened ETag).
-fn decode(headers: &HeaderMap, body: Bytes) -> Result<Bytes, String> {
+fn decode(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Bytes, String> {
     use std::io::Read;
     let coding = headers
         .get(hyper::header::CONTENT_ENCODING)
@@ -711,17 +712,17 @@ fn decode(headers: &HeaderMap, body: Bytes) -> Result<Bytes, String> {
     let mut out = Vec::new();
     let read = match coding.as_deref() {
         Some("gzip" | "x-gzip") => flate2::read::GzDecoder::new(&body[..])
-            .take(MAX_RESPONSE as u64 + 1)
+            .take(max_body as u64 + 1)
             .read_to_end(&mut out),
         Some("deflate") => flate2::read::ZlibDecoder::new(&body[..])
-            .take(MAX_RESPONSE as u64 + 1)
+            .take(max_body as u64 + 1)
             .read_to_end(&mut out),
         _ => return Ok(body),
     };
     match read {
-        Ok(_) if out.len() > MAX_RESPONSE => {
-            Err(format!("decoded content larger than {MAX_RESPONSE} bytes"))
-        }
+        Ok(_) if out.len() > max_body => Err(format!(
+            "decoded content larger than {max_body} bytes (--max-body)"
+        )),
         Ok(_) => Ok(Bytes::from(out)),
         Err(e) => Err(format!(
             "the {} content does not decode: {e}",

@@ -512,6 +512,7 @@ impl Runner {
             body: Bytes::from(body.to_owned()),
             timeout: self.settings.timeout,
             raw: false,
+            max_body: self.settings.max_body,
             version_member: None,
         };
         self.send(outgoing).await

@@ -8,7 +8,6 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::connect::{self, origin_form};
-use super::MAX_RESPONSE;
 use crate::record::{Outgoing, Received};
 
 /// Sends `outgoing` and reads until the server closes the connection.
@@ -31,8 +30,11 @@ pub(super) async fn exchange(outgoing: &Outgoing) -> Result<Received, String> {
             if read == 0 {
                 break;
             }
-            if bytes.len() + read > MAX_RESPONSE {
-                return Err(format!("response larger than {MAX_RESPONSE} bytes"));
+            if bytes.len() + read > outgoing.max_body {
+                return Err(format!(
+                    "response larger than {} bytes (--max-body)",
+                    outgoing.max_body
+                ));
             }
             bytes.extend_from_slice(&chunk[..read]);
         }

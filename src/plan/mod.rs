@@ -297,6 +297,8 @@ pub struct Settings {
     pub cacert: Option<std::path::PathBuf>,
     /// Accept any TLS certificate (`--insecure`); reports say so.
     pub insecure: bool,
+    /// The most content kept per response (`--max-body`).
+    pub max_body: usize,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -309,6 +311,10 @@ pub struct Resources {
     /// Send nothing that writes (`--read-only`).
     pub read_only: bool,
 }
+
+/// The most content kept per response unless `--max-body` says otherwise: a race holds one
+/// per member, so this bounds its memory too.
+pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 
 /// The default scratch prefix: unique per run and per scenario.
 pub const DEFAULT_SCRATCH: &str = "/contend-{{run_id}}/{{uuid}}";
@@ -332,6 +338,7 @@ impl Default for Settings {
             secrets: Vec::new(),
             cacert: None,
             insecure: false,
+            max_body: DEFAULT_MAX_BODY,
         }
     }
 }

@@ -454,6 +454,7 @@ pub(super) mod testing {
                 body: Bytes::from_static(r.body.as_bytes()),
                 timeout: Duration::from_secs(1),
                 raw: false,
+                max_body: 1 << 20,
                 version_member: None,
             },
             // Status 0 stands for no response at all.
