@@ -35,6 +35,7 @@ impl LoadError {
         let message = location_text()
             .replace_all(&err.to_string(), "")
             .into_owned();
+        let message = with_hint(message);
         let location = err.location();
         LoadError {
             file: file.to_owned(),
@@ -86,6 +87,30 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// serde's "unknown field `bdy`, expected one of `method`, ..., `body`" (or "unknown
+/// variant"), with the nearest expected name suggested: "did you mean `body`?".
+fn with_hint(message: String) -> String {
+    let Some((_, rest)) = message
+        .split_once("unknown field `")
+        .or_else(|| message.split_once("unknown variant `"))
+    else {
+        return message;
+    };
+    let Some((given, expected)) = rest.split_once("`, expected one of ") else {
+        return message;
+    };
+    let nearest = expected
+        .split(", ")
+        .map(|name| name.trim_matches(|c| c == '`' || c == ' '))
+        .map(|name| (strsim::damerau_levenshtein(given, name), name))
+        .filter(|(distance, name)| *distance <= 2.max(name.len() / 3))
+        .min();
+    match nearest {
+        Some((_, name)) => format!("{message}: did you mean `{name}`?"),
+        None => message,
+    }
+}
 
 fn location_text() -> &'static regex::Regex {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
