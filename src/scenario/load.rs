@@ -36,12 +36,14 @@ impl LoadError {
             .replace_all(&err.to_string(), "")
             .into_owned();
         let message = with_hint(message);
-        let location = err.location();
+        let index = err.location().map(|l| l.index());
+        let (message, index) = plainer(message, text, index);
+        let location = index.map(|at| line_column(text, at));
         LoadError {
             file: file.to_owned(),
-            location: location.as_ref().map(|l| (l.line(), l.column())),
+            location,
             message,
-            snippet: location.map(|l| (text.to_owned(), l.index())),
+            snippet: index.map(|at| (text.to_owned(), at)),
         }
     }
 }
@@ -87,6 +89,77 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let line = text[..at].matches('\n').count() + 1;
+    let column = text[..at].chars().rev().take_while(|&c| c != '\n').count() + 1;
+    (line, column)
+}
+
+/// The parser's words for three common mistakes, said plainly and pointed at the right place:
+/// a tab in the indentation, a key given twice (serde_yaml points at the mapping, not at the
+/// second one), a line indented to no enclosing block.
+fn plainer(message: String, text: &str, index: Option<usize>) -> (String, Option<usize>) {
+    let Some(at) = index else {
+        return (message, index);
+    };
+    let line_start = text[..at.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |nl| nl + 1);
+    let line = text[line_start..].lines().next().unwrap_or("");
+    if let Some(tab) = line.find('\t').filter(|&t| line[..t].trim().is_empty()) {
+        return (
+            "a tab in the indentation: YAML indents with spaces, never tabs".into(),
+            Some(line_start + tab),
+        );
+    }
+    if let Some(key) = message
+        .strip_prefix("duplicate field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(key, _)| key.to_owned())
+    {
+        // The second line from here that opens with `key:` at the first one's indentation.
+        let mut seen: Option<(usize, usize)> = None;
+        let mut offset = line_start;
+        for l in text[line_start..].split_inclusive('\n') {
+            let indent = l.len() - l.trim_start().len();
+            if l.trim_start().starts_with(&format!("{key}:")) {
+                match seen {
+                    Some((first, i)) if i == indent => {
+                        let (first_line, _) = line_column(text, first);
+                        return (
+                            format!("`{key}` is given twice in one mapping (first on line {first_line})"),
+                            Some(offset + indent),
+                        );
+                    }
+                    None => seen = Some((offset + indent, indent)),
+                    _ => {}
+                }
+            }
+            offset += l.len();
+        }
+    }
+    if message.starts_with("did not find expected") && message.contains("while parsing a block") {
+        let indent = line.len() - line.trim_start().len();
+        let above = text[..line_start]
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.len() - l.trim_start().len());
+        if let Some(above) = above.filter(|&a| a != indent) {
+            return (
+                format!(
+                    "this line is indented {indent} spaces, which lines up with no enclosing \
+                     block (the line above: {above}): misindented? ({message})"
+                ),
+                index,
+            );
+        }
+    }
+    (message, index)
+}
 
 /// serde's "unknown field `bdy`, expected one of `method`, ..., `body`" (or "unknown
 /// variant"), with the nearest expected name suggested: "did you mean `body`?".
