@@ -62,17 +62,12 @@ mod bodies {
     }
 
     fn sends_text(scenario: &Scenario) -> bool {
-        let found = std::cell::Cell::new(false);
-        let mut copy = scenario.clone();
-        for step in copy.steps.iter_mut().chain(copy.cleanup.iter_mut()) {
-            let _ = each_request(step, &|request: &mut Request| {
-                if matches!(request.body.as_deref(), Some(Body::Text(_))) {
-                    found.set(true);
-                }
-                Ok(())
-            });
-        }
-        found.get()
+        scenario
+            .steps
+            .iter()
+            .chain(&scenario.cleanup)
+            .flat_map(requests)
+            .any(|request| matches!(request.body.as_deref(), Some(Body::Text(_))))
     }
 
     /// The JSON pointer of the `"{{body}}"` string in a JSON format, if the format is JSON.
@@ -145,6 +140,18 @@ mod bodies {
     }
 
     type Each<'a> = dyn Fn(&mut Request) -> Result<(), String> + 'a;
+
+    /// Every request of a step, in order (a workload's inner steps included), to read.
+    pub(super) fn requests(step: &Step) -> Vec<&Request> {
+        match &step.action {
+            Action::Send { request, .. } => vec![request],
+            Action::Race { group, .. } => match &group.requests {
+                GroupRequests::Repeat { request, .. } => vec![request],
+                GroupRequests::List(list) => list.iter().collect(),
+            },
+            Action::Workload(workload) => workload.steps.iter().flat_map(requests).collect(),
+        }
+    }
 
     pub(super) fn each_request(step: &mut Step, f: &Each) -> Result<(), String> {
         match &mut step.action {
@@ -704,23 +711,20 @@ fn located(scenario: &Scenario, message: String) -> String {
 /// Every `body: { file: F }` names a file beside the scenario: known before anything is sent.
 fn check_body_files(scenario: &Scenario) -> Result<(), String> {
     let dir = scenario.file.parent().unwrap_or(Path::new("."));
-    let missing = std::cell::RefCell::new(None::<String>);
-    let mut copy = scenario.clone();
-    for step in copy.steps.iter_mut().chain(copy.cleanup.iter_mut()) {
-        let name = step.name.clone();
-        let _ = bodies::each_request(step, &|request: &mut Request| {
+    for step in scenario.steps.iter().chain(&scenario.cleanup) {
+        for request in bodies::requests(step) {
             if let Some(Body::File(file)) = request.body.as_deref() {
-                if !dir.join(file).is_file() && missing.borrow().is_none() {
-                    *missing.borrow_mut() = Some(format!(
-                        "step `{name}`: body file {} does not exist",
+                if !dir.join(file).is_file() {
+                    return Err(format!(
+                        "step `{}`: body file {} does not exist",
+                        step.name,
                         dir.join(file).display()
                     ));
                 }
             }
-            Ok(())
-        });
+        }
     }
-    missing.into_inner().map_or(Ok(()), Err)
+    Ok(())
 }
 
 /// The same scenario planned afresh for another round: new `uuid`, new scratch path.

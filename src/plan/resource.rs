@@ -8,7 +8,7 @@ use crate::scenario::{
     VersionRead, VersionSend,
 };
 
-use super::bodies::each_request;
+use super::bodies::{each_request, requests};
 
 /// The rule the built-in create steps name; a profile's `create` takes their place.
 const CREATE_RULE: &str = "put.created";
@@ -258,16 +258,15 @@ pub(super) fn writes(scenario: &Scenario) -> Option<String> {
         .iter()
         .chain(&scenario.cleanup)
         .find_map(|step| {
-            let mut step = step.clone();
-            each_request(
-                &mut step,
-                &|request: &mut Request| match is_read(&request.method.0) {
-                    true => Ok(()),
-                    false => Err(format!("{} {}", request.method.0, request.path.as_str())),
-                },
-            )
-            .err()
-            .map(|write| format!("step `{}` sends {write}", step.name))
+            let write = requests(step)
+                .into_iter()
+                .find(|request| !is_read(&request.method.0))?;
+            Some(format!(
+                "step `{}` sends {} {}",
+                step.name,
+                write.method.0,
+                write.path.as_str()
+            ))
         })
 }
 
@@ -316,23 +315,21 @@ pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Sc
 /// The first update (a write to a path an earlier step wrote) that carries no version, on a
 /// target that refuses those: its answer would be that refusal, not a verdict.
 pub(super) fn unversioned_update(scenario: &Scenario) -> Option<String> {
-    let written = std::cell::RefCell::new(Vec::<String>::new());
-    scenario.steps.iter().find_map(|step| {
-        let mut step = step.clone();
-        each_request(&mut step, &|request: &mut Request| {
-            let method = request.method.0.as_str();
-            let path = request.path.as_str().to_owned();
+    let mut written: Vec<&str> = Vec::new();
+    for step in &scenario.steps {
+        for request in requests(step) {
+            let (method, path) = (request.method.0.as_str(), request.path.as_str());
             if is_read(method) || method == "DELETE" {
-                return Ok(());
+                continue;
             }
-            let update = written.borrow().contains(&path);
-            written.borrow_mut().push(path);
-            match update && request.version.is_none() {
-                true => Err(format!("{method} {}", request.path.as_str())),
-                false => Ok(()),
+            if written.contains(&path) && request.version.is_none() {
+                return Some(format!(
+                    "step `{}` updates without the version ({method} {path})",
+                    step.name
+                ));
             }
-        })
-        .err()
-        .map(|write| format!("step `{}` updates without the version ({write})", step.name))
-    })
+            written.push(path);
+        }
+    }
+    None
 }
