@@ -60,7 +60,7 @@ pub fn builtin_trials() -> Vec<Trial> {
 }
 
 type Loaded = Vec<(
-    Result<Vec<scenario::Scenario>, scenario::LoadError>,
+    Result<Vec<scenario::Scenario>, Vec<scenario::LoadError>>,
     std::path::PathBuf,
 )>;
 
@@ -80,9 +80,10 @@ fn trials_of(loaded: Loaded) -> Vec<Trial> {
             Ok(s) => s,
             Err(e) => {
                 let name = file.with_extension("");
+                let all: Vec<String> = e.iter().map(|e| e.to_string()).collect();
                 trials.push(failing(
                     format!("{}::<invalid>", name.display()),
-                    e.to_string(),
+                    all.join("\n\n"),
                 ));
                 continue;
             }

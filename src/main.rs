@@ -406,7 +406,9 @@ fn load(paths: &[PathBuf]) -> Result<Vec<Scenario>, ExitCode> {
         for e in &errors {
             eprintln!("{e}\n");
         }
-        eprintln!("{} scenario file(s) could not be loaded", errors.len());
+        let files: std::collections::BTreeSet<&Path> =
+            errors.iter().map(|e| e.file.as_path()).collect();
+        eprintln!("{} error(s) in {} file(s)", errors.len(), files.len());
         ExitCode::from(BAD_INPUT)
     })
 }
@@ -926,11 +928,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
 /// `contend check`: loads and plans every scenario against a target that has everything,
 /// so that only what the scenarios themselves get wrong is reported.
 fn check(paths: &[PathBuf], config: Option<&Path>) -> ExitCode {
-    let scenarios = match load(paths) {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    match validate(scenarios, config) {
+    match validate(paths, config) {
         Ok(count) => {
             say!("{count} scenarios: no errors found without sending a request");
             ExitCode::SUCCESS
@@ -939,8 +937,20 @@ fn check(paths: &[PathBuf], config: Option<&Path>) -> ExitCode {
     }
 }
 
-fn validate(scenarios: Vec<Scenario>, config: Option<&Path>) -> Result<usize, ExitCode> {
-    let count = scenarios.len();
+/// A plan problem as the loader shows its errors: `file:line:column: error: ...` when the
+/// problem is located.
+fn plan_problem(id: &str, problem: &str) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"^(\S+:\d+:\d+): (.*)$").expect("valid regex"));
+    match re.captures(problem) {
+        Some(c) => format!("{}: error: {}\n  --> {} ({id})", &c[1], &c[2], &c[1]),
+        None => format!("error: {id}: {problem}"),
+    }
+}
+
+/// Every mistake of every file in one pass: each file read past its mistakes, and what it
+/// gave planned, so a typo and an undefined variable of one file are reported together.
+fn validate(paths: &[PathBuf], config: Option<&Path>) -> Result<usize, ExitCode> {
     let profile = plan::find_profile(config).map_err(|e| bad_input(&e.to_string()))?;
     let mut settings = Settings::default();
     plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
@@ -950,25 +960,59 @@ fn validate(scenarios: Vec<Scenario>, config: Option<&Path>) -> Result<usize, Ex
         .own_capabilities
         .extend(profile.own_capabilities.iter().cloned());
     let run_id = plan::new_run_id();
-    suite::plan_all(scenarios, &target, &settings, &run_id).map_err(|errors| {
-        for e in &errors {
-            eprintln!("error: {e}");
+    let mut unreadable = Vec::new();
+    let files: Vec<scenario::Lenient> = match paths.is_empty() {
+        true => scenario::builtin::files()
+            .into_iter()
+            .map(|(path, text)| scenario::load_lenient(text, &path))
+            .collect(),
+        false => scenario::scenario_files(paths, &mut unreadable)
+            .iter()
+            .map(|file| scenario::load_file_lenient(file))
+            .collect(),
+    };
+    let (mut count, mut errors, mut broken) = (0, unreadable.len(), unreadable.len());
+    for e in &unreadable {
+        eprintln!("{e}\n");
+    }
+    for file in files {
+        count += file.scenarios.len();
+        let mut problems: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
+        if let Err(plan_errors) = suite::plan_all(file.scenarios, &target, &settings, &run_id) {
+            // A variable named in an entry left out may be defined there: not reported.
+            let left_out = |p: &&String| {
+                let named = p.split('`').nth(3).unwrap_or("");
+                !p.contains("is not defined") || !file.left_out.iter().any(|t| t.contains(named))
+            };
+            for e in plan_errors {
+                let own: Vec<String> = e.problems.iter().filter(left_out).cloned().collect();
+                problems.extend(own.iter().map(|p| plan_problem(&e.id, p)));
+            }
         }
-        eprintln!("{} scenario(s) have errors", errors.len());
-        ExitCode::from(BAD_INPUT)
-    })?;
-    Ok(count)
+        broken += usize::from(!problems.is_empty());
+        errors += problems.len();
+        for p in problems {
+            eprintln!("{p}\n");
+        }
+    }
+    match errors {
+        0 => Ok(count),
+        _ => {
+            eprintln!("{errors} error(s) in {broken} file(s)");
+            Err(ExitCode::from(BAD_INPUT))
+        }
+    }
 }
 
 fn list(paths: &[PathBuf]) -> ExitCode {
+    // A list of scenarios that cannot run is no list: the same checks as `contend check`.
+    if let Err(code) = validate(paths, None) {
+        return code;
+    }
     let scenarios = match load(paths) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    // A list of scenarios that cannot run is no list: the same checks as `contend check`.
-    if let Err(code) = validate(scenarios.clone(), None) {
-        return code;
-    }
     for s in &scenarios {
         let requires: Vec<&str> = s.requires.iter().map(|c| c.name()).collect();
         let mut line = plan::scenario_id(s);

@@ -61,7 +61,7 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
                     round_error = Some(format!(
                         "round {} could not be planned: {}",
                         round + 1,
-                        e.message
+                        e.problems.join("; ")
                     ));
                     break;
                 }

@@ -65,6 +65,46 @@ fn invalid_input_exits_2_with_a_location() {
     assert_eq!(out.status.code(), Some(2));
 }
 
+/// The corpus of broken files: `contend check` shows every error of each, located, and exits 2
+/// at once. A fixture says how many errors it holds in a first `# errors: N` line (else 1);
+/// the snapshot is what a user reads.
+#[test]
+fn every_broken_file_gets_all_its_errors_located_at_once() {
+    let mut files: Vec<_> = std::fs::read_dir("fixtures/invalid")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "the corpus has {} files", files.len());
+    let located =
+        regex::Regex::new(r"^fixtures/invalid/[a-z0-9-]+\.yaml:\d+:\d+: error: ").unwrap();
+    for file in files {
+        let path = file.to_str().unwrap();
+        let bytes = std::fs::read(&file).unwrap();
+        let declared = String::from_utf8_lossy(&bytes)
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# errors: "))
+            .map_or(1, |n| n.trim().parse::<usize>().unwrap());
+        let started = std::time::Instant::now();
+        let out = contend(&["check", path]);
+        let took = started.elapsed();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(took < std::time::Duration::from_secs(1), "{path}: {took:?}");
+        let errors: Vec<&str> = err
+            .lines()
+            .filter(|l| !l.starts_with(' ') && l.contains("error:"))
+            .collect();
+        for line in &errors {
+            assert!(located.is_match(line), "{path}: not located: {line}");
+        }
+        assert_eq!(errors.len(), declared, "{path}:\n{err}");
+        let name = file.file_stem().unwrap().to_str().unwrap().to_owned();
+        insta::assert_snapshot!(name, err);
+    }
+}
+
 #[test]
 fn json_output_shows_every_request_of_a_group() {
     let out = contend(&["run", "--format", "json", "specs/race-if-match.yaml"]);
@@ -1300,7 +1340,7 @@ fn check_finds_what_can_be_known_without_sending() {
     assert_eq!(out.status.code(), Some(2));
     let file = dir.join("broken.yaml");
     let located = format!(
-        "{}:4:24: step `a`: variable `nope` is not defined",
+        "{}:4:24: error: step `a`: variable `nope` is not defined",
         file.display()
     );
     assert!(stderr(&out).contains(&located), "{}", stderr(&out));

@@ -115,7 +115,7 @@ async fn groups_that_cannot_be_released_as_asked_are_errors() {
 
     // Known before anything is sent: refused when the file is loaded.
     let err = scenario::load_str(&race("last-byte", 5, "DELETE"), Path::new("race.yaml"))
-        .unwrap_err()
+        .unwrap_err()[0]
         .to_string();
     assert!(
         err.contains("`sync: last-byte` holds back each request's last content byte, but request #0 (DELETE) has no content"),

@@ -372,10 +372,11 @@ pub enum Applicability {
 
 /// A scenario that cannot run as written: bad input, reported before anything is sent.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{id}: {message}")]
+#[error("{}", problems.iter().map(|p| format!("{id}: {p}")).collect::<Vec<_>>().join("\n"))]
 pub struct PlanError {
     pub id: String,
-    pub message: String,
+    /// Every problem found, so that one pass shows them all.
+    pub problems: Vec<String>,
 }
 
 /// Layers a target profile under `settings`: what flags or the environment already set wins.
@@ -537,14 +538,14 @@ pub fn plan(
         Some(format) => Arc::new(bodies::reshape((*scenario).clone(), format).map_err(
             |message| PlanError {
                 id: id.clone(),
-                message,
+                problems: vec![message],
             },
         )?),
         None => scenario,
     };
     let fail = |message: String| PlanError {
         id: id.clone(),
-        message,
+        problems: vec![message],
     };
     let scenario = match has_capability_headers(&scenario) {
         true => Arc::new(bodies::fold_capability_headers((*scenario).clone(), target)),
@@ -597,16 +598,24 @@ pub fn plan(
         }
     }
 
-    check_variables(&scenario, &vars).map_err(|m| fail(located(&scenario, m)))?;
-    check_body_files(&scenario).map_err(fail)?;
+    // Everything knowable before sending, all of it at once.
+    let mut problems = check_variables(&scenario, &vars);
+    problems.extend(check_body_files(&scenario));
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
         if let Some(rule) = step.rule.as_deref().filter(|r| !settings.policy.knows(r)) {
-            return Err(fail(format!(
-                "step `{}`: `rule: {rule}` is not in the catalog (`contend explain --all` lists the ids) \
-                 nor one of the profile's own `rules:`",
-                step.name
-            )));
+            problems.push(located(
+                &scenario,
+                &format!("rule: {rule}"),
+                format!(
+                    "step `{}`: `rule: {rule}` is not in the catalog (`contend explain --all` \
+                     lists the ids) nor one of the profile's own `rules:`",
+                    step.name
+                ),
+            ));
         }
+    }
+    if !problems.is_empty() {
+        return Err(PlanError { id, problems });
     }
 
     let has = |c: &Capability| match c {
@@ -687,20 +696,13 @@ fn resources(
     Ok((Arc::new(shaped), on_existing))
 }
 
-/// `message` about an undefined `{{name}}`, prefixed with where the file first uses it
-/// (`specs/x.yaml:12:24`), when the file can be read.
-fn located(scenario: &Scenario, message: String) -> String {
-    let name = message
-        .split_once("variable `")
-        .and_then(|(_, rest)| rest.split_once('`'))
-        .map(|(name, _)| name.to_owned())
-        .or_else(|| {
-            let env = message.split_once("environment variable ")?.1;
-            Some(format!("env.{}", env.split_whitespace().next()?))
-        });
+/// `message` prefixed with where the scenario's file first holds `needle` at or after the
+/// scenario's own `name:` (`specs/x.yaml:12:24: `), when the file can be read.
+fn located(scenario: &Scenario, needle: &str, message: String) -> String {
     let text = std::fs::read_to_string(&scenario.file).ok();
-    let at = name.zip(text.as_ref()).and_then(|(name, text)| {
-        let at = text.find(&format!("{{{{{name}"))?;
+    let at = text.as_ref().and_then(|text| {
+        let from = text.find(&format!("name: {}", scenario.name)).unwrap_or(0);
+        let at = from + text[from..].find(needle)?;
         let line = text[..at].matches('\n').count() + 1;
         let column = text[..at].rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
         Some(format!("{}:{line}:{column}: ", scenario.file.display()))
@@ -709,22 +711,27 @@ fn located(scenario: &Scenario, message: String) -> String {
 }
 
 /// Every `body: { file: F }` names a file beside the scenario: known before anything is sent.
-fn check_body_files(scenario: &Scenario) -> Result<(), String> {
+fn check_body_files(scenario: &Scenario) -> Vec<String> {
     let dir = scenario.file.parent().unwrap_or(Path::new("."));
+    let mut problems = Vec::new();
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
         for request in bodies::requests(step) {
             if let Some(Body::File(file)) = request.body.as_deref() {
                 if !dir.join(file).is_file() {
-                    return Err(format!(
-                        "step `{}`: body file {} does not exist",
-                        step.name,
-                        dir.join(file).display()
+                    problems.push(located(
+                        scenario,
+                        &file.display().to_string(),
+                        format!(
+                            "step `{}`: body file {} does not exist",
+                            step.name,
+                            dir.join(file).display()
+                        ),
                     ));
                 }
             }
         }
     }
-    Ok(())
+    problems
 }
 
 /// The same scenario planned afresh for another round: new `uuid`, new scratch path.
@@ -783,7 +790,8 @@ pub fn env_names_in(template: &Template) -> impl Iterator<Item = String> + '_ {
 
 /// Every variable used by a step must be defined by then: statically, or by a capture (or a
 /// group's winner) of an earlier step. Catches typos before a single request is sent.
-fn check_variables(scenario: &Scenario, vars: &Vars) -> Result<(), String> {
+fn check_variables(scenario: &Scenario, vars: &Vars) -> Vec<String> {
+    let mut problems = Vec::new();
     let mut defined: HashSet<String> = HashSet::new();
     let steps = scenario
         .steps
@@ -792,12 +800,19 @@ fn check_variables(scenario: &Scenario, vars: &Vars) -> Result<(), String> {
         .chain(scenario.cleanup.iter().map(|s| (s, true)));
     for (step, cleanup) in steps {
         let part = if cleanup { "cleanup step" } else { "step" };
+        let mut check = |step: &Step, defined: &HashSet<String>| {
+            problems.extend(
+                undefined(step, defined, vars, part)
+                    .into_iter()
+                    .map(|(name, m)| located(scenario, &format!("{{{{{name}"), m)),
+            )
+        };
         if let Action::Workload(workload) = &step.action {
             // Inside: the client's index and iteration, and the client's own captures.
             let mut inner = defined.clone();
             inner.extend(["index".to_owned(), "iteration".to_owned()]);
             for each in &workload.steps {
-                check_templates(each, &inner, vars, part)?;
+                check(each, &inner);
                 inner.extend(each.capture.keys().cloned());
             }
             defined.extend(["workload.writes".to_owned(), "workload.retries".to_owned()]);
@@ -808,24 +823,32 @@ fn check_variables(scenario: &Scenario, vars: &Vars) -> Result<(), String> {
             here.insert("index".to_owned());
             defined.extend(["winner.index".to_owned(), "winner.status".to_owned()]);
         }
-        check_templates(step, &here, vars, part)?;
+        check(step, &here);
+        // A variable undefined once is reported once, not at every later use.
         defined.extend(step.capture.keys().cloned());
     }
-    Ok(())
+    problems
 }
 
-fn check_templates(
+/// The names a step uses that nothing defines, each with its message.
+fn undefined(
     step: &Step,
     defined: &HashSet<String>,
     vars: &Vars,
     part: &str,
-) -> Result<(), String> {
-    for template in step_templates(step)? {
+) -> Vec<(String, String)> {
+    let templates = match step_templates(step) {
+        Ok(t) => t,
+        Err(e) => return vec![(String::new(), e)],
+    };
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for template in templates {
         for name in template.variables() {
-            if vars.contains(name) || defined.contains(name) {
+            if vars.contains(name) || defined.contains(name) || !seen.insert(name.to_owned()) {
                 continue;
             }
-            return Err(match name.strip_prefix("env.") {
+            let message = match name.strip_prefix("env.") {
                 Some(env) => format!(
                     "{part} `{}`: environment variable {env} is not set",
                     step.name
@@ -835,10 +858,11 @@ fn check_templates(
                      --var {name}=VALUE, or capture it in an earlier step)",
                     step.name
                 ),
-            });
+            };
+            out.push((name.to_owned(), message));
         }
     }
-    Ok(())
+    out
 }
 
 /// All templates of a step: its requests and its expectations.

@@ -41,7 +41,7 @@ pub fn load() -> Result<Vec<Scenario>, Vec<LoadError>> {
     for (path, text) in files() {
         match load_str(text, &path) {
             Ok(found) => scenarios.extend(found),
-            Err(e) => errors.push(e),
+            Err(e) => errors.extend(e),
         }
     }
     if errors.is_empty() {

@@ -48,6 +48,14 @@ impl LoadError {
     }
 }
 
+impl LoadError {
+    /// Points the error at another offset of the same text.
+    fn relocate(&mut self, text: &str, at: usize) {
+        self.location = Some(line_column(text, at));
+        self.snippet = Some((text.to_owned(), at));
+    }
+}
+
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.file.display().to_string();
@@ -198,7 +206,7 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Scenario>, Vec<LoadError>> {
     for file in scenario_files(paths, &mut errors) {
         match load_file(&file) {
             Ok(found) => scenarios.extend(found),
-            Err(err) => errors.push(err),
+            Err(found) => errors.extend(found),
         }
     }
     if errors.is_empty() {
@@ -251,9 +259,21 @@ pub fn load_profile(file: &Path) -> Result<super::Profile, LoadError> {
     serde_yaml::from_str(text).map_err(|err| LoadError::from_yaml(file, text, &err))
 }
 
-pub fn load_file(file: &Path) -> Result<Vec<Scenario>, LoadError> {
-    let text = read_text(file)?;
+pub fn load_file(file: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let text = read_text(file).map_err(|e| vec![e])?;
     load_str(&text, file)
+}
+
+/// [`load_lenient`] on a file.
+pub fn load_file_lenient(file: &Path) -> Lenient {
+    match read_text(file) {
+        Ok(text) => load_lenient(&text, file),
+        Err(err) => Lenient {
+            errors: vec![err],
+            scenarios: Vec::new(),
+            left_out: Vec::new(),
+        },
+    }
 }
 
 /// The largest scenario or profile file read; scenarios are a few KiB.
@@ -325,27 +345,322 @@ fn within_limits<'t>(text: &'t str, file: &Path) -> Result<&'t str, LoadError> {
     Ok(text)
 }
 
-/// Parses one file's text: one scenario per YAML document (`---` separates them).
-pub fn load_str(text: &str, file: &Path) -> Result<Vec<Scenario>, LoadError> {
-    let text = within_limits(text, file)?;
-    let mut scenarios: Vec<Scenario> = Vec::new();
-    for document in serde_yaml::Deserializer::from_str(text) {
-        let mut scenario = Scenario::deserialize(document)
-            .map_err(|err| LoadError::from_yaml(file, text, &err))?;
-        if scenarios.iter().any(|s| s.name == scenario.name) {
-            return Err(LoadError::new(
-                file,
-                format!(
-                    "two scenarios are named {:?}: names must be unique within a file",
-                    scenario.name
-                ),
-            ));
+/// Parses one file's text: one scenario per YAML document (`---` separates them). Every
+/// mistake is reported, not only the first: see [`load_lenient`].
+pub fn load_str(text: &str, file: &Path) -> Result<Vec<Scenario>, Vec<LoadError>> {
+    let loaded = load_lenient(text, file);
+    match loaded.errors.is_empty() {
+        true => Ok(loaded.scenarios),
+        false => Err(loaded.errors),
+    }
+}
+
+/// What a file's text gave, read past its mistakes.
+pub struct Lenient {
+    /// Every mistake found, in file order.
+    pub errors: Vec<LoadError>,
+    /// The scenarios read once the mistaken entries were left out: their own static checks
+    /// (variables, body files) can still be reported in the same pass.
+    pub scenarios: Vec<Scenario>,
+    /// The text of the entries left out; a variable named in it may have been defined there.
+    pub left_out: Vec<String>,
+}
+
+/// The most mistakes reported for one file; past that, fixing the first ones is the way on.
+pub const MAX_ERRORS: usize = 20;
+
+/// serde stops at the first mistake. To find the next, the entry holding it (a `key: value`,
+/// block or flow) is blanked out with spaces, so every later offset stays where it was, and the
+/// text is read again; a syntax error ends the search (what follows it cannot be trusted).
+pub fn load_lenient(text: &str, file: &Path) -> Lenient {
+    let mut out = Lenient {
+        errors: Vec::new(),
+        scenarios: Vec::new(),
+        left_out: Vec::new(),
+    };
+    let text = match within_limits(text, file) {
+        Ok(text) => text,
+        Err(err) => {
+            out.errors.push(err);
+            return out;
         }
+    };
+    let only_comments = text
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---");
+    if only_comments {
+        let mut empty = LoadError::new(file, "the file holds no scenario");
+        empty.location = Some((1, 1));
+        out.errors.push(empty);
+        return out;
+    }
+    let mut work = text.to_owned();
+    let mut blanked: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut whole_items: Vec<usize> = Vec::new();
+    loop {
+        let err = match documents(&work) {
+            Ok(scenarios) => {
+                out.scenarios = scenarios;
+                break;
+            }
+            Err(err) => err,
+        };
+        let syntax = serde_yaml::Deserializer::from_str(&work)
+            .any(|d| serde_yaml::Value::deserialize(d).is_err());
+        let message = err.to_string();
+        // A step's own checks run once its mapping is read, and serde_yaml then points at the
+        // sequence: the step's `name:` line is where the mistake is.
+        let step = step_named(&message).and_then(|name| step_at(&work, name));
+        let index = step.or(err.location().map(|l| l.index()));
+        let whole = step.is_some() || message.contains("missing field");
+        let region = index
+            .filter(|_| !syntax)
+            .and_then(|at| entry_at(&work, at, whole));
+        // A key reported missing where a near-named key was left out is that key, already
+        // reported.
+        let caused = (message.contains("missing field") || message.contains(" needs "))
+            && named_keys(&message).any(|name| {
+                out.left_out.iter().any(|t| {
+                    let key = t
+                        .trim_start_matches(['-', ' '])
+                        .split(':')
+                        .next()
+                        .unwrap_or("");
+                    strsim::damerau_levenshtein(key.trim(), name) <= 2
+                })
+            });
+        // A step's own check failing where something inside the step was left out: most
+        // likely what was left out (a capture's misspelt source), already reported.
+        let inside = step
+            .and_then(|at| entry_at(&work, at, true))
+            .is_some_and(|item| {
+                blanked
+                    .iter()
+                    .any(|r| item.start <= r.start && r.end <= item.end)
+            });
+        let caused = caused || inside;
+        if !caused {
+            let mut error = LoadError::from_yaml(file, text, &err);
+            if let Some(at) = step {
+                error.relocate(text, at);
+            }
+            if message.contains("while scanning a quoted scalar") {
+                if let Some(at) = unclosed_quote(text) {
+                    error.message = "this string is never closed".into();
+                    error.relocate(text, at);
+                }
+            }
+            if whole_items.iter().any(|&start| start < index.unwrap_or(0)) {
+                // Items left out above shift serde's `steps[N]`: the line says where it is.
+                error.message = unindexed(&error.message);
+            }
+            out.errors.push(error);
+        }
+        let Some(region) = region.filter(|r| !blanked.contains(r)) else {
+            break;
+        };
+        if out.errors.len() >= MAX_ERRORS {
+            break;
+        }
+        out.left_out.push(work[region.clone()].to_owned());
+        // Multi-byte characters become several spaces: offsets stay byte-exact.
+        let spaces: String = work[region.clone()]
+            .chars()
+            .map(|c| match c {
+                '\n' => "\n".to_owned(),
+                c => " ".repeat(c.len_utf8()),
+            })
+            .collect();
+        work.replace_range(region.clone(), &spaces);
+        if whole {
+            whole_items.push(region.start);
+        }
+        blanked.push(region);
+    }
+    if out.errors.is_empty() {
+        let mut names = std::collections::HashSet::new();
+        for scenario in &mut out.scenarios {
+            if !names.insert(scenario.name.clone()) {
+                let mut error = LoadError::new(
+                    file,
+                    format!(
+                        "two scenarios are named {:?}: names must be unique within a file",
+                        scenario.name
+                    ),
+                );
+                // The second top-level `name:` line with that name.
+                let line = format!("name: {}", scenario.name);
+                let second = text
+                    .match_indices(&line)
+                    .filter(|(at, _)| *at == 0 || text[..*at].ends_with('\n'))
+                    .nth(1);
+                if let Some((at, _)) = second {
+                    error.relocate(text, at);
+                }
+                out.errors.push(error);
+            }
+        }
+        if out.scenarios.is_empty() {
+            out.errors
+                .push(LoadError::new(file, "the file holds no scenario"));
+        }
+    }
+    for scenario in &mut out.scenarios {
         scenario.file = file.to_owned();
-        scenarios.push(scenario);
     }
-    if scenarios.is_empty() {
-        return Err(LoadError::new(file, "the file holds no scenario"));
+    out
+}
+
+fn documents(text: &str) -> Result<Vec<Scenario>, serde_yaml::Error> {
+    serde_yaml::Deserializer::from_str(text)
+        .map(Scenario::deserialize)
+        .collect()
+}
+
+/// Where the quoted scalar that is never closed opens: quotes opened where a scalar may start,
+/// outside comments, with `\"` and `''` escapes.
+fn unclosed_quote(text: &str) -> Option<usize> {
+    let (mut open, mut prev) = (None::<(usize, char)>, '\n');
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        match open {
+            Some((_, '"')) if c == '\\' => {
+                chars.next();
+            }
+            Some((_, '\'')) if c == '\'' && chars.peek().map(|p| p.1) == Some('\'') => {
+                chars.next();
+            }
+            Some((_, q)) if c == q => open = None,
+            Some(_) => {}
+            None if c == '#' && prev.is_whitespace() => {
+                while chars.peek().is_some_and(|p| p.1 != '\n') {
+                    chars.next();
+                }
+            }
+            None if matches!(c, '"' | '\'')
+                && (prev.is_whitespace() || matches!(prev, '[' | '{' | ',' | ':' | '-')) =>
+            {
+                open = Some((at, c))
+            }
+            None => {}
+        }
+        prev = c;
     }
-    Ok(scenarios)
+    open.map(|(at, _)| at)
+}
+
+/// `step `NAME`...` → NAME.
+fn step_named(message: &str) -> Option<&str> {
+    let rest = message.split_once("step `")?.1;
+    Some(rest.split_once('`')?.0)
+}
+
+/// The offset of the sequence item whose `name:` is `name`: its dash, or the `name` key.
+fn step_at(text: &str, name: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches([' ', '-']);
+        let value = body
+            .strip_prefix("name:")
+            .map(|v| v.trim().trim_matches(['"', '\'']));
+        if value == Some(name) {
+            let dash = line.find('-').filter(|&d| line[..d].trim().is_empty());
+            return Some(offset + dash.unwrap_or(line.len() - body.len()));
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// `steps[3].request: unknown field` → `steps[].request: unknown field`.
+fn unindexed(message: &str) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"\[\d+\]").expect("valid regex"));
+    match message.split_once(": ") {
+        Some((path, rest)) if !path.contains(' ') => {
+            format!("{}: {rest}", re.replace_all(path, "[]"))
+        }
+        _ => message.to_owned(),
+    }
+}
+
+/// The `quoted` names in a message.
+fn named_keys(message: &str) -> impl Iterator<Item = &str> {
+    message.split('`').skip(1).step_by(2)
+}
+
+/// The byte range of the entry at `at`: inside a flow collection on its line, the item between
+/// its separators; otherwise the block `key: value` from its key to the end of its more-indented
+/// continuation lines. `whole`: the error is about the mapping at `at` itself (a missing field),
+/// so the sequence item or value holding that mapping goes.
+fn entry_at(text: &str, at: usize, whole: bool) -> Option<std::ops::Range<usize>> {
+    let at = at.min(text.len());
+    let line_start = text[..at].rfind('\n').map_or(0, |nl| nl + 1);
+    let line_end = text[at..].find('\n').map_or(text.len(), |nl| at + nl);
+    let line = &text[line_start..line_end];
+    if !whole {
+        if let Some(range) = flow_item(line, at - line_start) {
+            return Some(line_start + range.start..line_start + range.end);
+        }
+    }
+    let dash = line.len() - line.trim_start_matches([' ', '-']).len();
+    let indent = line.len() - line.trim_start().len();
+    // A missing field: the mapping starts at `at`; the whole sequence item (from its dash) goes.
+    let key = if whole { indent } else { dash };
+    if line[key..].trim().is_empty() {
+        return None;
+    }
+    let mut end = line_end;
+    for next in text[line_end..].split_inclusive('\n').skip(1) {
+        let next_indent = next.len() - next.trim_start().len();
+        if !next.trim().is_empty() && next_indent <= key {
+            break;
+        }
+        end += next.len();
+    }
+    // Keep the final newline, so the line count (and every later offset) is unchanged.
+    let end = if end > line_end && text[..end].ends_with('\n') {
+        end - 1
+    } else {
+        end
+    };
+    Some(line_start + key..end.max(line_start + key))
+}
+
+/// Inside a flow collection on `line` at `at`: the range of the item there, with the comma that
+/// ends it.
+fn flow_item(line: &str, at: usize) -> Option<std::ops::Range<usize>> {
+    let (mut depth, mut open, mut quote) = (0usize, Vec::new(), None::<char>);
+    for (i, c) in line[..at].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[') => {
+                depth += 1;
+                open.push(i);
+            }
+            (None, ',') if depth > 0 => *open.last_mut()? = i,
+            (None, '}' | ']') => {
+                depth = depth.saturating_sub(1);
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    let start = *open.last()? + 1;
+    let (mut inner, mut quote) = (0usize, None::<char>);
+    for (i, c) in line[at..].char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '{' | '[') => inner += 1,
+            (None, '}' | ']') if inner > 0 => inner -= 1,
+            (None, ',') if inner == 0 => return Some(start..at + i + 1),
+            (None, '}' | ']') => return Some(start..at + i),
+            _ => {}
+        }
+    }
+    None
 }

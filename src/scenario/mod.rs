@@ -7,7 +7,10 @@ mod model;
 mod profile;
 pub mod template;
 
-pub use load::{load_file, load_paths, load_profile, load_str, scenario_files, LoadError};
+pub use load::{
+    load_file, load_file_lenient, load_lenient, load_paths, load_profile, load_str, scenario_files,
+    Lenient, LoadError, MAX_ERRORS,
+};
 pub use model::*;
 pub use profile::{
     CreateBy, DeleteStyle, Existing, OwnRule, Profile, UrlFrom, VersionAt, VersionRead, VersionSend,

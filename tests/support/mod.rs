@@ -96,7 +96,7 @@ async fn wrong(
 /// Runs every scenario in `yaml` against `url` and returns their reports.
 pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
     let scenarios =
-        scenario::load_str(yaml, Path::new("inline.yaml")).unwrap_or_else(|e| panic!("{e}"));
+        scenario::load_str(yaml, Path::new("inline.yaml")).unwrap_or_else(|e| panic!("{}", e[0]));
     let target = Target {
         url: url.parse().unwrap(),
         label: url.to_owned(),
