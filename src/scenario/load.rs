@@ -36,7 +36,7 @@ impl LoadError {
             .replace_all(&err.to_string(), "")
             .into_owned();
         let message = with_hint(message);
-        let index = err.location().map(|l| l.index());
+        let index = err.location().map(|l| on_char(text, l.index()));
         let (message, index) = plainer(message, text, index);
         let location = index.map(|at| line_column(text, at));
         LoadError {
@@ -97,6 +97,16 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// The parser's offset, moved back onto a character boundary within the text (a BOM inside
+/// the text leaves it mid-character).
+fn on_char(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
 
 /// 1-based line and column of a byte offset.
 fn line_column(text: &str, at: usize) -> (usize, usize) {
@@ -254,8 +264,12 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadError>) {
 
 /// Reads a target profile (`contend.yaml`).
 pub fn load_profile(file: &Path) -> Result<super::Profile, LoadError> {
-    let text = read_text(file)?;
-    let text = within_limits(&text, file)?;
+    load_profile_str(&read_text(file)?, file)
+}
+
+/// A profile's text; `file` is where errors say it came from.
+pub fn load_profile_str(text: &str, file: &Path) -> Result<super::Profile, LoadError> {
+    let text = within_limits(text, file)?;
     serde_yaml::from_str(text).map_err(|err| LoadError::from_yaml(file, text, &err))
 }
 
@@ -411,7 +425,7 @@ pub fn load_lenient(text: &str, file: &Path) -> Lenient {
         // A step's own checks run once its mapping is read, and serde_yaml then points at the
         // sequence: the step's `name:` line is where the mistake is.
         let step = step_named(&message).and_then(|name| step_at(&work, name));
-        let index = step.or(err.location().map(|l| l.index()));
+        let index = step.or(err.location().map(|l| on_char(&work, l.index())));
         let whole = step.is_some() || message.contains("missing field");
         let region = index
             .filter(|_| !syntax)
@@ -610,20 +624,17 @@ fn entry_at(text: &str, at: usize, whole: bool) -> Option<std::ops::Range<usize>
     if line[key..].trim().is_empty() {
         return None;
     }
-    let mut end = line_end;
-    for next in text[line_end..].split_inclusive('\n').skip(1) {
+    // Through the continuation lines, up to (not into) the last one's newline: the line count,
+    // and with it every later offset, stays the same.
+    let (mut end, mut cursor) = (line_end, (line_end + 1).min(text.len()));
+    for next in text[cursor..].split_inclusive('\n') {
         let next_indent = next.len() - next.trim_start().len();
         if !next.trim().is_empty() && next_indent <= key {
             break;
         }
-        end += next.len();
+        end = cursor + next.trim_end_matches('\n').len();
+        cursor += next.len();
     }
-    // Keep the final newline, so the line count (and every later offset) is unchanged.
-    let end = if end > line_end && text[..end].ends_with('\n') {
-        end - 1
-    } else {
-        end
-    };
     Some(line_start + key..end.max(line_start + key))
 }
 

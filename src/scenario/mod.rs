@@ -8,8 +8,8 @@ mod profile;
 pub mod template;
 
 pub use load::{
-    load_file, load_file_lenient, load_lenient, load_paths, load_profile, load_str, scenario_files,
-    Lenient, LoadError, MAX_ERRORS,
+    load_file, load_file_lenient, load_lenient, load_paths, load_profile, load_profile_str,
+    load_str, scenario_files, Lenient, LoadError, MAX_ERRORS,
 };
 pub use model::*;
 pub use profile::{
