@@ -187,6 +187,12 @@ struct TargetArgs {
     /// Accept any TLS certificate (a staging server's self-signed one). Reports say so.
     #[arg(long)]
     insecure: bool,
+    /// A client certificate chain (PEM) for targets that ask for one; needs --client-key.
+    #[arg(long, value_name = "PEM", requires = "client_key")]
+    client_cert: Option<PathBuf>,
+    /// The private key (PEM, PKCS#8, PKCS#1 or SEC1) of --client-cert.
+    #[arg(long, value_name = "PEM", requires = "client_cert")]
+    client_key: Option<PathBuf>,
     /// The most content kept per response, e.g. 512KiB or 8MiB; more fails that exchange as
     /// too large, so memory stays bounded whatever the target sends.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size)]
@@ -308,6 +314,9 @@ struct ServeArgs {
     /// The private key (PEM) for --tls-cert.
     #[arg(long, value_name = "PEM", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// Ask every client for a certificate signed by this CA (PEM); needs --tls-cert.
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 fn parse_header(s: &str) -> Result<(String, String), String> {
@@ -443,6 +452,10 @@ async fn connect(
     settings.resources.read_only = args.read_only;
     settings.cacert = args.cacert.clone().or(profile.cacert.clone());
     settings.insecure = args.insecure || profile.insecure;
+    settings.client_cert = match (&args.client_cert, &args.client_key) {
+        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
+        _ => profile.client_cert.clone().zip(profile.client_key.clone()),
+    };
     settings.max_body = args.max_body;
     plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
 
@@ -458,6 +471,7 @@ async fn connect(
                 token: None,
                 faults: args.faults.iter().copied().collect(),
                 tls: None,
+                tls_client_ca: None,
             };
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
                 .await
@@ -907,6 +921,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         token: args.require_token.clone(),
         faults: args.faults.iter().copied().collect(),
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        tls_client_ca: args.tls_client_ca.clone(),
     };
     let running = match server::start(args.addr, config).await {
         Ok(r) => r,

@@ -1371,6 +1371,43 @@ fn a_dry_run_shows_every_request_and_sends_nothing() {
 }
 
 #[test]
+fn an_https_target_that_asks_for_a_client_certificate() {
+    let (mut server, url) = serve(&[
+        "--tls-cert",
+        "fixtures/tls/server.pem",
+        "--tls-key",
+        "fixtures/tls/server.key",
+        "--tls-client-ca",
+        "fixtures/tls/client-ca.pem",
+    ]);
+    let without = contend(&["run", "--target", &url, "--cacert", "fixtures/tls/ca.pem"]);
+    assert_eq!(without.status.code(), Some(1));
+    assert!(
+        stderr(&without).contains("pass --client-cert and --client-key"),
+        "{}",
+        stderr(&without)
+    );
+    // With it: reqwest's requests and a race on contend's own connections.
+    let with = contend(&[
+        "run",
+        "--target",
+        &url,
+        "--cacert",
+        "fixtures/tls/ca.pem",
+        "--client-cert",
+        "fixtures/tls/client.pem",
+        "--client-key",
+        "fixtures/tls/client.key",
+        "specs/if-match.yaml",
+        "specs/race-if-match.yaml",
+    ]);
+    server.kill().unwrap();
+    let _ = server.wait();
+    assert_eq!(with.status.code(), Some(0), "{}", stdout(&with));
+    assert!(stdout(&with).contains("2 passed, 0 failed"));
+}
+
+#[test]
 fn an_https_target_with_a_private_ca() {
     let (mut server, url) = serve(&[
         "--tls-cert",

@@ -182,7 +182,11 @@ impl Runner {
                 .map_err(|_| format!("invalid value for header {name}"))?;
             default_headers.insert(name, value);
         }
-        tls::configure(settings.cacert.as_deref(), settings.insecure)?;
+        tls::configure(
+            settings.cacert.as_deref(),
+            settings.insecure,
+            settings.client_cert.as_ref(),
+        )?;
         let client = reqwest::Client::builder()
             // Conformance sees the raw status: no redirects, no decompression, no cookies.
             .redirect(reqwest::redirect::Policy::none())
@@ -798,6 +802,16 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         tls_sentence(&chain)
     } else if e.is_connect() {
         format!("cannot connect: {chain}")
+    } else if (lower.contains("closed") || lower.contains("reset"))
+        && e.url().is_some_and(|u| u.scheme() == "https")
+        && !tls::has_client_cert()
+    {
+        // TLS 1.3: the client's handshake is done before the server judges its certificate,
+        // so a refusal arrives as a closed connection.
+        format!(
+            "{chain} (a server that asks for a client certificate closes the connection like \
+             this: pass --client-cert and --client-key if it does)"
+        )
     } else {
         chain
     }
@@ -826,6 +840,11 @@ pub(crate) fn tls_sentence(error: &str) -> String {
             .into()
     } else if lower.contains("notvalidforname") || lower.contains("not valid for name") {
         format!("TLS: the server's certificate is not for this host name ({error})")
+    } else if lower.contains("certificaterequired") || lower.contains("handshakefailure") {
+        format!(
+            "TLS: the server refused the handshake; if it asks for a client certificate, pass \
+             --client-cert and --client-key ({error})"
+        )
     } else if lower.contains("expired") {
         format!("TLS: the server's certificate has expired ({error})")
     } else {

@@ -2,7 +2,7 @@
 //! reads): the platform's roots, a private CA (`--cacert`), or no verification at all
 //! (`--insecure`, which reports say loudly). One per process: a run talks to one target.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -16,19 +16,19 @@ static CONFIG: OnceLock<RwLock<Option<Arc<ClientConfig>>>> = OnceLock::new();
 pub(super) fn configure(
     cacert: Option<&Path>,
     insecure: bool,
+    client: Option<&(PathBuf, PathBuf)>,
 ) -> Result<Arc<ClientConfig>, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up failed: {e}"))?;
-    let config = if insecure {
+    let builder = if insecure {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-            .with_no_client_auth()
     } else {
         let extra = match cacert {
-            Some(file) => certificates(file)?,
+            Some(file) => certificates(file, "--cacert")?,
             None => Vec::new(),
         };
         let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider)
@@ -36,7 +36,18 @@ pub(super) fn configure(
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth()
+    };
+    let config = match client {
+        None => builder.with_no_client_auth(),
+        Some((cert, key)) => {
+            use rustls::pki_types::{pem::PemObject, PrivateKeyDer};
+            let chain = certificates(cert, "--client-cert")?;
+            let key = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| format!("--client-key {}: {e}", key.display()))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| format!("--client-cert {}: {e}", cert.display()))?
+        }
     };
     let config = Arc::new(config);
     let slot = CONFIG.get_or_init(|| RwLock::new(None));
@@ -46,6 +57,14 @@ pub(super) fn configure(
     Ok(config)
 }
 
+/// Whether the process's configuration sends a client certificate.
+pub(super) fn has_client_cert() -> bool {
+    CONFIG
+        .get()
+        .and_then(|slot| slot.read().ok().and_then(|c| c.clone()))
+        .is_some_and(|c| c.client_auth_cert_resolver.has_certs())
+}
+
 /// The process's configuration, with `alpn` offered.
 pub(super) fn with_alpn(alpn: &[&[u8]]) -> Result<ClientConfig, String> {
     let current = CONFIG
@@ -53,21 +72,22 @@ pub(super) fn with_alpn(alpn: &[&[u8]]) -> Result<ClientConfig, String> {
         .and_then(|slot| slot.read().ok().and_then(|c| c.clone()));
     let mut config = match current {
         Some(config) => (*config).clone(),
-        None => (*configure(None, false)?).clone(),
+        None => (*configure(None, false, None)?).clone(),
     };
     config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(config)
 }
 
-fn certificates(file: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+/// The PEM certificates in `file`; `flag` says which option named it.
+fn certificates(file: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     use rustls::pki_types::pem::PemObject;
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(file)
-        .map_err(|e| format!("--cacert {}: {e}", file.display()))?
+        .map_err(|e| format!("{flag} {}: {e}", file.display()))?
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("--cacert {}: {e}", file.display()))?;
+        .map_err(|e| format!("{flag} {}: {e}", file.display()))?;
     if certs.is_empty() {
         return Err(format!(
-            "--cacert {}: no PEM certificate in it",
+            "{flag} {}: no PEM certificate in it",
             file.display()
         ));
     }

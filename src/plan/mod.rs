@@ -304,6 +304,8 @@ pub struct Settings {
     pub cacert: Option<std::path::PathBuf>,
     /// Accept any TLS certificate (`--insecure`); reports say so.
     pub insecure: bool,
+    /// A client certificate chain and its key (PEM files), for targets that ask for one.
+    pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// The most content kept per response (`--max-body`).
     pub max_body: usize,
 }
@@ -345,6 +347,7 @@ impl Default for Settings {
             secrets: Vec::new(),
             cacert: None,
             insecure: false,
+            client_cert: None,
             max_body: DEFAULT_MAX_BODY,
         }
     }

@@ -38,6 +38,12 @@ pub struct Profile {
     /// Accept any TLS certificate (`--insecure`); reports say so.
     #[serde(default)]
     pub insecure: bool,
+    /// A client certificate (PEM) for targets that ask for one (`--client-cert` wins).
+    #[serde(default)]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// Its private key (PEM).
+    #[serde(default)]
+    pub client_key: Option<std::path::PathBuf>,
     /// What the target supports; without it contend probes the target.
     #[serde(default)]
     pub capabilities: Option<Vec<Capability>>,

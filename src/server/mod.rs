@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub faults: Faults,
     /// Serve HTTPS with this certificate chain and key (PEM files), for testing TLS set-ups.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
+    /// With `tls`: ask every client for a certificate signed by this CA (PEM), refuse without.
+    pub tls_client_ca: Option<std::path::PathBuf>,
 }
 
 /// A reference server listening in the background; it stops when this is dropped.
@@ -128,7 +130,7 @@ impl RunningServer {
 /// current tokio runtime. HTTP/1.1 and cleartext HTTP/2 (prior knowledge) are both served.
 pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<RunningServer> {
     let acceptor = match &config.tls {
-        Some((cert, key)) => Some(tls_acceptor(cert, key)?),
+        Some((cert, key)) => Some(tls_acceptor(cert, key, config.tls_client_ca.as_deref())?),
         None => None,
     };
     let listener = TcpListener::bind(addr).await?;
@@ -189,6 +191,7 @@ pub async fn start(addr: SocketAddr, config: ServerConfig) -> std::io::Result<Ru
 fn tls_acceptor(
     cert: &std::path::Path,
     key: &std::path::Path,
+    client_ca: Option<&std::path::Path>,
 ) -> std::io::Result<tokio_rustls::TlsAcceptor> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -200,10 +203,27 @@ fn tls_acceptor(
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| invalid(format!("{}: {e}", key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| invalid(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| invalid(e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(file) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for ca in CertificateDer::pem_file_iter(file)
+                .map_err(|e| invalid(format!("{}: {e}", file.display())))?
+            {
+                let ca = ca.map_err(|e| invalid(format!("{}: {e}", file.display())))?;
+                roots.add(ca).map_err(|e| invalid(e.to_string()))?;
+            }
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .map_err(|e| invalid(e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| invalid(e.to_string()))?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
