@@ -240,6 +240,7 @@ impl Runner {
             steps.push(run);
         }
         let mut broken = Broken::default();
+        let mut seen = judge::TagsSeen::default();
         let mut stopped: Option<String> = setup_failed.clone();
         for step in &scenario.steps {
             if self.interrupted() {
@@ -251,12 +252,15 @@ impl Runner {
             }
             let index = steps.len();
             let run = self
-                .run_step(step, &scenario.file, &mut vars, false, index, &steps)
+                .run_step(step, &scenario.file, &mut vars, false, index, &seen)
                 .await;
             if let Some(why) = &run.not_applicable {
                 stopped = Some(format!("the target cannot run the rest: {why}"));
             }
             broken.after(step, &run, &vars, self);
+            for exchange in &run.exchanges {
+                seen.record(exchange, run.concurrent);
+            }
             steps.push(run);
         }
         let interrupted = self.interrupted();
@@ -272,7 +276,7 @@ impl Runner {
                 ),
                 (None, Some(why)) => StepRun::skipped(step.name.clone(), true, why),
                 (None, None) => {
-                    self.run_step(step, &scenario.file, &mut vars, true, index, &steps)
+                    self.run_step(step, &scenario.file, &mut vars, true, index, &seen)
                         .await
                 }
             };
@@ -305,7 +309,7 @@ impl Runner {
         vars: &mut Vars,
         cleanup: bool,
         index: usize,
-        before: &[StepRun],
+        seen: &judge::TagsSeen,
     ) -> StepRun {
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun::new(step.name.clone(), cleanup);
@@ -356,9 +360,8 @@ impl Runner {
                     step: index,
                     exchange: 0,
                 };
-                let earlier = history(before, before.len());
                 run.findings =
-                    judge::judge_response(expect, &exchange, at, &earlier, vars, rule, policy);
+                    judge::judge_response(expect, &exchange, at, seen, vars, rule, policy);
                 if let (Some(snap), Ok(response)) = (&expect.snapshot, &exchange.response) {
                     let (name, mut text) = (&snap.name, response.body_text().into_owned());
                     for (pattern, with) in &snap.redact.0 {

@@ -107,7 +107,8 @@ async fn run_client(
             for step in &workload.steps {
                 // Boxed: a workload's steps run through run_step, which runs workloads.
                 let mut done =
-                    Box::pin(runner.run_step(step, file, &mut vars, false, 0, &[])).await;
+                    Box::pin(runner.run_step(step, file, &mut vars, false, 0, &Default::default()))
+                        .await;
                 let status = done.exchanges.last().and_then(Exchange::status);
                 for exchange in &mut done.exchanges {
                     exchange.index = Some(client as usize);

@@ -10,6 +10,8 @@ mod snapshot;
 pub use catalog::{Entry, Scope};
 pub use snapshot::check_snapshot;
 
+use std::collections::HashMap;
+
 use crate::record::{At, Check, Exchange, Finding, Weight};
 use crate::scenario::{Expect, GroupExpect, StatusSet, Vars};
 use crate::validators::{EntityTag, TagList};
@@ -175,14 +177,14 @@ impl Policy {
     }
 }
 
-/// Judges one exchange against a step's expectations, under the step's rule. `before` is the
-/// scenario's history up to it, to tell when the exchange cannot show the rule (see
+/// Judges one exchange against a step's expectations, under the step's rule. `seen` is what
+/// the scenario's history up to it stated, to tell when the exchange cannot show the rule (see
 /// [`ambiguous_tag`]).
 pub fn judge_response(
     expect: &Expect,
     exchange: &Exchange,
     at: At,
-    before: &[Entry],
+    seen: &TagsSeen,
     vars: &Vars,
     rule: Option<&str>,
     policy: &Policy,
@@ -191,7 +193,7 @@ pub fn judge_response(
         .into_iter()
         .map(|check| policy.finding(rule, check, None, vec![at]))
         .collect();
-    if let Some(why) = ambiguous_tag(before, exchange) {
+    if let Some(why) = ambiguous_tag(seen, exchange) {
         for f in findings.iter_mut().filter(|f| f.weight != Weight::Waived) {
             f.weight = Weight::NotChecked(why.clone());
         }
@@ -257,6 +259,7 @@ pub fn judge_group(
 /// Runs every passive check and the history checks over a scenario's history. Findings of
 /// [`Scope::Target`] checks are marked target-wide.
 pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
+    let history = &catalog::History::new(history);
     let mut out = Vec::new();
     for p in catalog::passive_checks() {
         for at in 0..history.len() {
@@ -282,7 +285,7 @@ pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
 /// target gave the tag it sends to two different contents of the resource earlier in the
 /// scenario (`etag.changes`, as with mtime-based tags on same-size writes within a second),
 /// so whether the tag is current or stale cannot be told.
-pub fn ambiguous_tag(before: &[Entry], exchange: &Exchange) -> Option<String> {
+pub fn ambiguous_tag(seen: &TagsSeen, exchange: &Exchange) -> Option<String> {
     let headers = &exchange.request.headers;
     let sent: Vec<EntityTag> = [
         hyper::header::IF_MATCH,
@@ -298,44 +301,65 @@ pub fn ambiguous_tag(before: &[Entry], exchange: &Exchange) -> Option<String> {
         }
     })
     .collect();
-    if sent.is_empty() {
-        return None;
-    }
-    // (tag, content) pairs the target stated for this URL: full GETs, and writes answered 2xx
-    // with a strong ETag (which says the content was stored as sent).
-    let mut seen: Vec<(EntityTag, &[u8])> = Vec::new();
-    for e in before
-        .iter()
-        .filter(|e| !e.concurrent && e.exchange.request.url == exchange.request.url)
-    {
-        let x = e.exchange;
-        let Ok(r) = &x.response else { continue };
-        let Some(tag) = r
-            .headers
-            .get(hyper::header::ETAG)
-            .and_then(|v| EntityTag::parse(v.as_bytes()).ok())
-        else {
-            continue;
-        };
-        let content: &[u8] = match x.request.method {
-            hyper::Method::GET if r.status == 200 && !x.request.headers.contains_key("range") => {
-                &r.body
-            }
-            hyper::Method::PUT if (200..300).contains(&r.status) && !tag.weak => &x.request.body,
-            _ => continue,
-        };
-        seen.push((tag, content));
-    }
+    let tags = seen.by_url.get(exchange.request.url.as_str())?;
     sent.iter().find_map(|tag| {
-        let mut contents = seen.iter().filter(|(t, _)| t.weak_eq(tag)).map(|(_, c)| *c);
-        let first = contents.next()?;
-        contents.any(|c| c != first).then(|| {
+        matches!(tags.get(&tag.opaque), Some(Content::Several)).then(|| {
             format!(
                 "the target gave ETag {tag} to two different contents of this resource \
                  (etag.changes), so whether {tag} is current or stale cannot be told"
             )
         })
     })
+}
+
+/// The contents the target stated for each (URL, entity tag) so far, kept step by step as a
+/// scenario runs, so judging a step never reads the whole history again. Stated: by a full
+/// GET, or by a write answered 2xx with a strong ETag (the content was stored as sent).
+#[derive(Debug, Default)]
+pub struct TagsSeen {
+    by_url: HashMap<String, HashMap<Vec<u8>, Content>>,
+}
+
+#[derive(Debug)]
+enum Content {
+    One(bytes::Bytes),
+    Several,
+}
+
+impl TagsSeen {
+    /// Notes what `exchange` stated; a concurrent one is not in time order, so it says nothing.
+    pub fn record(&mut self, exchange: &Exchange, concurrent: bool) {
+        let Ok(r) = &exchange.response else { return };
+        if concurrent {
+            return;
+        }
+        let Some(tag) = r
+            .headers
+            .get(hyper::header::ETAG)
+            .and_then(|v| EntityTag::parse(v.as_bytes()).ok())
+        else {
+            return;
+        };
+        let request = &exchange.request;
+        let content = match request.method {
+            hyper::Method::GET if r.status == 200 && !request.headers.contains_key("range") => {
+                &r.body
+            }
+            hyper::Method::PUT if (200..300).contains(&r.status) && !tag.weak => &request.body,
+            _ => return,
+        };
+        let tags = self
+            .by_url
+            .entry(request.url.as_str().to_owned())
+            .or_default();
+        match tags.get(&tag.opaque) {
+            None => drop(tags.insert(tag.opaque, Content::One(content.clone()))),
+            Some(Content::One(first)) if first != content => {
+                tags.insert(tag.opaque, Content::Several);
+            }
+            Some(_) => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -346,6 +370,14 @@ mod tests {
 
     fn entries(recs: &[Rec]) -> Vec<Exchange> {
         recs.iter().map(exchange).collect()
+    }
+
+    fn seen(exchanges: &[Exchange]) -> TagsSeen {
+        let mut seen = TagsSeen::default();
+        for e in exchanges {
+            seen.record(e, false);
+        }
+        seen
     }
 
     fn view(exchanges: &[Exchange]) -> Vec<Entry<'_>> {
@@ -363,6 +395,65 @@ mod tests {
             .collect()
     }
 
+    /// A GET answered 200 with an ETag, then `n - 1` conditional GETs answered 304, as steps
+    /// or (`client`) one workload client's iterations.
+    fn conditional_gets(n: usize, client: Option<usize>, etag_on_304: bool) -> Vec<Exchange> {
+        let tag: &[(&str, &str)] = &[("etag", "\"t\"")];
+        let mut out = vec![exchange(&rec("GET", 200, tag, "v1"))];
+        let not_modified = Rec {
+            req: &[("if-none-match", "\"t\"")],
+            ..rec("GET", 304, if etag_on_304 { tag } else { &[] }, "")
+        };
+        out.extend((1..n).map(|_| exchange(&not_modified)));
+        for e in &mut out {
+            e.index = client;
+        }
+        out
+    }
+
+    fn judged(exchanges: &[Exchange], concurrent: bool) -> (Vec<Finding>, std::time::Duration) {
+        let entries: Vec<Entry> = exchanges
+            .iter()
+            .enumerate()
+            .map(|(i, exchange)| Entry {
+                exchange,
+                concurrent,
+                at: At {
+                    step: if concurrent { 0 } else { i },
+                    exchange: if concurrent { i } else { 0 },
+                },
+            })
+            .collect();
+        let started = std::time::Instant::now();
+        let findings = judge_history(&entries, &Policy::default());
+        (findings, started.elapsed())
+    }
+
+    #[test]
+    fn judging_is_linear_in_the_history_and_a_workload_is_judged_like_steps() {
+        // The quickest of three runs of each: scheduling noise only ever adds time.
+        let time = |n: usize| {
+            let exchanges = conditional_gets(n, None, true);
+            (0..3).map(|_| judged(&exchanges, false).1).min().unwrap()
+        };
+        let (small, large) = (time(1_000), time(20_000));
+        // Linear is 20 times; the quadratic scan this replaced was 400 times.
+        assert!(
+            large < small * 60,
+            "20,000 steps took {large:?}, 1,000 took {small:?}"
+        );
+        // Every 304 of 20,000 steps is compared with its 200: a good server gives nothing.
+        let (findings, _) = judged(&conditional_gets(20_000, None, true), false);
+        assert!(findings.is_empty(), "{findings:?}");
+        // In a workload, a client's 304 is compared with the same client's 200.
+        let (findings, _) = judged(&conditional_gets(50, Some(3), false), true);
+        let missing: Vec<_> = findings
+            .iter()
+            .filter(|f| f.rule.as_deref() == Some("304.headers"))
+            .collect();
+        assert_eq!(missing.len(), 49, "{findings:?}");
+    }
+
     #[test]
     fn a_tag_given_to_two_contents_makes_a_stale_tag_step_not_checked() {
         // mtime-second ETags: v1 and v2 (same size, same second) share "t".
@@ -375,14 +466,14 @@ mod tests {
             req: &[("if-match", "\"t\"")],
             ..put("v3", 204, &[])
         });
-        assert!(ambiguous_tag(&view(&before), &stale).is_some());
+        assert!(ambiguous_tag(&seen(&before), &stale).is_some());
         // With a new tag for new content, the old one is known stale.
         let before = entries(&[
             rec("GET", 200, &[("etag", "\"t\"")], "v1"),
             put("v2", 204, &[]),
             rec("GET", 200, &[("etag", "\"u\"")], "v2"),
         ]);
-        assert_eq!(ambiguous_tag(&view(&before), &stale), None);
+        assert_eq!(ambiguous_tag(&seen(&before), &stale), None);
     }
 
     #[test]

@@ -46,7 +46,7 @@ use std::collections::{HashMap, HashSet};
 use hyper::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
 use hyper::Method;
 
-use super::{other, passive, response, same_representation, Entry, Passive, Scope};
+use super::{other, passive, response, same_representation, Entry, History, Passive, Scope};
 use crate::judge::linearize;
 use crate::record::{Check, Exchange};
 use crate::validators::{EntityTag, TagList};
@@ -80,7 +80,7 @@ fn conditional(exchange: &Exchange) -> bool {
         .any(|h| exchange.request.headers.contains_key(h))
 }
 
-fn race_loser_412(history: &[Entry], at: usize) -> Vec<Check> {
+fn race_loser_412(history: &History, at: usize) -> Vec<Check> {
     let entry = &history[at];
     match response(history, at) {
         Some(r)
@@ -98,7 +98,7 @@ fn race_loser_412(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn race_no_5xx(history: &[Entry], at: usize) -> Vec<Check> {
+fn race_no_5xx(history: &History, at: usize) -> Vec<Check> {
     match response(history, at) {
         Some(r) if history[at].concurrent && r.status >= 500 => vec![other(
             "racing request",
@@ -109,7 +109,7 @@ fn race_no_5xx(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn race_loser_answers(history: &[Entry], at: usize) -> Vec<Check> {
+fn race_loser_answers(history: &History, at: usize) -> Vec<Check> {
     match &history[at].exchange.response {
         Err(why) if history[at].concurrent => vec![Check::NoResponse(why.clone())],
         _ => vec![],
@@ -130,7 +130,7 @@ fn race_loser_answers(history: &[Entry], at: usize) -> Vec<Check> {
 /// Findings over a scenario's whole history: the rule, the positions of the exchanges that
 /// show it (the two winners on one tag, first the later), the check, and why it could not be
 /// decided when it could not.
-pub(crate) fn history(history: &[Entry]) -> Vec<(&'static str, Vec<usize>, Check, Option<String>)> {
+pub(crate) fn history(history: &History) -> Vec<(&'static str, Vec<usize>, Check, Option<String>)> {
     let mut out = Vec::new();
     // Pairs of positions that show a violation, with the tag involved.
     let mut doubled: Vec<(usize, usize, EntityTag)> = Vec::new();
@@ -242,7 +242,7 @@ const SEARCH_BUDGET: usize = 200_000;
 /// True when the target's ETags are not versions: a winner's new ETag repeats another's or a
 /// precondition's, or a read saw one ETag over two different contents. Two winners on one tag
 /// may then be legitimate.
-fn reuses_tags(history: &[Entry], url: &str) -> bool {
+fn reuses_tags(history: &History, url: &str) -> bool {
     let mut preconditions = HashSet::new();
     let mut produced = Vec::new();
     let mut content_of: HashMap<Vec<u8>, &[u8]> = HashMap::new();
@@ -273,7 +273,7 @@ fn reuses_tags(history: &[Entry], url: &str) -> bool {
 
 /// The concurrent operations on `url` as a linearizability problem, starting from the last
 /// response seen before them.
-fn linearize(history: &[Entry], url: &str) -> linearize::Outcome {
+fn linearize(history: &History, url: &str) -> linearize::Outcome {
     let on_url = |e: &&Entry| e.exchange.request.url.as_str() == url;
     let first_concurrent = history
         .iter()
@@ -380,7 +380,7 @@ pub(crate) fn restores_precondition(members: &[Exchange]) -> bool {
 }
 
 /// `#3 and #7`, or `two writes of #3` when one client (of a workload) made both.
-fn pair(history: &[Entry], first: usize, second: usize) -> String {
+fn pair(history: &History, first: usize, second: usize) -> String {
     if history[first].exchange.index == history[second].exchange.index {
         format!("two writes of {}", who(history, first))
     } else {
@@ -388,7 +388,7 @@ fn pair(history: &[Entry], first: usize, second: usize) -> String {
     }
 }
 
-fn who(history: &[Entry], at: usize) -> String {
+fn who(history: &History, at: usize) -> String {
     match history[at].exchange.index {
         Some(i) => format!("#{i}"),
         None => format!("exchange {at}"),
@@ -397,16 +397,12 @@ fn who(history: &[Entry], at: usize) -> String {
 
 /// A GET right after a race on its URL must return one winner's content (as a representation:
 /// a JSON API may add fields; see [`same_representation`]).
-fn read_after_race(history: &[Entry], at: usize) -> Option<Check> {
+fn read_after_race(history: &History, at: usize) -> Option<Check> {
     let read = history[at].exchange;
     let served = read.response.as_ref().ok().filter(|r| r.status == 200)?;
-    let url = read.request.url.as_str();
     let mut winners = Vec::new();
-    for entry in history[..at]
-        .iter()
-        .rev()
-        .filter(|e| e.exchange.request.url.as_str() == url)
-    {
+    let earlier = std::iter::successors(history.before(at).prev, |&i| history.before(i).prev);
+    for entry in earlier.map(|i| &history[i]) {
         if !entry.concurrent {
             // Only the race directly before the read counts; a write of our own ends it, and
             // so does a read (it was checked itself).

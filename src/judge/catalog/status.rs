@@ -51,9 +51,7 @@ rules! {
 
 use hyper::header::{self, HeaderName};
 
-use super::{
-    earlier_reads, full_get, header, other, passive, response, text, Entry, Passive, Scope,
-};
+use super::{full_get, header, other, passive, response, text, History, Passive, Scope};
 use crate::record::{Check, Received};
 
 pub(super) static CHECKS: &[Passive] = &[
@@ -69,7 +67,7 @@ pub(super) static CHECKS: &[Passive] = &[
     passive("304.content-length", Scope::Scenario, content_length_on_304),
 ];
 
-fn no_content_length_on_204(history: &[Entry], at: usize) -> Vec<Check> {
+fn no_content_length_on_204(history: &History, at: usize) -> Vec<Check> {
     let Some(r) = response(history, at) else {
         return vec![];
     };
@@ -83,7 +81,7 @@ fn no_content_length_on_204(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn explains(history: &[Entry], at: usize, status: u16) -> Vec<Check> {
+fn explains(history: &History, at: usize, status: u16) -> Vec<Check> {
     let Some(r) = response(history, at) else {
         return vec![];
     };
@@ -100,11 +98,11 @@ fn explains(history: &[Entry], at: usize, status: u16) -> Vec<Check> {
     vec![]
 }
 
-fn explains_409(history: &[Entry], at: usize) -> Vec<Check> {
+fn explains_409(history: &History, at: usize) -> Vec<Check> {
     explains(history, at, 409)
 }
 
-fn explains_428(history: &[Entry], at: usize) -> Vec<Check> {
+fn explains_428(history: &History, at: usize) -> Vec<Check> {
     explains(history, at, 428)
 }
 
@@ -117,19 +115,16 @@ const HEADERS_304: [HeaderName; 5] = [
 ];
 
 /// The 200 a 304 stands for: the nearest full GET of the resource with no write since.
-fn matching_200<'a>(history: &[Entry<'a>], at: usize) -> Option<&'a Received> {
+fn matching_200<'a>(history: &History<'_, 'a>, at: usize) -> Option<&'a Received> {
     let r = response(history, at)?;
     if r.status != 304 {
         return None;
     }
-    earlier_reads(history, at)
-        .0
-        .into_iter()
-        .find_map(|e| full_get(e))
+    full_get(&history[history.before(at).full_get?])
 }
 
 /// Only responses read raw (`raw: true`) can show it: HTTP clients drop a 304's content.
-fn no_content_on_304(history: &[Entry], at: usize) -> Vec<Check> {
+fn no_content_on_304(history: &History, at: usize) -> Vec<Check> {
     match response(history, at) {
         Some(r) if r.status == 304 && !r.body.is_empty() => vec![other(
             "304 response",
@@ -140,7 +135,7 @@ fn no_content_on_304(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn headers_on_304(history: &[Entry], at: usize) -> Vec<Check> {
+fn headers_on_304(history: &History, at: usize) -> Vec<Check> {
     let (Some(r), Some(ok)) = (response(history, at), matching_200(history, at)) else {
         return vec![];
     };
@@ -157,7 +152,7 @@ fn headers_on_304(history: &[Entry], at: usize) -> Vec<Check> {
         .collect()
 }
 
-fn content_length_on_304(history: &[Entry], at: usize) -> Vec<Check> {
+fn content_length_on_304(history: &History, at: usize) -> Vec<Check> {
     let (Some(r), Some(ok)) = (response(history, at), matching_200(history, at)) else {
         return vec![];
     };

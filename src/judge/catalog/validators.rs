@@ -36,10 +36,7 @@ rules! {
 
 use hyper::header;
 
-use super::{
-    earlier_reads, full_get, header, other, passive, response, same_resource, text, Entry, Passive,
-    Scope,
-};
+use super::{full_get, header, other, passive, response, text, Entry, History, Passive, Scope};
 use crate::record::{Check, Received};
 use crate::validators::{is_imf_fixdate, parse_http_date, EntityTag};
 
@@ -65,7 +62,7 @@ pub(super) static CHECKS: &[Passive] = &[
     ),
 ];
 
-fn etag_syntax(history: &[Entry], at: usize) -> Vec<Check> {
+fn etag_syntax(history: &History, at: usize) -> Vec<Check> {
     let Some(r) = response(history, at) else {
         return vec![];
     };
@@ -82,7 +79,7 @@ fn etag_syntax(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn last_modified_syntax(history: &[Entry], at: usize) -> Vec<Check> {
+fn last_modified_syntax(history: &History, at: usize) -> Vec<Check> {
     let Some(r) = response(history, at) else {
         return vec![];
     };
@@ -96,7 +93,7 @@ fn last_modified_syntax(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn last_modified_not_future(history: &[Entry], at: usize) -> Vec<Check> {
+fn last_modified_not_future(history: &History, at: usize) -> Vec<Check> {
     let Some(r) = response(history, at) else {
         return vec![];
     };
@@ -120,21 +117,19 @@ pub(super) fn strong_etag(r: &Received) -> Option<EntityTag> {
         .filter(|t| !t.weak)
 }
 
-fn etag_changes(history: &[Entry], at: usize) -> Vec<Check> {
+fn etag_changes(history: &History, at: usize) -> Vec<Check> {
     let Some(now) = full_get(&history[at]) else {
         return vec![];
     };
     let Some(tag) = strong_etag(now) else {
         return vec![];
     };
-    let this = history[at].exchange;
     // Any earlier full GET of the resource, writes in between or not: different content under
     // the same strong tag is the violation.
-    let earlier = history[..at]
-        .iter()
-        .rev()
-        .filter(|e| same_resource(e.exchange, this))
-        .find_map(|e| full_get(e));
+    let earlier = history
+        .before(at)
+        .any_full_get
+        .and_then(|i| full_get(&history[i]));
     match earlier {
         Some(before)
             if before.body != now.body && strong_etag(before).is_some_and(|t| t == tag) =>
@@ -149,14 +144,14 @@ fn etag_changes(history: &[Entry], at: usize) -> Vec<Check> {
     }
 }
 
-fn etag_stable(history: &[Entry], at: usize) -> Vec<Check> {
+fn etag_stable(history: &History, at: usize) -> Vec<Check> {
     let Some(now) = full_get(&history[at]) else {
         return vec![];
     };
-    let Some(before) = earlier_reads(history, at)
-        .0
-        .into_iter()
-        .find_map(|e| full_get(e))
+    let Some(before) = history
+        .before(at)
+        .full_get
+        .and_then(|i| full_get(&history[i]))
     else {
         return vec![];
     };
@@ -177,7 +172,7 @@ fn etag_stable(history: &[Entry], at: usize) -> Vec<Check> {
 }
 
 /// HEAD against the nearest GET of the same state (reads only: a PUT's 200 is not a GET).
-fn head_same_validators(history: &[Entry], at: usize) -> Vec<Check> {
+fn head_same_validators(history: &History, at: usize) -> Vec<Check> {
     let entry = &history[at];
     let is_head = |e: &Entry| e.exchange.request.method == hyper::Method::HEAD;
     let is_get = |e: &Entry| {
@@ -192,14 +187,12 @@ fn head_same_validators(history: &[Entry], at: usize) -> Vec<Check> {
         return vec![];
     };
     // Compare each HEAD with the nearest GET before it, and each GET with an earlier HEAD.
-    let other_read = earlier_reads(history, at).0.into_iter().find(|e| {
-        ok(e)
-            && if is_head(entry) {
-                is_get(e)
-            } else {
-                is_head(e)
-            }
-    });
+    let before = history.before(at);
+    let other_read = match is_head(entry) {
+        true => before.full_get,
+        false => before.head,
+    };
+    let other_read = other_read.map(|i| &history[i]).filter(|e| ok(e));
     let Some(other_read) = other_read.and_then(|e| e.exchange.response.as_ref().ok()) else {
         return vec![];
     };
@@ -222,16 +215,17 @@ fn head_same_validators(history: &[Entry], at: usize) -> Vec<Check> {
         .collect()
 }
 
-fn put_validator_means_stored(history: &[Entry], at: usize) -> Vec<Check> {
+fn put_validator_means_stored(history: &History, at: usize) -> Vec<Check> {
     let Some(now) = full_get(&history[at]) else {
         return vec![];
     };
-    let (reads, Some(write)) = earlier_reads(history, at) else {
+    let before = history.before(at);
+    let Some(write) = before.change.map(|i| &history[i]) else {
         return vec![];
     };
     // The first full GET after the PUT shows what its validator promised; later ones would
     // only repeat the finding.
-    if reads.iter().any(|read| full_get(read).is_some()) {
+    if before.full_get.is_some() || history[at].concurrent {
         return vec![];
     }
     let put = write.exchange;
