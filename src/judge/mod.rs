@@ -380,21 +380,6 @@ mod tests {
         seen
     }
 
-    fn view(exchanges: &[Exchange]) -> Vec<Entry<'_>> {
-        exchanges
-            .iter()
-            .enumerate()
-            .map(|(i, exchange)| Entry {
-                exchange,
-                concurrent: false,
-                at: At {
-                    step: i,
-                    exchange: 0,
-                },
-            })
-            .collect()
-    }
-
     /// A GET answered 200 with an ETag, then `n - 1` conditional GETs answered 304, as steps
     /// or (`client`) one workload client's iterations.
     fn conditional_gets(n: usize, client: Option<usize>, etag_on_304: bool) -> Vec<Exchange> {
