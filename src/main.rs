@@ -197,6 +197,11 @@ struct TargetArgs {
     /// too large, so memory stays bounded whatever the target sends.
     #[arg(long, value_name = "SIZE", default_value = "8MiB", value_parser = parse_size)]
     max_body: usize,
+    /// Which exchanges reports keep: `failing` (those a finding points at, every one of a
+    /// failed step, and a sample of 100 per scenario), `all`, or `none` (only those a finding
+    /// points at). Counts are always complete.
+    #[arg(long, value_name = "WHICH", default_value = "failing", value_parser = ["all", "failing", "none"])]
+    report_exchanges: String,
     /// Start the embedded server in its 428 mode (only without --target).
     #[arg(long)]
     require_preconditions: bool,
@@ -638,6 +643,11 @@ async fn run(args: RunArgs) -> ExitCode {
     let cancel = live::interrupt_flag();
     let runner = connected.runner.clone().interruptible(cancel.clone());
     let control = suite::Control {
+        kept: match args.target.report_exchanges.as_str() {
+            "all" => report::Kept::All,
+            "none" => report::Kept::None,
+            _ => report::Kept::Failing,
+        },
         cancel,
         on_done: Some(Box::new({
             let progress = progress.clone();

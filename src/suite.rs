@@ -10,7 +10,7 @@ use futures::stream::{self, StreamExt};
 use crate::exec::Runner;
 use crate::plan::{self, Applicability, PlanError, Planned, Settings, Target};
 use crate::record::{Rounds, ScenarioRun};
-use crate::report::{self, Redactor, Report, ScenarioReport};
+use crate::report::{self, Kept, Redactor, Report, ScenarioReport};
 use crate::scenario::Scenario;
 
 /// Plans every scenario; all plan errors are returned together.
@@ -96,12 +96,21 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
 
 /// Runs one planned scenario (or reports it not applicable).
 pub async fn run_one(runner: &Runner, planned: &Planned, redactor: &Redactor) -> ScenarioReport {
+    run_keeping(runner, planned, redactor, Kept::default()).await
+}
+
+async fn run_keeping(
+    runner: &Runner,
+    planned: &Planned,
+    redactor: &Redactor,
+    kept: Kept,
+) -> ScenarioReport {
     match planned.applicability {
         Applicability::Run => {
             let run = run_rounds(runner, planned).await;
-            report::scenario_report(planned, Some(&run), redactor)
+            report::scenario_report(planned, Some(&run), redactor, kept)
         }
-        Applicability::NotApplicable(_) => report::scenario_report(planned, None, redactor),
+        Applicability::NotApplicable(_) => report::scenario_report(planned, None, redactor, kept),
     }
 }
 
@@ -114,6 +123,8 @@ pub type OnDone = Box<dyn Fn(&ScenarioReport) + Send + Sync>;
 pub struct Control {
     pub cancel: std::sync::Arc<std::sync::atomic::AtomicBool>,
     pub on_done: Option<OnDone>,
+    /// Which exchanges the report keeps (`--report-exchanges`).
+    pub kept: Kept,
 }
 
 /// Runs every planned scenario, at most `jobs` at once, and reports them in the given order.
@@ -162,7 +173,7 @@ async fn run_controlled(
     // A started scenario runs to its end, cleanup included; an interrupt stops the rest.
     let report = match control.cancel.load(std::sync::atomic::Ordering::SeqCst) {
         true => report::not_started(planned, "not run: interrupted"),
-        false => run_one(runner, planned, redactor).await,
+        false => run_keeping(runner, planned, redactor, control.kept).await,
     };
     if let Some(on_done) = &control.on_done {
         on_done(&report);

@@ -105,6 +105,73 @@ fn every_broken_file_gets_all_its_errors_located_at_once() {
     }
 }
 
+/// 300 conditional GETs in a workload: the report keeps a sample and every exchange a finding
+/// points at, and counts them all; a 304 inside the workload is compared with the 200 before.
+#[test]
+fn reports_keep_a_sample_of_a_long_workload_and_what_findings_point_at() {
+    let dir = std::env::temp_dir().join(format!("contend-sample-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("long.yaml");
+    std::fs::write(
+        &file,
+        "name: long\nsteps:\n  - name: put\n    request: { method: PUT, path: '{{scratch}}/d', body: x }\n\
+         \x20 - name: get\n    request: { path: '{{scratch}}/d' }\n    capture: { tag: { header: ETag } }\n\
+         \x20 - name: reads\n    workload:\n      clients: 1\n      repeat: 300\n      steps:\n\
+         \x20       - name: read\n          request: { path: '{{scratch}}/d', headers: { If-None-Match: '{{tag}}' } }\n\
+         \x20         expect: { status: 304 }\n\
+         cleanup:\n  - name: delete\n    request: { method: DELETE, path: '{{scratch}}/d' }\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let run = |target: &str, which: &str| -> serde_json::Value {
+        let out = contend(&[
+            "run",
+            "--format",
+            "json",
+            "--target",
+            target,
+            "--report-exchanges",
+            which,
+            file,
+        ]);
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)))
+    };
+    let reads = |report: &serde_json::Value| report["scenarios"][0]["steps"][2].clone();
+    let (mut good, url) = serve(&[]);
+    let sample = reads(&run(&url, "failing"));
+    assert_eq!(sample["sent"], 300);
+    assert_eq!(
+        sample["exchanges"].as_array().unwrap().len(),
+        98,
+        "100 in all, 2 before"
+    );
+    let all = reads(&run(&url, "all"));
+    assert_eq!(all["exchanges"].as_array().unwrap().len(), 300);
+    assert_eq!(
+        reads(&run(&url, "none"))["exchanges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    good.kill().unwrap();
+    let _ = good.wait();
+
+    let (mut bad, url) = serve(&["--fault", "304-without-etag"]);
+    let report = run(&url, "none");
+    bad.kill().unwrap();
+    let _ = bad.wait();
+    let failure = &report["scenarios"][0]["failures"][0];
+    assert_eq!(failure["rule"], "304.headers", "{report}");
+    let at = &failure["exchanges"][0];
+    assert_eq!(at["step"], 2, "{failure}");
+    // The exchange the finding points at is kept even with `none`.
+    let kept = reads(&report)["exchanges"].as_array().unwrap().clone();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0]["position"], at["exchange"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn json_output_shows_every_request_of_a_group() {
     let out = contend(&["run", "--format", "json", "specs/race-if-match.yaml"]);

@@ -203,7 +203,7 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
                             if let Some(e) = scenario
                                 .steps
                                 .get(at.step)
-                                .and_then(|s| s.exchanges.get(at.exchange))
+                                .and_then(|s| s.exchange(at.exchange))
                             {
                                 out.push_str(&exchange(e));
                             }

@@ -261,6 +261,14 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
             for e in &step.exchanges {
                 exchange_block(&mut out, e, true);
             }
+            if step.sent > step.exchanges.len() {
+                let _ = writeln!(
+                    out,
+                    "      ({} of its {} exchanges kept: --report-exchanges all keeps every one)",
+                    step.exchanges.len(),
+                    step.sent
+                );
+            }
         }
     }
     out
@@ -273,7 +281,7 @@ fn shown_exchanges(out: &mut String, scenario: &ScenarioReport, f: &FailureRepor
     let named: Vec<&ExchangeReport> = f
         .exchanges
         .iter()
-        .filter_map(|at| scenario.steps.get(at.step)?.exchanges.get(at.exchange))
+        .filter_map(|at| scenario.steps.get(at.step)?.exchange(at.exchange))
         .take(2)
         .collect();
     let shown = match named.is_empty() {

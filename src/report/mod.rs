@@ -169,7 +169,20 @@ pub struct StepReport {
     /// A snapshot the step recorded instead of comparing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recorded: Option<String>,
+    /// How many exchanges the step sent; `exchanges` keeps some of them (`--report-exchanges`).
+    #[serde(default)]
+    pub sent: usize,
     pub exchanges: Vec<ExchangeReport>,
+}
+
+impl StepReport {
+    /// The exchange sent at `position`, when the report kept it.
+    pub fn exchange(&self, position: usize) -> Option<&ExchangeReport> {
+        self.exchanges
+            .binary_search_by_key(&position, |e| e.position)
+            .ok()
+            .map(|i| &self.exchanges[i])
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -184,6 +197,9 @@ pub struct RaceReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExchangeReport {
+    /// Position among the step's exchanges as sent (a report may keep only some of them).
+    #[serde(default)]
+    pub position: usize,
     /// Position in a concurrent group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub index: Option<usize>,
@@ -335,17 +351,56 @@ impl Report {
 
 /// A scenario the run never started (interrupted).
 pub fn not_started(planned: &Planned, why: &str) -> ScenarioReport {
-    let mut report = scenario_report(planned, None, &Redactor::default());
+    let mut report = scenario_report(planned, None, &Redactor::default(), Kept::None);
     report.status = Status::NotRun;
     report.reason = Some(why.to_owned());
     report
 }
 
 /// The report of one scenario. `run` is `None` when it was not applicable.
+/// Which exchanges a report keeps. A run of 20,000 requests that passed needs its counts, not
+/// 20,000 exchanges; a failure needs the exchanges that show it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Kept {
+    /// Every exchange.
+    All,
+    /// The exchanges findings point at, every exchange of a step that failed (up to
+    /// [`SAMPLE`]), and the first [`SAMPLE`] exchanges of the scenario.
+    #[default]
+    Failing,
+    /// Only the exchanges findings point at.
+    None,
+}
+
+/// The most exchanges kept as a sample, per scenario and per failed step.
+pub const SAMPLE: usize = 100;
+
+/// Whether the exchange at `at` is kept; `sampled` counts the ones kept as a sample so far.
+fn keep(
+    kept: Kept,
+    step: &crate::record::StepRun,
+    at: usize,
+    pointed: bool,
+    sampled: &mut usize,
+) -> bool {
+    let failed = step.error.is_some() || step.findings.iter().any(|f| f.weight == Weight::Fails);
+    let sample = match kept {
+        Kept::All => return true,
+        Kept::None => false,
+        Kept::Failing if failed => at < SAMPLE,
+        Kept::Failing => *sampled < SAMPLE,
+    };
+    if sample && !failed {
+        *sampled += 1;
+    }
+    sample || pointed
+}
+
 pub fn scenario_report(
     planned: &Planned,
     run: Option<&ScenarioRun>,
     redactor: &Redactor,
+    kept: Kept,
 ) -> ScenarioReport {
     let scenario = &planned.scenario;
     let redactor = redactor.with_secrets(run.map_or(planned.vars.secrets(), |r| &r.secrets));
@@ -377,7 +432,8 @@ pub fn scenario_report(
     report.duration_ms = millis(run.duration);
     report.rounds = (run.rounds.asked > 1).then_some(run.rounds);
     report.round_error = run.round_error.as_ref().map(|e| redactor.text(e));
-    for step in &run.steps {
+    let mut sampled = 0;
+    for (index, step) in run.steps.iter().enumerate() {
         for f in &step.findings {
             let shown = finding_report(f, &step.name, &redactor);
             if f.target_wide {
@@ -424,11 +480,23 @@ pub fn scenario_report(
             error: step.error.as_ref().map(|e| redactor.text(e)),
             not_run: step.not_run.as_ref().map(|e| redactor.text(e)),
             recorded: step.recorded.clone(),
-            exchanges: step
-                .exchanges
-                .iter()
-                .map(|e| exchange_report(e, &redactor))
-                .collect(),
+            sent: step.exchanges.len(),
+            exchanges: {
+                let pointed: std::collections::HashSet<usize> = run
+                    .steps
+                    .iter()
+                    .flat_map(|s| &s.findings)
+                    .flat_map(|f| &f.exchanges)
+                    .filter(|at| at.step == index)
+                    .map(|at| at.exchange)
+                    .collect();
+                step.exchanges
+                    .iter()
+                    .enumerate()
+                    .filter(|(at, _)| keep(kept, step, *at, pointed.contains(at), &mut sampled))
+                    .map(|(at, e)| exchange_report(e, at, &redactor))
+                    .collect()
+            },
         });
     }
     let not_applicable = run.steps.iter().find_map(|s| {
@@ -508,7 +576,7 @@ fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport
     }
 }
 
-fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
+fn exchange_report(exchange: &Exchange, position: usize, redactor: &Redactor) -> ExchangeReport {
     let request = &exchange.request;
     let (error_kind, partial_status) = match &exchange.response {
         Err(why) => (Some(why.kind.name()), why.status),
@@ -527,6 +595,7 @@ fn exchange_report(exchange: &Exchange, redactor: &Redactor) -> ExchangeReport {
         Err(why) => (None, Some(redactor.text(&why.to_string()))),
     };
     ExchangeReport {
+        position,
         index: exchange.index,
         request: RequestReport {
             method: request.method.to_string(),

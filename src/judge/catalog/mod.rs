@@ -207,6 +207,8 @@ impl<'h, 'a> History<'h, 'a> {
             .collect();
         let mut sequence: HashMap<&str, Since> = HashMap::new();
         let mut clients: HashMap<(usize, Option<usize>, &str), Since> = HashMap::new();
+        // What the sequence had stated of a URL when a group began: each client starts there.
+        let mut at_start: HashMap<(usize, &str), Since> = HashMap::new();
         let mut any_full_get: HashMap<&str, usize> = HashMap::new();
         let mut prev: HashMap<&str, usize> = HashMap::new();
         let mut before = Vec::with_capacity(entries.len());
@@ -215,10 +217,14 @@ impl<'h, 'a> History<'h, 'a> {
             let since = match e.concurrent {
                 false => sequence.get(u).copied().unwrap_or_default(),
                 true if written.contains(&(step(e), u)) => Since::default(),
-                true => clients
-                    .get(&(step(e), e.exchange.index, u))
-                    .copied()
-                    .unwrap_or_default(),
+                true => {
+                    let start = *at_start
+                        .entry((step(e), u))
+                        .or_insert_with(|| sequence.get(u).copied().unwrap_or_default());
+                    *clients
+                        .entry((step(e), e.exchange.index, u))
+                        .or_insert(start)
+                }
             };
             before.push(Before {
                 change: since.change,
@@ -242,7 +248,12 @@ impl<'h, 'a> History<'h, 'a> {
                 }
             };
             if e.concurrent {
-                update(clients.entry((step(e), e.exchange.index, u)).or_default());
+                let start = at_start.get(&(step(e), u)).copied().unwrap_or_default();
+                update(
+                    clients
+                        .entry((step(e), e.exchange.index, u))
+                        .or_insert(start),
+                );
                 // For what follows the group, any of its requests may have changed things.
                 sequence.insert(
                     u,

@@ -1,0 +1,413 @@
+//! Sequential conditional GETs, each checked for 304 with an ETag: contend (as a workload and as
+//! generated steps) side by side with a minimal reqwest loop, a minimal hyper loop and, where it
+//! is installed, Hurl; against the reference server and against nginx serving a static file
+//! (where nginx is installed). Then 10,000 scenario files checked, and run at `--jobs 4` and 16.
+//!
+//!     cargo bench --bench throughput            # figures in docs/benchmarks.md
+//!
+//! Every figure is a whole process (started, run, exited), timed here and its peak memory read
+//! by GNU time; clients take turns (A B C A B C) so that load on the machine hits them alike.
+//! Only 127.0.0.1 is contacted. `raw-reqwest` and `raw-hyper` are this binary run again.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 3;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, mode, url, n, tag] = &args[..] {
+        if mode.starts_with("raw-") {
+            return raw_loop(mode, url, n.parse().unwrap(), tag);
+        }
+    }
+    let work = std::env::temp_dir().join(format!("contend-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work).unwrap();
+    let started = Instant::now();
+    println!(
+        "machine: {} cores; load average {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
+    );
+    let hurl = which("hurl");
+    let mut targets: Vec<Target> = vec![Target::reference(&work)];
+    match which("nginx") {
+        Some(nginx) => targets.push(Target::nginx(&nginx, &work)),
+        None => println!("nginx is not installed: its rows are not measured"),
+    }
+    if hurl.is_none() {
+        println!("hurl is not installed: its rows are not measured");
+    }
+    println!();
+    println!("| target | requests | client | median s | requests/s | peak MiB | × raw reqwest | × raw hyper |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for target in &targets {
+        for n in [2_000, 20_000] {
+            let clients = clients(target, n, &work, hurl.as_deref());
+            let mut times: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); clients.len()];
+            for _ in 0..ROUNDS {
+                for (i, (_, command)) in clients.iter().enumerate() {
+                    times[i].push(measure(command));
+                }
+            }
+            let median = |i: usize| {
+                let mut t: Vec<Duration> = times[i].iter().map(|(d, _)| *d).collect();
+                t.sort();
+                t[t.len() / 2]
+            };
+            let peak = |i: usize| times[i].iter().map(|(_, kb)| *kb).max().unwrap_or(0);
+            let index = |name: &str| clients.iter().position(|(n, _)| *n == name).unwrap();
+            let (reqwest, hyper) = (median(index("raw reqwest")), median(index("raw hyper")));
+            for (i, (name, _)) in clients.iter().enumerate() {
+                let t = median(i);
+                println!(
+                    "| {} | {n} | {name} | {:.3} | {:.0} | {:.1} | {:.2} | {:.2} |",
+                    target.name,
+                    t.as_secs_f64(),
+                    n as f64 / t.as_secs_f64(),
+                    peak(i) as f64 / 1024.0,
+                    t.as_secs_f64() / reqwest.as_secs_f64(),
+                    t.as_secs_f64() / hyper.as_secs_f64(),
+                );
+            }
+            let steps = median(index("contend steps")).as_secs_f64();
+            let workload = median(index("contend workload")).as_secs_f64();
+            println!(
+                "| {} | {n} | steps ÷ workload | {:.2} | | | | |",
+                target.name,
+                steps / workload
+            );
+            if let Some(h) = clients.iter().position(|(n, _)| *n == "hurl") {
+                println!(
+                    "| {} | {n} | contend workload's rate ÷ hurl's | {:.2} | | | | |",
+                    target.name,
+                    median(h).as_secs_f64() / workload
+                );
+            }
+        }
+    }
+    println!();
+    many_files(&targets[0], &work);
+    println!("\nMeasured in {:.0} s.", started.elapsed().as_secs_f64());
+    drop(targets);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// A server on loopback, stopped when dropped.
+struct Target {
+    name: &'static str,
+    url: String,
+    /// The path every client reads, and the ETag it sends back.
+    path: String,
+    etag: String,
+    child: Child,
+}
+
+impl Target {
+    fn reference(work: &Path) -> Target {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_contend"))
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first.trim().rsplit(' ').next().unwrap().to_owned();
+        let _ = work;
+        let path = "/bench/doc".to_owned();
+        let etag = put(&url, &path);
+        Target {
+            name: "reference server",
+            url,
+            path,
+            etag,
+            child,
+        }
+    }
+
+    fn nginx(nginx: &Path, work: &Path) -> Target {
+        let root = work.join("nginx");
+        std::fs::create_dir_all(root.join("www")).unwrap();
+        std::fs::write(root.join("www/doc.txt"), "a static file served by nginx\n").unwrap();
+        let port = free_port();
+        let conf = format!(
+            "daemon off; master_process off; worker_processes 1; pid {r}/nginx.pid;\n\
+             error_log {r}/error.log;\n\
+             events {{}}\n\
+             http {{ access_log off; client_body_temp_path {r}/body; proxy_temp_path {r}/proxy;\n\
+               fastcgi_temp_path {r}/fcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n\
+               server {{ listen 127.0.0.1:{port}; root {r}/www; }} }}\n",
+            r = root.display()
+        );
+        std::fs::write(root.join("nginx.conf"), conf).unwrap();
+        let child = Command::new(nginx)
+            .args(["-p", root.to_str().unwrap(), "-c", "nginx.conf"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let etag = (0..100)
+            .find_map(|_| {
+                std::thread::sleep(Duration::from_millis(20));
+                head_etag(&url, "/doc.txt")
+            })
+            .expect("nginx answers");
+        Target {
+            name: "nginx (static file)",
+            url,
+            path: "/doc.txt".into(),
+            etag,
+            child,
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The clients compared, each a command for one whole-process run of `n` requests.
+fn clients(
+    target: &Target,
+    n: usize,
+    work: &Path,
+    hurl: Option<&Path>,
+) -> Vec<(&'static str, Command)> {
+    let url = format!("{}{}", target.url, target.path);
+    let me = std::env::current_exe().unwrap();
+    let raw = |mode: &str| {
+        let mut c = Command::new(&me);
+        c.args([mode, url.as_str(), &n.to_string(), target.etag.as_str()]);
+        c
+    };
+    let contend = |file: PathBuf| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
+        c.args(["run", "--quiet", "--target", target.url.as_str()])
+            .arg(file);
+        c
+    };
+    let read = format!(
+        "request: {{ path: {}, headers: {{ If-None-Match: '{}' }} }}\n    \
+         expect: {{ status: 304, headers: {{ ETag: {{ present: true }} }} }}",
+        target.path, target.etag
+    );
+    let workload = work.join(format!("workload-{}-{n}.yaml", target.name.len()));
+    std::fs::write(
+        &workload,
+        format!(
+            "name: {n} conditional GETs as a workload\nsteps:\n  - name: read\n    workload:\n      \
+             clients: 1\n      repeat: {n}\n      steps:\n        - name: get\n          {}\n",
+            read.replace("\n    ", "\n          ")
+        ),
+    )
+    .unwrap();
+    let steps = work.join(format!("steps-{}-{n}.yaml", target.name.len()));
+    let mut text = format!("name: {n} conditional GETs as steps\nsteps:\n");
+    for i in 0..n {
+        text.push_str(&format!("  - name: get {i}\n    {read}\n"));
+    }
+    std::fs::write(&steps, text).unwrap();
+    let mut out = vec![
+        ("raw hyper", raw("raw-hyper")),
+        ("raw reqwest", raw("raw-reqwest")),
+        ("contend workload", contend(workload)),
+        ("contend steps", contend(steps)),
+    ];
+    if let Some(hurl) = hurl {
+        let file = work.join(format!("{n}.hurl"));
+        let mut text = String::new();
+        for _ in 0..n {
+            text.push_str(&format!(
+                "GET {url}\nIf-None-Match: {}\nHTTP 304\n[Asserts]\nheader \"ETag\" exists\n\n",
+                target.etag
+            ));
+        }
+        std::fs::write(&file, text).unwrap();
+        let mut c = Command::new(hurl);
+        c.arg("--test").arg(file);
+        out.push(("hurl", c));
+    }
+    out
+}
+
+/// One whole-process run: wall time, and peak resident memory (KiB) as GNU time reports it.
+fn measure(command: &Command) -> (Duration, u64) {
+    let report = std::env::temp_dir().join(format!("contend-bench-time-{}", std::process::id()));
+    let mut timed = Command::new("/usr/bin/time");
+    timed
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&report)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let out = timed.output().expect("/usr/bin/time runs");
+    let took = started.elapsed();
+    assert!(
+        out.status.success(),
+        "{:?} failed: {}",
+        command,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let kb = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    (took, kb)
+}
+
+/// 10,000 one-step scenario files: checked (loaded and planned), and run at --jobs 4 and 16.
+fn many_files(target: &Target, work: &Path) {
+    let dir = work.join("many");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..10_000 {
+        std::fs::write(
+            dir.join(format!("s{i:05}.yaml")),
+            format!(
+                "name: read {i}\nsteps:\n  - name: get\n    request: {{ path: {} }}\n    expect: {{ status: 200 }}\n",
+                target.path
+            ),
+        )
+        .unwrap();
+    }
+    println!("| 10,000 scenario files | median s | peak MiB |");
+    println!("|---|---|---|");
+    let contend = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
+        c.args(args).arg(&dir);
+        c
+    };
+    let url = target.url.as_str();
+    let runs = [
+        ("`contend check` (loaded and planned)", contend(&["check"])),
+        (
+            "`contend run --jobs 4`",
+            contend(&["run", "--quiet", "--jobs", "4", "--target", url]),
+        ),
+        (
+            "`contend run --jobs 16`",
+            contend(&["run", "--quiet", "--jobs", "16", "--target", url]),
+        ),
+    ];
+    for (name, command) in &runs {
+        let mut t: Vec<(Duration, u64)> = (0..ROUNDS).map(|_| measure(command)).collect();
+        t.sort();
+        let (took, kb) = t[t.len() / 2];
+        println!(
+            "| {name} | {:.3} | {:.1} |",
+            took.as_secs_f64(),
+            kb as f64 / 1024.0
+        );
+    }
+}
+
+/// The baselines: `n` sequential GETs with If-None-Match, each checked for a 304 with an ETag,
+/// on one kept-alive connection; nothing else.
+fn raw_loop(mode: &str, url: &str, n: usize, tag: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let ok = match mode {
+            "raw-reqwest" => {
+                let client = reqwest::Client::new();
+                let mut ok = 0;
+                for _ in 0..n {
+                    let r = client
+                        .get(url)
+                        .header("if-none-match", tag)
+                        .send()
+                        .await
+                        .unwrap();
+                    ok += usize::from(r.status() == 304 && r.headers().contains_key("etag"));
+                    let _ = r.bytes().await.unwrap();
+                }
+                ok
+            }
+            _ => {
+                use http_body_util::{BodyExt, Empty};
+                let uri: hyper::Uri = url.parse().unwrap();
+                let authority = uri.authority().unwrap().to_string();
+                let stream = tokio::net::TcpStream::connect(&authority).await.unwrap();
+                let (mut sender, conn) =
+                    hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+                        .await
+                        .unwrap();
+                tokio::spawn(conn);
+                let mut ok = 0;
+                for _ in 0..n {
+                    let request = hyper::Request::get(uri.path())
+                        .header("host", &authority)
+                        .header("if-none-match", tag)
+                        .body(Empty::<bytes::Bytes>::new())
+                        .unwrap();
+                    let r = sender.send_request(request).await.unwrap();
+                    ok += usize::from(r.status() == 304 && r.headers().contains_key("etag"));
+                    let _ = r.into_body().collect().await.unwrap();
+                }
+                ok
+            }
+        };
+        assert_eq!(ok, n, "{mode}: {ok} of {n} were 304 with an ETag");
+    });
+}
+
+fn put(url: &str, path: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(url.trim_start_matches("http://")).unwrap();
+    let body = "the benchmark's document\n";
+    write!(
+        stream,
+        "PUT {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    etag_of(stream).expect("the PUT's ETag")
+}
+
+fn head_etag(url: &str, path: &str) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(url.trim_start_matches("http://")).ok()?;
+    write!(
+        stream,
+        "HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    etag_of(stream)
+}
+
+fn etag_of(stream: std::net::TcpStream) -> Option<String> {
+    BufReader::new(stream)
+        .lines()
+        .map_while(Result::ok)
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("etag")
+                .then(|| value.trim().to_owned())
+        })
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin")])
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
