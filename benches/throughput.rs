@@ -140,7 +140,7 @@ impl Target {
             "daemon off; master_process off; worker_processes 1; pid {r}/nginx.pid;\n\
              error_log {r}/error.log;\n\
              events {{}}\n\
-             http {{ access_log off; client_body_temp_path {r}/body; proxy_temp_path {r}/proxy;\n\
+             http {{ access_log off; keepalive_requests 1000000; client_body_temp_path {r}/body; proxy_temp_path {r}/proxy;\n\
                fastcgi_temp_path {r}/fcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n\
                server {{ listen 127.0.0.1:{port}; root {r}/www; }} }}\n",
             r = root.display()
@@ -323,6 +323,7 @@ fn raw_loop(mode: &str, url: &str, n: usize, tag: &str) {
     rt.block_on(async {
         let ok = match mode {
             "raw-reqwest" => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
                 let client = reqwest::Client::new();
                 let mut ok = 0;
                 for _ in 0..n {

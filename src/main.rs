@@ -340,7 +340,25 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Runtime::new() {
+    // Against a remote target one thread drives every request: the client waits on the
+    // network, and a multi-threaded runtime only hands each request between workers (a third
+    // of the time of a sequential run). The embedded server gets the threads it serves with.
+    let remote = match &cli.command {
+        Command::Run(args) => {
+            args.target.target.is_some()
+                || plan::find_profile(args.target.config.as_deref())
+                    .is_ok_and(|p| p.target.is_some())
+        }
+        Command::Probe { .. } => true,
+        _ => false,
+    };
+    let runtime = match remote {
+        true => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        false => tokio::runtime::Runtime::new(),
+    };
+    let runtime = match runtime {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -197,7 +197,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
         Ok(Received {
             status,
             version: format!("{:?}", parts.version),
-            headers: parts.headers,
+            headers: super::owned_headers(&parts.headers),
             body,
         })
     });

@@ -10,7 +10,7 @@ pub mod human;
 pub mod junit;
 mod redact;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -433,6 +433,20 @@ pub fn scenario_report(
     report.rounds = (run.rounds.asked > 1).then_some(run.rounds);
     report.round_error = run.round_error.as_ref().map(|e| redactor.text(e));
     let mut sampled = 0;
+    // Built once: a 20,000-step run must not look through every step for each one.
+    let pointed: std::collections::HashSet<(usize, usize)> = run
+        .steps
+        .iter()
+        .flat_map(|s| &s.findings)
+        .flat_map(|f| &f.exchanges)
+        .map(|at| (at.step, at.exchange))
+        .collect();
+    let mut rules: HashMap<&str, &str> = HashMap::new();
+    for s in scenario.steps.iter().chain(&scenario.cleanup).rev() {
+        if let Some(rule) = &s.rule {
+            rules.insert(&s.name, rule);
+        }
+    }
     for (index, step) in run.steps.iter().enumerate() {
         for f in &step.findings {
             let shown = finding_report(f, &step.name, &redactor);
@@ -460,12 +474,7 @@ pub fn scenario_report(
         if let (Some(error), None, false) = (&step.error, &report.reason, step.cleanup) {
             report.reason = Some(redactor.text(&format!("step `{}`: {error}", step.name)));
         }
-        let rule = scenario
-            .steps
-            .iter()
-            .chain(&scenario.cleanup)
-            .find(|s| s.name == step.name)
-            .and_then(|s| s.rule.clone());
+        let rule = rules.get(step.name.as_str()).map(|r| r.to_string());
         report.steps.push(StepReport {
             name: step.name.clone(),
             rule,
@@ -481,22 +490,16 @@ pub fn scenario_report(
             not_run: step.not_run.as_ref().map(|e| redactor.text(e)),
             recorded: step.recorded.clone(),
             sent: step.exchanges.len(),
-            exchanges: {
-                let pointed: std::collections::HashSet<usize> = run
-                    .steps
-                    .iter()
-                    .flat_map(|s| &s.findings)
-                    .flat_map(|f| &f.exchanges)
-                    .filter(|at| at.step == index)
-                    .map(|at| at.exchange)
-                    .collect();
-                step.exchanges
-                    .iter()
-                    .enumerate()
-                    .filter(|(at, _)| keep(kept, step, *at, pointed.contains(at), &mut sampled))
-                    .map(|(at, e)| exchange_report(e, at, &redactor))
-                    .collect()
-            },
+            exchanges: step
+                .exchanges
+                .iter()
+                .enumerate()
+                .filter(|(at, _)| {
+                    let shown = pointed.contains(&(index, *at));
+                    keep(kept, step, *at, shown, &mut sampled)
+                })
+                .map(|(at, e)| exchange_report(e, at, &redactor))
+                .collect(),
         });
     }
     let not_applicable = run.steps.iter().find_map(|s| {
