@@ -1016,7 +1016,7 @@ fn the_built_in_suite_runs_against_a_json_api_through_its_profile() {
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("19 passed, 0 failed, 9 not applicable"),
+        text.contains("25 passed, 0 failed, 9 not applicable"),
         "{text}"
     );
     assert!(

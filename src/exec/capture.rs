@@ -53,13 +53,9 @@ pub fn apply_winner(
                 "not exactly one 2xx outcome to capture from ({} of them)",
                 winners.len()
             );
-            let names = ["winner.index", "winner.status"].map(str::to_owned);
-            missed.extend(
-                names
-                    .into_iter()
-                    .chain(captures.keys().cloned())
-                    .map(|n| (n, why.clone())),
-            );
+            // Only what the step asked for makes it not applicable: `winner.*` stays unset,
+            // and a later step using it says so when it is rendered.
+            missed.extend(captures.keys().cloned().map(|n| (n, why.clone())));
         }
     }
 }

@@ -255,6 +255,17 @@ impl Runner {
             is_api,
             format!("GET {} -> {}", api.request.url, outcome(&api)),
         );
+        let keyed = self.probe_send(Method::GET, "/api/payments", &[], "").await;
+        let is_keyed = keyed.response.as_ref().is_ok_and(|r| {
+            r.status == 200
+                && serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .is_ok_and(|v| v.get("count").is_some_and(|c| c.is_u64()))
+        });
+        probe.record(
+            Capability::IdempotencyKey,
+            is_keyed,
+            format!("GET {} -> {}", keyed.request.url, outcome(&keyed)),
+        );
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
     }

@@ -388,6 +388,24 @@ fn json_path_miss(
             return Some((format!("containing {want}"), shown(found)));
         }
     }
+    if let Some(by) = checks.increased_by {
+        let from = next.next()?;
+        let number = |v: &Value| match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
+            _ => None,
+        };
+        let Some(start) = number(from) else {
+            return Some((
+                format!("{from} plus {by}"),
+                format!("`from` {from} is not a number"),
+            ));
+        };
+        let want = start + by as f64;
+        if found.and_then(number) != Some(want) {
+            return Some((format!("{want} ({start} + {by})"), shown(found)));
+        }
+    }
     if let Some(pattern) = &checks.matches {
         let text = match found {
             Some(Value::String(s)) => Some(s.clone()),

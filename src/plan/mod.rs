@@ -249,6 +249,7 @@ impl Target {
                         c,
                         Capability::RequiresPreconditions
                             | Capability::ExampleApi
+                            | Capability::IdempotencyKey
                             | Capability::Collections
                             | Capability::Versions
                     )

@@ -76,10 +76,13 @@ pub enum Capability {
     /// Paths form a tree: a document cannot also be the parent of documents (S3-style flat
     /// key spaces, where `doc` and `doc/child` are independent, lack it).
     Hierarchy,
+    /// Keyed writes after the Idempotency-Key draft at `/api/payments` (the reference
+    /// server's), with a count of what was executed at `GET /api/payments`.
+    IdempotencyKey,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 11] = [
+    pub const ALL: [Capability; 12] = [
         Capability::PutCreate,
         Capability::Delete,
         Capability::Range,
@@ -91,6 +94,7 @@ impl Capability {
         Capability::Hierarchy,
         Capability::Create,
         Capability::Versions,
+        Capability::IdempotencyKey,
     ];
 
     pub fn name(self) -> &'static str {
@@ -106,6 +110,7 @@ impl Capability {
             Capability::Hierarchy => "hierarchy",
             Capability::Create => "create",
             Capability::Versions => "versions",
+            Capability::IdempotencyKey => "idempotency-key",
         }
     }
 }
@@ -664,7 +669,7 @@ impl<'de> Deserialize<'de> for Shorthand<Snapshot> {
 #[derive(Debug, Clone)]
 pub enum JsonExpect {
     Equals(serde_json::Value),
-    Checks(JsonChecks),
+    Checks(Box<JsonChecks>),
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -677,6 +682,10 @@ pub struct JsonChecks {
     pub matches: Option<Pattern>,
     pub exists: Option<bool>,
     pub one_of: Option<Vec<serde_json::Value>>,
+    /// With `from`: the number here is `from` plus this (a count of side effects read before
+    /// and after: `{ from: "{{before}}", increased_by: 1 }`).
+    pub increased_by: Option<i64>,
+    pub from: Option<serde_json::Value>,
 }
 
 impl JsonExpect {
@@ -688,6 +697,7 @@ impl JsonExpect {
                 .equals
                 .iter()
                 .chain(&c.contains)
+                .chain(&c.from)
                 .chain(c.one_of.iter().flatten())
                 .collect(),
         }
@@ -696,15 +706,28 @@ impl JsonExpect {
 
 impl<'de> Deserialize<'de> for JsonExpect {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        const CHECKS: [&str; 5] = ["equals", "contains", "matches", "exists", "one_of"];
+        const CHECKS: [&str; 7] = [
+            "equals",
+            "contains",
+            "matches",
+            "exists",
+            "one_of",
+            "increased_by",
+            "from",
+        ];
         let value = serde_json::Value::deserialize(d)?;
         match &value {
             serde_json::Value::Object(map)
                 if !map.is_empty() && map.keys().all(|k| CHECKS.contains(&k.as_str())) =>
             {
-                serde_json::from_value(value)
-                    .map(JsonExpect::Checks)
-                    .map_err(de::Error::custom)
+                let checks: JsonChecks =
+                    serde_json::from_value(value).map_err(de::Error::custom)?;
+                if checks.increased_by.is_some() != checks.from.is_some() {
+                    return Err(de::Error::custom(
+                        "`increased_by` and `from` go together: `{ from: \"{{before}}\", increased_by: 1 }`",
+                    ));
+                }
+                Ok(JsonExpect::Checks(Box::new(checks)))
             }
             _ => Ok(JsonExpect::Equals(value)),
         }

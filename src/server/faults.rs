@@ -96,6 +96,18 @@ faults! {
         "HEAD responses leave out ETag and Last-Modified";
     TrimContent "trim-content" ["put.validator-means-stored"]
         "stored content has trailing whitespace trimmed, yet the PUT's ETag claims it was stored as sent";
+    IdemLockAroundLookup "idempotency-lock-around-lookup" ["idempotency.once", "idempotency.in-flight-409"]
+        "/api/payments looks the Idempotency-Key up under a lock, then claims it 1 ms later: copies of one keyed request that arrive together all execute";
+    IdemCompleted409 "idempotency-completed-409" ["idempotency.replay"]
+        "/api/payments answers a retry of a completed keyed request with 409, as if it were still running";
+    IdemNoFingerprint "idempotency-no-fingerprint" ["idempotency.payload-mismatch"]
+        "/api/payments does not fingerprint the payload: a key reused with another amount replays the first result instead of 422";
+    IdemReplayDropsLocation "idempotency-replay-drops-location" ["idempotency.replay-headers"]
+        "/api/payments replays a completed request's status and content but drops its Location header";
+    IdemUnscopedKeys "idempotency-unscoped-keys" ["idempotency.key-scope"]
+        "/api/payments and /api/refunds share one key space: a payment's key blocks an unrelated refund";
+    IdemKeyOptional "idempotency-key-optional" ["idempotency.missing-key"]
+        "/api/payments executes a request that carries no Idempotency-Key, though its documentation requires one";
     DuplicateCreateRace "duplicate-create-race" ["app.create-once"]
         "/api/items checks that a name is free, then inserts 1 ms later without a lock: concurrent creates with one name all succeed";
     ConflictWithoutProblem "api-409-without-problem" ["409.explains", "app.problem-details"]

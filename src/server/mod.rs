@@ -7,6 +7,7 @@ mod api;
 mod conditions;
 mod faults;
 mod origin;
+mod payments;
 
 pub use faults::{Fault, Faults};
 
@@ -270,7 +271,13 @@ async fn serve(
         }
     };
     let mut reply = origin
-        .handle(&parts.method, parts.uri.path(), &parts.headers, content)
+        .handle(
+            &parts.method,
+            parts.uri.path(),
+            parts.uri.query(),
+            &parts.headers,
+            content,
+        )
         .await;
     if reply.extensions().get::<origin::Unanswered>().is_some() {
         // An error from the service makes hyper close the connection without a response.

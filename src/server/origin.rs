@@ -17,6 +17,7 @@ use hyper::{Method, Response, StatusCode};
 use super::api::{self, Api};
 use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
 use super::faults::Fault;
+use super::payments::Payments;
 use super::ServerConfig;
 use crate::validators::{fmt_http_date, EntityTag};
 
@@ -43,6 +44,8 @@ pub(super) struct Origin {
     config: ServerConfig,
     /// The `/api/items` example API.
     api: Api,
+    /// `/api/payments` and `/api/refunds`, keyed after the Idempotency-Key draft.
+    payments: Payments,
     store: Mutex<Store>,
     /// A write is being stored (only the `503-under-contention` fault looks at it).
     busy: std::sync::atomic::AtomicBool,
@@ -61,9 +64,11 @@ pub(super) struct Unanswered;
 impl Origin {
     pub(super) fn new(config: ServerConfig) -> Self {
         let api = Api::new(config.faults.clone());
+        let payments = Payments::new(config.faults.clone());
         Origin {
             config,
             api,
+            payments,
             store: Mutex::new(BTreeMap::new()),
             busy: Default::default(),
             contention: Default::default(),
@@ -94,6 +99,7 @@ impl Origin {
         &self,
         method: &Method,
         path: &str,
+        query: Option<&str>,
         headers: &HeaderMap,
         content: Bytes,
     ) -> Reply {
@@ -113,23 +119,30 @@ impl Origin {
                     "busy: another write is in progress, try again",
                 );
             }
-            let reply = self.dispatch(method, path, headers, content).await;
+            let reply = self.dispatch(method, path, query, headers, content).await;
             tokio::time::sleep(SLOW_WRITE).await;
             self.busy.store(false, Ordering::Release);
             return reply;
         }
-        self.dispatch(method, path, headers, content).await
+        self.dispatch(method, path, query, headers, content).await
     }
 
     async fn dispatch(
         &self,
         method: &Method,
         path: &str,
+        query: Option<&str>,
         headers: &HeaderMap,
         content: Bytes,
     ) -> Reply {
         if path == api::PREFIX || path.starts_with(&format!("{}/", api::PREFIX)) {
             return self.api.handle(method, path, headers, content).await;
+        }
+        if Payments::serves(path) {
+            return self
+                .payments
+                .handle(method, path, query, headers, content)
+                .await;
         }
         if path == HOLDINGS && *method == Method::GET {
             return self.holdings();
@@ -733,7 +746,13 @@ mod tests {
             ("/cd", StatusCode::CREATED),
         ] {
             let reply = origin
-                .handle(&Method::PUT, path, &HeaderMap::new(), Bytes::from("x"))
+                .handle(
+                    &Method::PUT,
+                    path,
+                    None,
+                    &HeaderMap::new(),
+                    Bytes::from("x"),
+                )
                 .await;
             assert_eq!(reply.status(), status, "{path}");
         }

@@ -8,6 +8,7 @@
 
 mod app;
 mod dates;
+mod idempotency;
 mod if_match;
 mod if_none_match;
 mod if_range;
@@ -128,6 +129,7 @@ const FAMILIES: &[&[Rule]] = &[
     scope::RULES,
     status::RULES,
     app::RULES,
+    idempotency::RULES,
     race::RULES,
 ];
 

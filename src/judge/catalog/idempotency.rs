@@ -1,0 +1,41 @@
+//! The Idempotency-Key request header (draft-ietf-httpapi-idempotency-key-header-07): a keyed
+//! POST or PATCH takes effect once; a retry while the first is running is 409, a completed
+//! one gets the stored result, another payload under the key 422, a missing required key 400.
+//! Checked by the scenarios under specs/idempotency against a target with the capability.
+//!
+//! The draft states "at most once" as the header's purpose but words its enforcement as SHOULD;
+//! `idempotency.once` is graded as a failure (like `race.counter`): a keyed payment executed
+//! twice is the bug the header exists to prevent.
+
+use super::rules;
+
+rules! {
+    "idempotency.once" Expected Checkable ["Idempotency-Key draft-07 2.6", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.6"]
+        "copies of one keyed request, however many arrive and however together, execute once (the header's purpose: at most once)";
+        probe "10 identical keyed POSTs released together; count what was executed before and after";
+        good "count +1; one 201, the rest 409 or the replayed 201"; bad "count +10, ten clean 201s (the key looked up and claimed in two steps)";
+    "idempotency.replay" Should Checkable ["Idempotency-Key draft-07 2.6", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.6"]
+        "a retry of a completed keyed request gets the stored result: the same status and content, nothing executed again";
+        probe "POST with a key, then the same POST again";
+        good "-> 201, then 201 with the same content"; bad "-> 201, then 409 (a client following the draft retries a finished payment forever)";
+    "idempotency.replay-headers" Should Checkable ["Idempotency-Key draft-07 2.6", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.6"]
+        "the replayed result keeps the first response's headers that say what was made, such as Location";
+        probe "POST with a key, then again; compare Location";
+        good "Location: /api/payments/7 both times"; bad "no Location on the replay";
+    "idempotency.in-flight-409" Should Checkable ["Idempotency-Key draft-07 2.7", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.7"]
+        "a retry that arrives while the first request with its key is still being processed is answered 409 Conflict, with a problem description";
+        probe "two identical keyed POSTs released together against a target that works for a while";
+        good "201 and 409 application/problem+json"; bad "201 twice with two payments, or 500";
+    "idempotency.payload-mismatch" Should Checkable ["Idempotency-Key draft-07 2.7", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.7"]
+        "a key reused with another payload is answered 422 Unprocessable Content, with a link to the documentation";
+        probe "POST amount 10 with a key, then amount 20 with the same key";
+        good "-> 201, then 422 problem"; bad "-> 201, then the first result replayed (the payload was never fingerprinted)";
+    "idempotency.missing-key" Should Checkable ["Idempotency-Key draft-07 2.7", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.7"]
+        "where the key is required, a request without it is answered 400 with a link to the documentation";
+        probe "POST without Idempotency-Key to an endpoint that requires it";
+        good "-> 400 problem with a link"; bad "-> 201 (executed without a key), or 500";
+    "idempotency.key-scope" Expected Checkable ["Idempotency-Key draft-07 2.2", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.2"]
+        "a key identifies a request to one resource: the same key sent to another endpoint is another request";
+        probe "POST a payment with a key, then a refund with the same key";
+        good "-> 201 and 201"; bad "-> 201, then 422 or the payment replayed (one key space for every endpoint)";
+}
