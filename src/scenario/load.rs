@@ -331,12 +331,22 @@ fn within_limits<'t>(text: &'t str, file: &Path) -> Result<&'t str, LoadError> {
             format!("at most {MAX_FILE} bytes are read"),
         ));
     }
-    let (mut depth, mut quote) = (0usize, None::<char>);
+    // A quote opens a quoted scalar only where a scalar starts: the apostrophe in a plain
+    // `collection's` opens nothing (taking it for one once hid 100,000 `[` from this count).
+    let (mut depth, mut quote, mut prev) = (0usize, None::<char>, '\n');
+    let mut escaped = false;
     for (at, c) in text.char_indices() {
+        let after = std::mem::replace(&mut prev, c);
         match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') if !escaped => {
+                escaped = true;
+                continue;
+            }
+            (Some(q), c) if c == q && !escaped => quote = None,
             (Some(_), _) => {}
-            (None, '"' | '\'') => quote = Some(c),
+            (None, '"' | '\'') if after.is_whitespace() || "[{,:-".contains(after) => {
+                quote = Some(c)
+            }
             (None, '[' | '{') => {
                 depth += 1;
                 if depth > MAX_DEPTH {
@@ -352,9 +362,9 @@ fn within_limits<'t>(text: &'t str, file: &Path) -> Result<&'t str, LoadError> {
                 }
             }
             (None, ']' | '}') => depth = depth.saturating_sub(1),
-            (None, '\n') => quote = None,
             _ => {}
         }
+        escaped = false;
     }
     Ok(text)
 }
