@@ -75,9 +75,15 @@ fn a_bom_is_accepted_and_deep_nesting_is_refused_at_once() {
     assert!(err.to_string().contains("nested deeper than 64 levels"));
     // An apostrophe in plain text opens no quoted string that would hide the nesting (the
     // fuzzer found this one: it took minutes).
-    let hidden = format!("name: x\ndescription: the collection's\nsteps: {}", "[".repeat(100_000));
+    let hidden = format!(
+        "name: x\ndescription: the collection's\nsteps: {}",
+        "[".repeat(100_000)
+    );
     let started = std::time::Instant::now();
     let err = &load_str(&hidden, Path::new("deep.yaml")).unwrap_err()[0];
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
-    assert!(err.to_string().contains("nested deeper than 64 levels"), "{err}");
+    assert!(
+        err.to_string().contains("nested deeper than 64 levels"),
+        "{err}"
+    );
 }

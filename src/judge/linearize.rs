@@ -54,7 +54,16 @@ pub enum Outcome {
     Unknown {
         explored: usize,
     },
+    /// More operations than the search takes on ([`MAX_OPS`]).
+    TooMany {
+        ops: usize,
+    },
 }
+
+/// The most operations searched. Each state remembers which operations are done (a bit each)
+/// and the search goes as deep as there are operations: 100,000 of them once took gigabytes
+/// and minutes for a budget of 200,000 states. A bigger history is not checked, and says so.
+pub const MAX_OPS: usize = 1024;
 
 /// The sequential specification: the state after `op`, or `None` when `op`'s answer is
 /// impossible from `state`. Unknown parts of the state never rule an answer out.
@@ -100,8 +109,11 @@ fn apply(state: &State, op: &OpKind) -> Option<State> {
 /// Searches for a linearization of `ops` from `initial`, exploring at most `budget` states:
 /// a count, not a time, so the verdict never depends on how busy the machine is.
 pub fn check(ops: &[Op], initial: State, budget: usize) -> Outcome {
-    let mut done = vec![false; ops.len()];
-    let mut seen: HashSet<(Vec<bool>, State)> = HashSet::new();
+    if ops.len() > MAX_OPS {
+        return Outcome::TooMany { ops: ops.len() };
+    }
+    let mut done = Done(vec![0; ops.len().div_ceil(64)]);
+    let mut seen: HashSet<(Done, State)> = HashSet::new();
     let mut explored = 0;
     match search(ops, &initial, &mut done, &mut seen, &mut explored, budget) {
         Some(true) => Outcome::Linearizable,
@@ -110,16 +122,33 @@ pub fn check(ops: &[Op], initial: State, budget: usize) -> Outcome {
     }
 }
 
+/// Which operations are done, a bit each.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Done(Vec<u64>);
+
+impl Done {
+    fn get(&self, i: usize) -> bool {
+        self.0[i / 64] & (1 << (i % 64)) != 0
+    }
+
+    fn set(&mut self, i: usize, on: bool) {
+        match on {
+            true => self.0[i / 64] |= 1 << (i % 64),
+            false => self.0[i / 64] &= !(1 << (i % 64)),
+        }
+    }
+}
+
 /// `Some(found)`, or `None` when the budget of states ran out.
 fn search(
     ops: &[Op],
     state: &State,
-    done: &mut Vec<bool>,
-    seen: &mut HashSet<(Vec<bool>, State)>,
+    done: &mut Done,
+    seen: &mut HashSet<(Done, State)>,
     explored: &mut usize,
     budget: usize,
 ) -> Option<bool> {
-    if done.iter().all(|d| *d) {
+    if (0..ops.len()).all(|i| done.get(i)) {
         return Some(true);
     }
     *explored += 1;
@@ -130,20 +159,18 @@ fn search(
         return Some(false);
     }
     // An operation can go next only if no pending operation finished before it started.
-    let earliest_end = ops
-        .iter()
-        .zip(done.iter())
-        .filter(|(_, d)| !**d)
-        .map(|(op, _)| op.end)
+    let earliest_end = (0..ops.len())
+        .filter(|&i| !done.get(i))
+        .map(|i| ops[i].end)
         .min()?;
     for i in 0..ops.len() {
-        if done[i] || ops[i].start > earliest_end {
+        if done.get(i) || ops[i].start > earliest_end {
             continue;
         }
         if let Some(next) = apply(state, &ops[i].kind) {
-            done[i] = true;
+            done.set(i, true);
             let found = search(ops, &next, done, seen, explored, budget);
-            done[i] = false;
+            done.set(i, false);
             if found != Some(false) {
                 return found;
             }
@@ -225,6 +252,19 @@ mod tests {
             write(1, 8, "E", "b", true, Some("E")),
         ];
         assert_eq!(check(&ops, initial(), BUDGET), Outcome::Linearizable);
+    }
+
+    #[test]
+    fn too_many_operations_are_not_searched() {
+        let ops: Vec<Op> = (0..MAX_OPS + 1)
+            .map(|_| write(0, 10, "E", "a", true, Some("E")))
+            .collect();
+        let started = std::time::Instant::now();
+        assert_eq!(
+            check(&ops, initial(), BUDGET),
+            Outcome::TooMany { ops: MAX_OPS + 1 }
+        );
+        assert!(started.elapsed() < Duration::from_millis(100));
     }
 
     #[test]

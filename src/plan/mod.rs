@@ -706,7 +706,20 @@ fn located(scenario: &Scenario, needle: &str, message: String) -> String {
     let text = std::fs::read_to_string(&scenario.file).ok();
     let at = text.as_ref().and_then(|text| {
         let from = text.find(&format!("name: {}", scenario.name)).unwrap_or(0);
-        let at = from + text[from..].find(needle)?;
+        // From the step the message names, when it can be found: the needle there, not in an
+        // earlier step.
+        let step = message
+            .split_once("step `")
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .and_then(|(name, _)| {
+                [format!("name: {name}"), format!("name: \"{name}\"")]
+                    .iter()
+                    .find_map(|line| text[from..].find(line.as_str()))
+            })
+            .map(|at| from + at);
+        let at = step
+            .and_then(|s| text[s..].find(needle).map(|at| s + at))
+            .or_else(|| text[from..].find(needle).map(|at| from + at))?;
         let line = text[..at].matches('\n').count() + 1;
         let column = text[..at].rfind('\n').map_or(at, |nl| at - nl - 1) + 1;
         Some(format!("{}:{line}:{column}: ", scenario.file.display()))

@@ -195,6 +195,16 @@ pub(crate) fn history(history: &History) -> Vec<(&'static str, Vec<usize>, Check
                 other(subject, expected, actual),
                 None,
             )),
+            Some(linearize::Outcome::TooMany { ops }) => out.push((
+                "race.one-winner",
+                vec![*second, *first],
+                other(subject, expected, actual),
+                Some(format!(
+                    "the target reuses ETags, and {ops} operations are more than the search for an \
+                     order of the writes takes on ({})",
+                    linearize::MAX_OPS
+                )),
+            )),
             Some(linearize::Outcome::Unknown { explored }) => {
                 // Never a pass, never an accusation: said as not checked, with the reason.
                 let why = format!(
