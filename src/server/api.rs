@@ -491,7 +491,7 @@ fn representation(id: u64, item: &Item) -> Value {
     Value::Object(out)
 }
 
-fn json_reply(status: StatusCode, value: &Value) -> Reply {
+pub(super) fn json_reply(status: StatusCode, value: &Value) -> Reply {
     let mut reply = Response::new(Full::new(Bytes::from(value.to_string())));
     *reply.status_mut() = status;
     reply.headers_mut().insert(

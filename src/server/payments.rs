@@ -21,6 +21,7 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::api::json_reply;
 use super::faults::{Fault, Faults};
 use super::origin::Reply;
 
@@ -301,15 +302,5 @@ fn problem(status: StatusCode, title: &str, detail: &str) -> Reply {
     if let Ok(link) = HeaderValue::from_str(&format!("<{DOCS}>; rel=\"help\"")) {
         reply.headers_mut().insert(header::LINK, link);
     }
-    reply
-}
-
-fn json_reply(status: StatusCode, value: &Value) -> Reply {
-    let mut reply = Response::new(Full::new(Bytes::from(value.to_string())));
-    *reply.status_mut() = status;
-    reply.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
     reply
 }
