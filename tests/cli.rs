@@ -172,6 +172,36 @@ fn reports_keep_a_sample_of_a_long_workload_and_what_findings_point_at() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A retry released after the first request was answered cannot show how the target treats a
+/// retry in flight: inconclusive, never a pass, and the run says nothing was tested.
+#[test]
+fn a_retry_that_comes_too_late_is_inconclusive() {
+    let dir = std::env::temp_dir().join(format!("contend-late-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let scenario = std::fs::read_to_string("specs/idempotency/in-flight.yaml").unwrap();
+    // The reference server works 30 ms on a payment: 5 ms is in flight, 300 ms is not.
+    assert!(scenario.contains("after: 5ms"));
+    let late = dir.join("late.yaml");
+    std::fs::write(&late, scenario.replace("after: 5ms", "after: 300ms")).unwrap();
+    let out = contend(&["run", late.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("0 passed, 0 failed, 1 not applicable"),
+        "{text}"
+    );
+    assert!(
+        text.contains("inconclusive: request #1 (released 300ms after the others) left"),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("nothing was tested"),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn json_output_shows_every_request_of_a_group() {
     let out = contend(&["run", "--format", "json", "specs/race-if-match.yaml"]);

@@ -39,8 +39,9 @@ pub fn default_sync(requests: &[Outgoing]) -> SyncMode {
     }
 }
 
-/// Runs one group and returns one exchange per request, in request order.
-pub async fn run(requests: Vec<Outgoing>, sync: SyncMode) -> GroupRun {
+/// Runs one group and returns one exchange per request, in request order. `delays[i]`
+/// releases member `i` that long after the others (`after:`; never with `http2`).
+pub async fn run(requests: Vec<Outgoing>, sync: SyncMode, delays: &[Duration]) -> GroupRun {
     match sync {
         SyncMode::Http2 => super::h2race::run(requests).await,
         SyncMode::LastByte if requests.iter().any(|r| r.body.is_empty()) => {
@@ -50,8 +51,8 @@ pub async fn run(requests: Vec<Outgoing>, sync: SyncMode) -> GroupRun {
                 "sync: last-byte needs content in every request; use sync: barrier",
             )
         }
-        SyncMode::LastByte => run_http1(requests, sync, Hold::LastByte).await,
-        SyncMode::Barrier => run_http1(requests, sync, Hold::All).await,
+        SyncMode::LastByte => run_http1(requests, sync, Hold::LastByte, delays).await,
+        SyncMode::Barrier => run_http1(requests, sync, Hold::All, delays).await,
     }
 }
 
@@ -92,9 +93,15 @@ impl GroupRun {
     }
 }
 
-type Pending = tokio::task::JoinHandle<Result<Received, NoResponse>>;
+/// The response, and when it was complete.
+type Pending = tokio::task::JoinHandle<(Result<Received, NoResponse>, Instant)>;
 
-async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> GroupRun {
+async fn run_http1(
+    requests: Vec<Outgoing>,
+    sync: SyncMode,
+    hold: Hold,
+    delays: &[Duration],
+) -> GroupRun {
     // Connect, handshake and hand each request to its connection; none is complete on the wire.
     let members: Vec<Result<(Gate, Pending), String>> = join_all(
         requests
@@ -123,8 +130,16 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
     let mut releasing_at: Vec<Option<Instant>> = vec![None; requests.len()];
     let mut released_at: Vec<Option<Instant>> = vec![None; requests.len()];
     let mut release_errors: Vec<Option<String>> = vec![None; requests.len()];
-    for (i, member) in members.iter().enumerate() {
-        if let (Ok((gate, _)), Ok(())) = (member, &ready[i]) {
+    let delay = |i: usize| delays.get(i).copied().unwrap_or_default();
+    // Those without `after` first, together; then each delayed one at its time.
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    order.sort_by_key(|&i| delay(i));
+    let release_began = tokio::time::Instant::now();
+    for i in order {
+        if let (Ok((gate, _)), Ok(())) = (&members[i], &ready[i]) {
+            if !delay(i).is_zero() {
+                tokio::time::sleep_until(release_began + delay(i)).await;
+            }
             releasing_at[i] = Some(Instant::now());
             match gate.release().await {
                 Ok(()) => released_at[i] = Some(Instant::now()),
@@ -132,20 +147,27 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
             }
         }
     }
-    let times: Vec<Instant> = released_at.iter().flatten().copied().collect();
+    // The window is of the members released together; a delayed one is late on purpose.
+    let times: Vec<Instant> = (0..requests.len())
+        .filter(|&i| delay(i).is_zero())
+        .filter_map(|i| released_at[i])
+        .collect();
 
     let mut exchanges = Vec::with_capacity(requests.len());
     for (index, ((request, member), ready)) in
         requests.into_iter().zip(members).zip(ready).enumerate()
     {
         let started = releasing_at[index].unwrap_or_else(Instant::now);
-        let response = match (member, ready, release_errors[index].take()) {
-            (Err(why), _, _) | (_, Err(why), _) | (_, _, Some(why)) => Err(classify(why)),
+        let (response, finished) = match (member, ready, release_errors[index].take()) {
+            (Err(why), _, _) | (_, Err(why), _) | (_, _, Some(why)) => {
+                (Err(classify(why)), Instant::now())
+            }
             (Ok((_, pending)), Ok(()), None) => pending.await.unwrap_or_else(|e| {
-                Err(NoResponse::new(
-                    NoResponseKind::Reset,
-                    format!("the request's task failed: {e}"),
-                ))
+                let why = format!("the request's task failed: {e}");
+                (
+                    Err(NoResponse::new(NoResponseKind::Reset, why)),
+                    Instant::now(),
+                )
             }),
         };
         exchanges.push(Exchange {
@@ -153,7 +175,7 @@ async fn run_http1(requests: Vec<Outgoing>, sync: SyncMode, hold: Hold) -> Group
             request,
             response,
             started,
-            finished: Instant::now(),
+            finished,
         });
     }
     GroupRun::released(exchanges, sync, &times)
@@ -173,33 +195,38 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
     let max_body = outgoing.max_body;
     let pending = tokio::spawn(async move {
         let _keep_open = sender;
-        let deadline = tokio::time::Instant::now() + timeout;
-        let response = connect::within(timeout, async {
-            response.await.map_err(|e| error_chain(&e))
-        })
-        .await
-        .map_err(classify)?;
-        let (parts, body) = response.into_parts();
-        let status = parts.status.as_u16();
-        // The status and headers are in: a content that never ends is reported as that.
-        let body = tokio::time::timeout_at(deadline, Limited::new(body, max_body).collect())
+        // The instant the response is complete, for when members' ends are compared.
+        let read = async move {
+            let deadline = tokio::time::Instant::now() + timeout;
+            let response = connect::within(timeout, async {
+                response.await.map_err(|e| error_chain(&e))
+            })
             .await
-            .map_err(|_| {
-                NoResponse::new(
-                    NoResponseKind::Timeout,
-                    format!("timed out after {}", humantime::format_duration(timeout)),
-                )
-                .after_status(status)
-            })?
-            .map_err(|e| classify(format!("reading the response content failed: {e}")))
-            .map_err(|e| e.after_status(status))?
-            .to_bytes();
-        Ok(Received {
-            status,
-            version: format!("{:?}", parts.version),
-            headers: super::owned_headers(&parts.headers),
-            body,
-        })
+            .map_err(classify)?;
+            let (parts, body) = response.into_parts();
+            let status = parts.status.as_u16();
+            // The status and headers are in: a content that never ends is reported as that.
+            let body = tokio::time::timeout_at(deadline, Limited::new(body, max_body).collect())
+                .await
+                .map_err(|_| {
+                    NoResponse::new(
+                        NoResponseKind::Timeout,
+                        format!("timed out after {}", humantime::format_duration(timeout)),
+                    )
+                    .after_status(status)
+                })?
+                .map_err(|e| classify(format!("reading the response content failed: {e}")))
+                .map_err(|e| e.after_status(status))?
+                .to_bytes();
+            Ok(Received {
+                status,
+                version: format!("{:?}", parts.version),
+                headers: super::owned_headers(&parts.headers),
+                body,
+            })
+        };
+        let response = read.await;
+        (response, Instant::now())
     });
     Ok((gate, pending))
 }

@@ -415,7 +415,10 @@ impl Runner {
                 }
                 run.concurrent = true;
                 let sync = group.sync.unwrap_or_else(|| group::default_sync(&outgoing));
-                let raced = group::run(outgoing, sync).await;
+                let delays: Vec<Duration> = (0..group.requests.len())
+                    .map(|i| group.requests.get(i).after.unwrap_or_default())
+                    .collect();
+                let raced = group::run(outgoing, sync, &delays).await;
                 if let Some(why) = raced.error {
                     run.error = Some(why);
                     return run;
@@ -424,6 +427,9 @@ impl Runner {
                 run.window = Some(raced.window);
                 run.findings =
                     judge::judge_group(expect, &run.exchanges, index, vars, rule, policy);
+                if let Some(why) = judge::retry_too_late(&run.exchanges, &delays) {
+                    judge::inconclusive(&mut run.findings, rule, index, why, policy);
+                }
                 if !run.fails() {
                     capture::apply_winner(&step.capture, &run.exchanges, vars, &mut missed);
                 }

@@ -281,6 +281,55 @@ pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
     out
 }
 
+/// Why a group with delayed members (`after:`) cannot show how the target treats a retry
+/// while the first request runs: a member released first was already answered when a delayed
+/// one was released. The retry then arrived after the first completed, so a replay is as right
+/// as a 409 and neither outcome tells anything: inconclusive, never a pass. (A retry released
+/// before that is in flight at the server, up to one network delay: on loopback, microseconds.)
+pub fn retry_too_late(exchanges: &[Exchange], delays: &[std::time::Duration]) -> Option<String> {
+    let delayed = |i: usize| delays.get(i).is_some_and(|d| !d.is_zero());
+    let first_done = (0..exchanges.len())
+        .filter(|&i| !delayed(i))
+        .map(|i| exchanges[i].finished)
+        .min()?;
+    let late = (0..exchanges.len())
+        .filter(|&i| delayed(i))
+        .find(|&i| exchanges[i].started > first_done)?;
+    let lead = exchanges[late]
+        .started
+        .saturating_duration_since(first_done);
+    Some(format!(
+        "inconclusive: request #{late} (released {} after the others) left {} after the first \
+         request was answered, so it arrived once the first had completed; release it sooner, \
+         or make the target's work last longer",
+        humantime::format_duration(delays[late]),
+        humantime::format_duration(std::time::Duration::from_micros(lead.as_micros() as u64)),
+    ))
+}
+
+/// Marks a step's verdict not checked for `why`: every finding, and, when there is none, one
+/// that says so (an inconclusive step is never a pass).
+pub fn inconclusive(
+    findings: &mut Vec<Finding>,
+    rule: Option<&str>,
+    step: usize,
+    why: String,
+    policy: &Policy,
+) {
+    if findings.is_empty() {
+        let check = Check::Other {
+            subject: "the delayed request".into(),
+            expected: "answered while the first request was still running".into(),
+            actual: "answered after the first".into(),
+        };
+        let at = At { step, exchange: 0 };
+        findings.push(policy.finding(rule, check, None, vec![at]));
+    }
+    for f in findings.iter_mut().filter(|f| f.weight != Weight::Waived) {
+        f.weight = Weight::NotChecked(why.clone());
+    }
+}
+
 /// Why `exchange` cannot show whether its entity-tag precondition was evaluated right: the
 /// target gave the tag it sends to two different contents of the resource earlier in the
 /// scenario (`etag.changes`, as with mtime-based tags on same-size writes within a second),

@@ -144,6 +144,7 @@ fn read_version(name: &str, path: &Template, var: &str) -> Step {
         headers_if: Default::default(),
         body: None,
         timeout: None,
+        after: None,
         raw: false,
         version: None,
         json_members: Vec::new(),

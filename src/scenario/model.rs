@@ -241,6 +241,10 @@ pub struct Request {
     pub body: Option<Shorthand<Body>>,
     #[serde(default, deserialize_with = "duration")]
     pub timeout: Option<Duration>,
+    /// In a concurrent group's `requests` list: released this long after the others (a retry
+    /// sent while the first request is still running).
+    #[serde(default, deserialize_with = "duration")]
+    pub after: Option<Duration>,
     /// Send on a fresh connection (`Connection: close`) and record the response exactly as sent,
     /// content after a 304 or HEAD header section included.
     #[serde(default)]
@@ -1031,6 +1035,12 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
     }
     let action = match (raw.request, raw.concurrent) {
         (Some(request), None) => {
+            if request.after.is_some() {
+                return Err(format!(
+                    "step `{name}`: `after` delays a member of a `concurrent` group; a single \
+                     request runs when its step comes"
+                ));
+            }
             let expect = match expect {
                 None => Expect::default(),
                 Some(e) => {
@@ -1166,6 +1176,26 @@ fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
         ))
         }
     };
+    if let GroupRequests::Repeat { request, .. } = &requests {
+        if request.after.is_some() {
+            return Err(format!(
+                "step `{step}`: `after` delays one member of a `requests` list; with `count`, \
+                 every copy would wait alike"
+            ));
+        }
+    }
+    let delayed = (0..requests.len()).any(|i| requests.get(i).after.is_some());
+    if delayed && raw.sync == Some(SyncMode::Http2) {
+        return Err(format!(
+            "step `{step}`: `after` needs connections of their own: use `sync: barrier` or \
+             `last-byte`, not `http2`"
+        ));
+    }
+    if delayed && (0..requests.len()).all(|i| requests.get(i).after.is_some()) {
+        return Err(format!(
+            "step `{step}`: every request has `after`: at least one is released first"
+        ));
+    }
     if raw.sync == Some(SyncMode::LastByte) {
         // Known before anything is sent: last-byte holds back a byte of each body.
         let bodiless = (0..requests.len()).find(|&i| requests.get(i).body.is_none());

@@ -96,8 +96,10 @@ faults! {
         "HEAD responses leave out ETag and Last-Modified";
     TrimContent "trim-content" ["put.validator-means-stored"]
         "stored content has trailing whitespace trimmed, yet the PUT's ETag claims it was stored as sent";
-    IdemLockAroundLookup "idempotency-lock-around-lookup" ["idempotency.once", "idempotency.in-flight-409"]
+    IdemLockAroundLookup "idempotency-lock-around-lookup" ["idempotency.once"]
         "/api/payments looks the Idempotency-Key up under a lock, then claims it 1 ms later: copies of one keyed request that arrive together all execute";
+    IdemStoredAfterWork "idempotency-stored-after-work" ["idempotency.in-flight-409", "idempotency.once"]
+        "/api/payments records a key only once its request completed: a retry while the first runs executes again";
     IdemCompleted409 "idempotency-completed-409" ["idempotency.replay"]
         "/api/payments answers a retry of a completed keyed request with 409, as if it were still running";
     IdemNoFingerprint "idempotency-no-fingerprint" ["idempotency.payload-mismatch"]

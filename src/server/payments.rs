@@ -199,7 +199,11 @@ impl Payments {
                 None => None,
             }
         };
-        if self.faults.has(Fault::IdemLockAroundLookup) {
+        if self.faults.has(Fault::IdemStoredAfterWork) {
+            if let Some(reply) = claim(&mut self.ledger()) {
+                return reply;
+            }
+        } else if self.faults.has(Fault::IdemLockAroundLookup) {
             if let Some(reply) = claim(&mut self.ledger()) {
                 return reply;
             }
