@@ -146,8 +146,10 @@ impl Exchange {
 pub struct RaceWindow {
     /// `last-byte`, `barrier`, `http2`.
     pub sync: &'static str,
-    /// Requests that were released (connected and ready).
+    /// Requests that were released together (connected and ready).
     pub released: usize,
+    /// Requests released later on purpose (`after:`), not part of the window.
+    pub delayed: usize,
     /// From the first final write to the last: the client side of the race window.
     pub spread: Duration,
 }

@@ -61,6 +61,7 @@ pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
     GroupRun {
         exchanges: Vec::new(),
         window: RaceWindow {
+            delayed: 0,
             sync: sync.name(),
             released: 0,
             spread: Duration::ZERO,
@@ -84,6 +85,7 @@ impl GroupRun {
         GroupRun {
             exchanges,
             window: RaceWindow {
+                delayed: 0,
                 sync: sync.name(),
                 released: times.len(),
                 spread,

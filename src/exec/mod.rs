@@ -424,7 +424,11 @@ impl Runner {
                     return run;
                 }
                 run.exchanges = raced.exchanges;
-                run.window = Some(raced.window);
+                let delayed = delays.iter().filter(|d| !d.is_zero()).count();
+                run.window = Some(crate::record::RaceWindow {
+                    delayed,
+                    ..raced.window
+                });
                 run.findings =
                     judge::judge_group(expect, &run.exchanges, index, vars, rule, policy);
                 if let Some(why) = judge::retry_too_late(&run.exchanges, &delays) {

@@ -204,8 +204,16 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
         if let Some(race) = &step.race {
             let _ = writeln!(
                 out,
-                "      race `{}`: {} of {} requests released within {:.0} µs ({})",
-                step.name, race.released, race.requests, race.release_spread_us, race.sync
+                "      race `{}`: {} of {} requests released within {:.0} µs ({}){}",
+                step.name,
+                race.released,
+                race.requests - race.delayed,
+                race.release_spread_us,
+                race.sync,
+                match race.delayed {
+                    0 => String::new(),
+                    n => format!(", {n} released later by `after:`"),
+                }
             );
         }
     }

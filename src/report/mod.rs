@@ -193,6 +193,9 @@ pub struct RaceReport {
     pub released: usize,
     /// First to last final write, in microseconds: the client side of the race window.
     pub release_spread_us: f64,
+    /// Requests released later on purpose (`after:`), outside the window.
+    #[serde(default, skip_serializing_if = "usize_is_zero")]
+    pub delayed: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -484,6 +487,7 @@ pub fn scenario_report(
                 requests: step.exchanges.len(),
                 released: w.released,
                 release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
+                delayed: w.delayed,
             }),
             workload: step.workload,
             error: step.error.as_ref().map(|e| redactor.text(e)),
@@ -644,4 +648,8 @@ fn body_text(body: &[u8], redactor: &Redactor) -> Option<String> {
 
 fn millis(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
+}
+
+fn usize_is_zero(n: &usize) -> bool {
+    *n == 0
 }
