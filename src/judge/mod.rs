@@ -307,8 +307,9 @@ pub fn retry_too_late(exchanges: &[Exchange], delays: &[std::time::Duration]) ->
     ))
 }
 
-/// Marks a step's verdict not checked for `why`: every finding, and, when there is none, one
-/// that says so (an inconclusive step is never a pass).
+/// Marks a step's verdict not checked for `why`: its findings under the step's own rule (a
+/// loser's 5xx, filed under its own rule, still counts), and, when there is none, one that says
+/// so (an inconclusive step is never a pass).
 pub fn inconclusive(
     findings: &mut Vec<Finding>,
     rule: Option<&str>,
@@ -316,7 +317,8 @@ pub fn inconclusive(
     why: String,
     policy: &Policy,
 ) {
-    if findings.is_empty() {
+    let own = |f: &Finding| f.rule.as_deref() == rule && f.weight != Weight::Waived;
+    if !findings.iter().any(own) {
         let check = Check::Other {
             subject: "the delayed request".into(),
             expected: "answered while the first request was still running".into(),
@@ -325,7 +327,7 @@ pub fn inconclusive(
         let at = At { step, exchange: 0 };
         findings.push(policy.finding(rule, check, None, vec![at]));
     }
-    for f in findings.iter_mut().filter(|f| f.weight != Weight::Waived) {
+    for f in findings.iter_mut().filter(|f| own(f)) {
         f.weight = Weight::NotChecked(why.clone());
     }
 }
