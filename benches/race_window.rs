@@ -342,6 +342,8 @@ fn racing(exchanges: &[Exchange]) -> Vec<Entry<'_>> {
                 step: 0,
                 exchange: i,
             },
+            judged: false,
+            partial: false,
         })
         .collect()
 }

@@ -92,6 +92,8 @@ fn main() {
     }
     println!();
     many_files(&targets[0], &work);
+    println!();
+    contended_workload(&targets[0], &work);
     println!("\nMeasured in {:.0} s.", started.elapsed().as_secs_f64());
     drop(targets);
     let _ = std::fs::remove_dir_all(&work);
@@ -311,6 +313,34 @@ fn many_files(target: &Target, work: &Path) {
             kb as f64 / 1024.0
         );
     }
+}
+
+/// The lost-update workload at scale: 200 clients × 20 read-modify-write iterations on one
+/// counter, retrying on 412 (hundreds of thousands of retries): once, for its peak memory.
+fn contended_workload(target: &Target, work: &Path) {
+    let spec = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/specs/race-counter.yaml"
+    ))
+    .unwrap();
+    let spec = spec
+        .replace("clients: 5", "clients: 200")
+        .replace("repeat: 10", "repeat: 20")
+        .replace("max: 500", "max: 100000");
+    let file = work.join("counter-200x20.yaml");
+    std::fs::write(&file, spec).unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
+    c.args(["run", "--quiet", "--target", target.url.as_str()])
+        .arg(&file);
+    let (took, kb) = measure(&c);
+    println!("| specs/race-counter.yaml at 200 clients × 20 iterations | s | peak MiB |");
+    println!("|---|---|---|");
+    println!(
+        "| one run against the {} | {:.1} | {:.1} |",
+        target.name,
+        took.as_secs_f64(),
+        kb as f64 / 1024.0
+    );
 }
 
 /// The baselines: `n` sequential GETs with If-None-Match, each checked for a 304 with an ETag,

@@ -611,6 +611,7 @@ async fn run(args: RunArgs) -> ExitCode {
     let settings = Settings {
         vars: args.vars.clone(),
         update_snapshots: args.update_snapshots,
+        keep_exchanges: args.target.report_exchanges == "all",
         policy: Policy {
             strict: args.strict,
             allow: args.allow.clone(),

@@ -414,6 +414,16 @@ pub struct WorkloadStats {
     pub retries: u64,
 }
 
+/// Which of a workload's exchanges a step kept: the first ones, those findings point at, the
+/// winning writes, the first read of each entity tag and the last ones of each client (what
+/// later steps are compared with); the rest were judged as they arrived and counted.
+#[derive(Debug, Clone, Default)]
+pub struct Sample {
+    pub sent: usize,
+    /// The position as sent of each kept exchange, ascending.
+    pub positions: Vec<usize>,
+}
+
 /// Everything one step did, or why it did not run.
 #[derive(Debug)]
 pub struct StepRun {
@@ -428,6 +438,8 @@ pub struct StepRun {
     pub window: Option<RaceWindow>,
     /// What a workload's clients did.
     pub workload: Option<WorkloadStats>,
+    /// The exchanges are a workload's, judged as they arrived, and some of what it sent.
+    pub sample: Option<Sample>,
     pub findings: Vec<Finding>,
     /// The step could not be sent as written (a fixture missing, a template that failed):
     /// a setup problem, not a verdict on the target.
@@ -448,6 +460,7 @@ impl StepRun {
             concurrent: false,
             window: None,
             workload: None,
+            sample: None,
             findings: Vec::new(),
             error: None,
             not_applicable: None,
@@ -467,6 +480,23 @@ impl StepRun {
     /// target's, not the scenario's).
     pub fn fails(&self) -> bool {
         self.findings.iter().any(|f| f.fails() && !f.target_wide)
+    }
+
+    /// How many exchanges the step sent (`exchanges` may keep only some of them).
+    pub fn sent(&self) -> usize {
+        self.sample
+            .as_ref()
+            .map_or(self.exchanges.len(), |s| s.sent)
+    }
+
+    /// The position as sent of `exchanges[kept]`: what [`At::exchange`] names.
+    pub fn position(&self, kept: usize) -> usize {
+        self.sample.as_ref().map_or(kept, |s| s.positions[kept])
+    }
+
+    /// Some of what the step sent was not kept.
+    pub fn partial(&self) -> bool {
+        self.sent() > self.exchanges.len()
     }
 
     /// The step ran and held: the scenario's later steps may rely on it.

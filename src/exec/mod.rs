@@ -251,9 +251,25 @@ impl Runner {
                 continue;
             }
             let index = steps.len();
+            // A workload judges its exchanges as they arrive, against what came before it.
+            let earlier = match step.action {
+                Action::Workload(_) => history(&steps, steps.len()),
+                _ => Vec::new(),
+            };
             let run = self
-                .run_step(step, &scenario.file, &mut vars, false, index, &seen)
+                .run_step(
+                    step,
+                    &scenario.file,
+                    &mut vars,
+                    false,
+                    index,
+                    Earlier {
+                        seen: &seen,
+                        history: &earlier,
+                    },
+                )
                 .await;
+            drop(earlier);
             if let Some(why) = &run.not_applicable {
                 stopped = Some(format!("the target cannot run the rest: {why}"));
             }
@@ -276,8 +292,11 @@ impl Runner {
                 ),
                 (None, Some(why)) => StepRun::skipped(step.name.clone(), true, why),
                 (None, None) => {
-                    self.run_step(step, &scenario.file, &mut vars, true, index, &seen)
-                        .await
+                    let earlier = Earlier {
+                        seen: &seen,
+                        history: &[],
+                    };
+                    (self.run_step(step, &scenario.file, &mut vars, true, index, earlier)).await
                 }
             };
             steps.push(run);
@@ -309,8 +328,9 @@ impl Runner {
         vars: &mut Vars,
         cleanup: bool,
         index: usize,
-        seen: &judge::TagsSeen,
+        earlier: Earlier<'_, '_>,
     ) -> StepRun {
+        let seen = earlier.seen;
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun::new(step.name.clone(), cleanup);
         let rule = step.rule.as_deref();
@@ -325,21 +345,16 @@ impl Runner {
         match &step.action {
             Action::Workload(workload) => {
                 run.concurrent = true;
-                let done = workload::run(self, workload, file, vars).await;
+                let done = workload::run(self, workload, file, vars, index, earlier.history).await;
                 vars.set("workload.writes", done.writes.to_string());
                 vars.set("workload.retries", done.retries.to_string());
                 done.secrets
                     .into_iter()
                     .for_each(|s| vars.remember_secret(s));
                 run.exchanges = done.exchanges;
+                run.sample = Some(done.sample);
                 run.findings = done.findings;
                 run.not_applicable = done.not_applicable;
-                for f in &mut run.findings {
-                    f.exchanges = vec![At {
-                        step: index,
-                        exchange: 0,
-                    }];
-                }
                 run.workload = Some(WorkloadStats {
                     clients: workload.clients,
                     iterations: u64::from(workload.clients) * u64::from(workload.repeat),
@@ -763,6 +778,14 @@ fn decode(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Bytes, St
 }
 
 /// The history of a scenario's first `upto` steps, as judge reads it.
+/// What a step is judged against: the entity tags the earlier steps stated and, for a
+/// workload (it judges its exchanges as they arrive), their history.
+#[derive(Clone, Copy)]
+pub(crate) struct Earlier<'e, 'a> {
+    pub seen: &'e judge::TagsSeen,
+    pub history: &'e [Entry<'a>],
+}
+
 fn history(steps: &[StepRun], upto: usize) -> Vec<Entry<'_>> {
     let mut history = Vec::new();
     for (i, step) in steps[..upto].iter().enumerate() {
@@ -772,8 +795,10 @@ fn history(steps: &[StepRun], upto: usize) -> Vec<Entry<'_>> {
                 concurrent: step.concurrent,
                 at: At {
                     step: i,
-                    exchange: j,
+                    exchange: step.position(j),
                 },
+                judged: step.sample.is_some(),
+                partial: step.partial(),
             });
         }
     }

@@ -2,18 +2,23 @@
 //! classic lost-update test is one: every client reads a counter and writes it back plus one
 //! with If-Match, retrying on 412; afterwards the counter must equal the successful writes.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use futures::future::join_all;
 
 use super::Runner;
-use crate::record::{Exchange, Finding};
-use crate::scenario::{Vars, Workload};
+use crate::judge::{ClientJudge, Entry};
+use crate::record::{At, Exchange, Finding, Sample};
+use crate::scenario::{Action, Vars, Workload};
 
 /// What all clients of a workload did together.
 pub(super) struct WorkloadRun {
+    /// The exchanges kept, and which of all those sent they are.
     pub exchanges: Vec<Exchange>,
+    pub sample: Sample,
     pub findings: Vec<Finding>,
     /// Iterations that completed (every step held, after retries).
     pub writes: u64,
@@ -25,8 +30,10 @@ pub(super) struct WorkloadRun {
 }
 
 struct ClientRun {
-    exchanges: Vec<Exchange>,
-    /// (step, finding) of the iteration that could not complete; the client stopped there.
+    /// Kept exchanges with their position among the client's own.
+    kept: Vec<(Exchange, At)>,
+    sent: usize,
+    /// (step, finding) the client made; findings point at the client's own positions.
     findings: Vec<(String, Finding)>,
     writes: u64,
     retries: u64,
@@ -34,18 +41,89 @@ struct ClientRun {
     not_applicable: Option<String>,
 }
 
+/// What decides, across clients, which exchanges a workload keeps beyond the ones judging
+/// needs: every one while the workload is short enough for the search over all its operations
+/// ([`crate::judge::linearize::MAX_OPS`]), then the winning writes and the first read of each
+/// (URL, entity tag, content), which the history checks of races compare.
+struct Keeper {
+    every: bool,
+    sent: AtomicUsize,
+    stated: Mutex<HashMap<(String, Vec<u8>), bytes::Bytes>>,
+}
+
+impl Keeper {
+    fn keeps(&self, exchange: &Exchange) -> bool {
+        let sent = self.sent.fetch_add(1, Ordering::Relaxed);
+        if self.every || sent < crate::judge::linearize::MAX_OPS {
+            return true;
+        }
+        let Ok(r) = &exchange.response else {
+            return true;
+        };
+        let method = &exchange.request.method;
+        let read = matches!(*method, hyper::Method::GET | hyper::Method::HEAD);
+        if !read && *method != hyper::Method::OPTIONS && (200..300).contains(&r.status) {
+            return true;
+        }
+        let tag = r.headers.get(hyper::header::ETAG);
+        let (true, 200, Some(tag)) = (*method == hyper::Method::GET, r.status, tag) else {
+            return false;
+        };
+        let key = (
+            exchange.request.url.as_str().to_owned(),
+            tag.as_bytes().to_vec(),
+        );
+        let mut stated = self
+            .stated
+            .lock()
+            .expect("never poisoned: no panics under it");
+        match stated.get(&key) {
+            Some(body) if *body == r.body => false,
+            _ => {
+                stated.insert(key, r.body.clone());
+                true
+            }
+        }
+    }
+}
+
+/// `index` is the workload's step in the scenario; `earlier`, the scenario's history before it.
 pub(super) async fn run(
     runner: &Runner,
     workload: &Workload,
     file: &Path,
     vars: &Vars,
+    index: usize,
+    earlier: &[Entry<'_>],
 ) -> WorkloadRun {
-    let clients =
-        (0..workload.clients).map(|client| run_client(runner, workload, file, vars, client));
+    let keeper = Keeper {
+        every: runner.settings.keep_exchanges,
+        sent: AtomicUsize::new(0),
+        stated: Mutex::new(HashMap::new()),
+    };
+    // Whether the clients' order says anything: not when one of them may change what another reads.
+    let writes = workload.steps.iter().any(|s| match &s.action {
+        Action::Send { request, .. } => {
+            !matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS")
+        }
+        _ => true,
+    });
+    let clients = (0..workload.clients).map(|client| {
+        let judge = ClientJudge::new(earlier, writes);
+        run_client(
+            runner,
+            workload,
+            file,
+            vars,
+            client,
+            (index, judge, &keeper),
+        )
+    });
     let done = join_all(clients).await;
 
     let mut out = WorkloadRun {
         exchanges: Vec::new(),
+        sample: Sample::default(),
         findings: Vec::new(),
         writes: 0,
         retries: 0,
@@ -54,13 +132,25 @@ pub(super) async fn run(
     };
     // The same finding in many clients is reported once, naming them.
     let mut by_finding: BTreeMap<(String, String), (Finding, Vec<u32>)> = BTreeMap::new();
-    for (client, run) in (0..).zip(done) {
+    for (client, mut run) in (0..).zip(done) {
+        // Positions as sent: the clients' exchanges one client after another.
+        let offset = out.sample.sent;
+        let global = |at: At| At {
+            step: at.step,
+            exchange: offset + at.exchange,
+        };
         out.not_applicable = out.not_applicable.or(run.not_applicable);
         out.writes += run.writes;
         out.retries += run.retries;
-        out.exchanges.extend(run.exchanges);
+        out.sample.sent += run.sent;
+        run.kept.sort_by_key(|(_, at)| at.exchange);
+        for (exchange, at) in run.kept {
+            out.sample.positions.push(global(at).exchange);
+            out.exchanges.push(exchange);
+        }
         out.secrets.extend(run.secrets);
-        for (step, f) in run.findings {
+        for (step, mut f) in run.findings {
+            f.exchanges = f.exchanges.into_iter().map(global).collect();
             by_finding
                 .entry((step, f.message()))
                 .or_insert_with(|| (f, Vec::new()))
@@ -86,17 +176,20 @@ async fn run_client(
     file: &Path,
     vars: &Vars,
     client: u32,
+    (index, mut judge, keeper): (usize, ClientJudge<'_>, &Keeper),
 ) -> ClientRun {
     let mut vars = vars.clone();
     vars.set("index", client.to_string());
     let mut run = ClientRun {
-        exchanges: Vec::new(),
+        kept: Vec::new(),
+        sent: 0,
         findings: Vec::new(),
         writes: 0,
         retries: 0,
         secrets: Vec::new(),
         not_applicable: None,
     };
+    let policy = &runner.settings.policy;
     'iterations: for iteration in 0..workload.repeat {
         if runner.interrupted() {
             break;
@@ -106,23 +199,48 @@ async fn run_client(
         'attempt: loop {
             for step in &workload.steps {
                 // Boxed: a workload's steps run through run_step, which runs workloads.
-                let mut done =
-                    Box::pin(runner.run_step(step, file, &mut vars, false, 0, &Default::default()))
-                        .await;
+                let mut done = Box::pin(runner.run_step(
+                    step,
+                    file,
+                    &mut vars,
+                    false,
+                    0,
+                    super::Earlier {
+                        seen: &Default::default(),
+                        history: &[],
+                    },
+                ))
+                .await;
                 let status = done.exchanges.last().and_then(Exchange::status);
-                for exchange in &mut done.exchanges {
-                    exchange.index = Some(client as usize);
-                }
                 let passed = done.held();
-                run.exchanges.append(&mut done.exchanges);
-                if passed {
-                    continue;
-                }
-                let retryable = done.error.is_none()
+                let retryable = !passed
+                    && done.error.is_none()
                     && done.not_applicable.is_none()
                     && workload.retry.as_ref().is_some_and(|r| {
                         status.is_some_and(|s| r.status.matches(s)) && attempts < r.max
                     });
+                let mut last = None;
+                for mut exchange in done.exchanges.drain(..) {
+                    exchange.index = Some(client as usize);
+                    let at = At {
+                        step: index,
+                        exchange: run.sent,
+                    };
+                    run.sent += 1;
+                    last = Some(at);
+                    // What a finding of the step shows is kept with it.
+                    let keep = keeper.keeps(&exchange) || !(passed || retryable);
+                    let (found, released) = judge.judge(exchange, at, keep, policy);
+                    run.findings
+                        .extend(found.into_iter().map(|f| (step.name.clone(), f)));
+                    run.kept.extend(released);
+                }
+                for f in &mut done.findings {
+                    f.exchanges = last.into_iter().collect();
+                }
+                if passed {
+                    continue;
+                }
                 if retryable {
                     attempts += 1;
                     run.retries += 1;
@@ -151,6 +269,7 @@ async fn run_client(
             break;
         }
     }
+    run.kept.extend(judge.finish());
     run.secrets = vars.secrets().to_vec();
     run
 }

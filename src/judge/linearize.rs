@@ -54,9 +54,9 @@ pub enum Outcome {
     Unknown {
         explored: usize,
     },
-    /// More operations than the search takes on ([`MAX_OPS`]).
+    /// More operations than the search takes on ([`MAX_OPS`]): how many, when all are known.
     TooMany {
-        ops: usize,
+        ops: Option<usize>,
     },
 }
 
@@ -110,7 +110,9 @@ fn apply(state: &State, op: &OpKind) -> Option<State> {
 /// a count, not a time, so the verdict never depends on how busy the machine is.
 pub fn check(ops: &[Op], initial: State, budget: usize) -> Outcome {
     if ops.len() > MAX_OPS {
-        return Outcome::TooMany { ops: ops.len() };
+        return Outcome::TooMany {
+            ops: Some(ops.len()),
+        };
     }
     let mut done = Done(vec![0; ops.len().div_ceil(64)]);
     let mut seen: HashSet<(Done, State)> = HashSet::new();
@@ -262,7 +264,9 @@ mod tests {
         let started = std::time::Instant::now();
         assert_eq!(
             check(&ops, initial(), BUDGET),
-            Outcome::TooMany { ops: MAX_OPS + 1 }
+            Outcome::TooMany {
+                ops: Some(MAX_OPS + 1)
+            }
         );
         assert!(started.elapsed() < Duration::from_millis(100));
     }

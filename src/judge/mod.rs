@@ -262,7 +262,7 @@ pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
     let history = &catalog::History::new(history);
     let mut out = Vec::new();
     for p in catalog::passive_checks() {
-        for at in 0..history.len() {
+        for at in (0..history.len()).filter(|&at| !history[at].judged) {
             for check in (p.check)(history, at) {
                 let mut f = policy.finding(Some(p.rule), check, None, vec![history[at].at]);
                 f.target_wide = p.scope == Scope::Target;
@@ -363,6 +363,102 @@ pub fn ambiguous_tag(seen: &TagsSeen, exchange: &Exchange) -> Option<String> {
     })
 }
 
+/// One workload client's history, judged as it grows. Each exchange is checked by every passive
+/// check when it arrives, against the few earlier exchanges the checks compare it with (see
+/// [`catalog::anchors`]); the client then keeps only those, so a workload of any length holds
+/// a bounded history. The comparisons are those of [`judge_history`] for a workload's exchange:
+/// the same client's earlier ones, starting from what the scenario had stated before the
+/// workload (`seed`), unless the workload writes (then its clients' order says nothing).
+pub struct ClientJudge<'a> {
+    seed: Vec<Entry<'a>>,
+    group_writes: bool,
+    /// The client's exchanges a later one may be compared with, with whether to keep each for
+    /// the report once no comparison needs it.
+    anchors: Vec<(Exchange, At, bool)>,
+    /// (rule, subject) already found: a broken server breaks a rule on every request, and one
+    /// finding with its first exchange says it.
+    found: std::collections::HashSet<(&'static str, String)>,
+}
+
+impl<'a> ClientJudge<'a> {
+    /// `earlier` is the scenario's history before the workload; `group_writes`, whether the
+    /// workload has any step that writes.
+    pub fn new(earlier: &[Entry<'a>], group_writes: bool) -> Self {
+        let seed = catalog::anchors(earlier, true)
+            .into_iter()
+            .map(|i| earlier[i])
+            .collect();
+        ClientJudge {
+            seed,
+            group_writes,
+            anchors: Vec::new(),
+            found: Default::default(),
+        }
+    }
+
+    /// Judges `exchange` (sent at `at`) and takes it on. Returns the findings not made before by
+    /// this client, and the exchanges no later comparison needs that were to be kept (`keep`,
+    /// or a finding points at them); the others are dropped.
+    pub fn judge(
+        &mut self,
+        exchange: Exchange,
+        at: At,
+        keep: bool,
+        policy: &Policy,
+    ) -> (Vec<Finding>, Vec<(Exchange, At)>) {
+        let mut findings = Vec::new();
+        {
+            let entry = |exchange, at| Entry {
+                exchange,
+                concurrent: true,
+                at,
+                judged: false,
+                partial: false,
+            };
+            let mut entries = self.seed.clone();
+            entries.extend(self.anchors.iter().map(|(e, at, _)| entry(e, *at)));
+            entries.push(entry(&exchange, at));
+            let history = catalog::History::build(&entries, self.group_writes);
+            let last = entries.len() - 1;
+            for p in catalog::passive_checks() {
+                for check in (p.check)(&history, last) {
+                    if self.found.insert((p.rule, check.subject())) {
+                        let mut f = policy.finding(Some(p.rule), check, None, vec![at]);
+                        f.target_wide = p.scope == catalog::Scope::Target;
+                        findings.push(f);
+                    }
+                }
+            }
+        }
+        let keep = keep || !findings.is_empty();
+        self.anchors.push((exchange, at, keep));
+        let entries: Vec<Entry> = (self.anchors.iter())
+            .map(|(exchange, at, _)| Entry {
+                exchange,
+                concurrent: true,
+                at: *at,
+                judged: false,
+                partial: false,
+            })
+            .collect();
+        let needed = catalog::anchors(&entries, false);
+        let mut released = Vec::new();
+        for (i, anchor) in std::mem::take(&mut self.anchors).into_iter().enumerate() {
+            match (needed.binary_search(&i).is_ok(), anchor) {
+                (true, anchor) => self.anchors.push(anchor),
+                (false, (exchange, at, true)) => released.push((exchange, at)),
+                (false, _) => {}
+            }
+        }
+        (findings, released)
+    }
+
+    /// The exchanges the client still holds, every one of them kept.
+    pub fn finish(self) -> Vec<(Exchange, At)> {
+        self.anchors.into_iter().map(|(e, at, _)| (e, at)).collect()
+    }
+}
+
 /// The contents the target stated for each (URL, entity tag) so far, kept step by step as a
 /// scenario runs, so judging a step never reads the whole history again. Stated: by a full
 /// GET, or by a write answered 2xx with a strong ETag (the content was stored as sent).
@@ -458,6 +554,8 @@ mod tests {
                     step: if concurrent { 0 } else { i },
                     exchange: if concurrent { i } else { 0 },
                 },
+                judged: false,
+                partial: false,
             })
             .collect();
         let started = std::time::Instant::now();
@@ -488,6 +586,29 @@ mod tests {
             .filter(|f| f.rule.as_deref() == Some("304.headers"))
             .collect();
         assert_eq!(missing.len(), 49, "{findings:?}");
+        // Judged as it arrives, a 20,000-exchange client holds a handful of exchanges, says the
+        // broken rule once and keeps the exchange that shows it.
+        let mut judge = ClientJudge::new(&[], false);
+        let (mut found, mut kept) = (Vec::new(), Vec::new());
+        for (i, e) in conditional_gets(20_000, Some(0), false)
+            .into_iter()
+            .enumerate()
+        {
+            let at = At {
+                step: 0,
+                exchange: i,
+            };
+            let (f, released) = judge.judge(e, at, false, &Policy::default());
+            found.extend(f);
+            kept.extend(released);
+        }
+        let held = judge.finish();
+        assert!(held.len() <= 2, "{} held", held.len());
+        let rules: Vec<_> = found.iter().filter_map(|f| f.rule.as_deref()).collect();
+        assert_eq!(rules, ["304.headers"], "{found:?}");
+        assert_eq!(found[0].exchanges[0].exchange, 1, "the first 304");
+        let shown = |at: &At| kept.iter().chain(&held).any(|(_, k)| k == at);
+        assert!(shown(&found[0].exchanges[0]));
     }
 
     #[test]

@@ -309,6 +309,8 @@ pub struct Settings {
     pub client_cert: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// The most content kept per response (`--max-body`).
     pub max_body: usize,
+    /// Keep every exchange a workload sends (`--report-exchanges all`), not a sample.
+    pub keep_exchanges: bool,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -350,6 +352,7 @@ impl Default for Settings {
             insecure: false,
             client_cert: None,
             max_body: DEFAULT_MAX_BODY,
+            keep_exchanges: false,
         }
     }
 }

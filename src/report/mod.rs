@@ -493,11 +493,9 @@ pub fn scenario_report(
             error: step.error.as_ref().map(|e| redactor.text(e)),
             not_run: step.not_run.as_ref().map(|e| redactor.text(e)),
             recorded: step.recorded.clone(),
-            sent: step.exchanges.len(),
-            exchanges: step
-                .exchanges
-                .iter()
-                .enumerate()
+            sent: step.sent(),
+            exchanges: (step.exchanges.iter().enumerate())
+                .map(|(j, e)| (step.position(j), e))
                 .filter(|(at, _)| {
                     let shown = pointed.contains(&(index, *at));
                     keep(kept, step, *at, shown, &mut sampled)

@@ -158,6 +158,11 @@ pub struct Entry<'a> {
     /// Sent as part of a concurrent group or workload: not in time order with its neighbours.
     pub concurrent: bool,
     pub at: At,
+    /// A workload's exchange, already judged by the passive checks as it arrived
+    /// ([`crate::judge::ClientJudge`]): later ones still compare with it.
+    pub judged: bool,
+    /// Its step kept only some of what it sent: a search over every operation cannot be done.
+    pub partial: bool,
 }
 
 /// A passive check: given the history and a position in it, the violations it shows there.
@@ -192,6 +197,12 @@ pub(crate) struct Before {
 
 impl<'h, 'a> History<'h, 'a> {
     pub fn new(entries: &'h [Entry<'a>]) -> Self {
+        Self::build(entries, false)
+    }
+
+    /// With `group_writes`, every concurrent exchange's URL counts as written by its group (a
+    /// workload client judged alone cannot see what the other clients write).
+    pub(crate) fn build(entries: &'h [Entry<'a>], group_writes: bool) -> Self {
         use std::collections::{HashMap, HashSet};
         #[derive(Default, Clone, Copy)]
         struct Since {
@@ -218,7 +229,7 @@ impl<'h, 'a> History<'h, 'a> {
             let u = url(e);
             let since = match e.concurrent {
                 false => sequence.get(u).copied().unwrap_or_default(),
-                true if written.contains(&(step(e), u)) => Since::default(),
+                true if group_writes || written.contains(&(step(e), u)) => Since::default(),
                 true => {
                     let start = *at_start
                         .entry((step(e), u))
@@ -285,6 +296,34 @@ impl<'a> std::ops::Deref for History<'_, 'a> {
     fn deref(&self) -> &[Entry<'a>] {
         self.entries
     }
+}
+
+/// The positions in `entries` a later exchange can still be compared with (see [`Before`]):
+/// per URL, the latest exchange that may have changed it, the latest full GET, the latest HEAD
+/// answered 200 and the latest of all. Judging the next exchange against only these gives what
+/// judging it against all of `entries` gives. `concurrent_changes`: a concurrent exchange
+/// counts as a change, as it does for the sequence after its group (not within its client).
+pub(crate) fn anchors(entries: &[Entry], concurrent_changes: bool) -> Vec<usize> {
+    use std::collections::HashMap;
+    let mut latest: HashMap<(&str, u8), usize> = HashMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let url = e.exchange.request.url.as_str();
+        let head_ok = e.exchange.request.method == hyper::Method::HEAD
+            && e.exchange.response.as_ref().is_ok_and(|r| r.status == 200);
+        let kinds = [
+            changes_state(e) || (concurrent_changes && e.concurrent),
+            full_get(e).is_some(),
+            head_ok,
+            true,
+        ];
+        for (kind, _) in (0u8..).zip(kinds).filter(|(_, is)| *is) {
+            latest.insert((url, kind), i);
+        }
+    }
+    let mut out: Vec<usize> = latest.into_values().collect();
+    out.sort_unstable();
+    out.dedup();
+    out
 }
 
 pub struct Passive {
@@ -584,6 +623,8 @@ pub(super) mod testing {
                     step: i,
                     exchange: 0,
                 },
+                judged: false,
+                partial: false,
             })
             .collect();
         let mut out = Vec::new();
@@ -654,6 +695,57 @@ mod tests {
     fn each_check_accepts_its_good_history_and_catches_its_bad_one() {
         for proofs in [validators::proofs(), status::proofs(), race::proofs()] {
             testing::prove(&proofs);
+        }
+    }
+
+    /// A workload client judged as it goes ([`crate::judge::ClientJudge`], holding only what
+    /// later comparisons need) finds what judging its whole history at once finds: every
+    /// proof's good and bad history, replayed as one client's exchanges.
+    #[test]
+    fn a_workload_judged_as_it_goes_finds_what_its_whole_history_shows() {
+        use std::collections::BTreeSet;
+        let policy = crate::judge::Policy::default();
+        let passive: BTreeSet<&str> = passive_checks().map(|p| p.rule).collect();
+        for (rule, good, bad) in [validators::proofs(), status::proofs(), race::proofs()]
+            .into_iter()
+            .flatten()
+        {
+            for recs in [good, bad] {
+                let exchanges: Vec<Exchange> = recs
+                    .iter()
+                    .map(|r| Exchange {
+                        index: Some(0),
+                        ..testing::exchange(r)
+                    })
+                    .collect();
+                let at = |i| At {
+                    step: 0,
+                    exchange: i,
+                };
+                let entries: Vec<Entry> = (exchanges.iter().enumerate())
+                    .map(|(i, exchange)| Entry {
+                        exchange,
+                        concurrent: true,
+                        at: at(i),
+                        judged: false,
+                        partial: false,
+                    })
+                    .collect();
+                let whole: BTreeSet<String> = crate::judge::judge_history(&entries, &policy)
+                    .into_iter()
+                    .filter_map(|f| f.rule)
+                    .filter(|r| passive.contains(r.as_str()))
+                    .collect();
+                let writes = entries.iter().any(changes_state);
+                let mut judge = crate::judge::ClientJudge::new(&[], writes);
+                let mut streamed = BTreeSet::new();
+                for (i, e) in exchanges.iter().enumerate() {
+                    let (found, _) = judge.judge(e.clone(), at(i), false, &policy);
+                    streamed.extend(found.into_iter().filter_map(|f| f.rule));
+                }
+                assert!(judge.finish().len() <= 4 * recs.len().min(4), "{rule}");
+                assert_eq!(streamed, whole, "{rule}: streamed vs whole");
+            }
         }
     }
 
