@@ -4,7 +4,9 @@
 # mod_webdav (Debian's packages), WsgiDAV on cheroot and moto's S3 server (PyPI, in
 # virtualenvs under ~/.cache/contend), pouchdb-server (npm, under ~/.cache/contend; its first
 # install takes minutes), the reference server's /api/items JSON API through a resource profile,
-# and nginx as a gateway in front of the reference server. It then compares the verdicts with
+# nginx as a gateway in front of the reference server, and the Idempotency-Key middlewares
+# fastapi-idempotency-key (PyPI) and express-idempotency (npm), each behind a small payments app
+# in scripts/real-servers/ (only the idempotency scenarios run there). It then compares the verdicts with
 # scripts/real-servers/expected.txt.
 #
 #   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
@@ -40,6 +42,19 @@ pouch=${XDG_CACHE_HOME:-$HOME/.cache}/contend/pouchdb
 if [ ! -x "$pouch/node_modules/.bin/pouchdb-server" ]; then
   mkdir -p "$pouch"
   npm install --prefix "$pouch" --no-audit --no-fund --loglevel=error 'pouchdb-server@4' >/dev/null
+fi
+
+# The Idempotency-Key middlewares, each behind a tiny payments app of ours (real-servers/).
+idem_venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/idempotency-venv
+if [ ! -x "$idem_venv/bin/uvicorn" ]; then
+  python3 -m venv "$idem_venv"
+  "$idem_venv/bin/pip" install -q 'fastapi-idempotency-key==0.1.*' 'starlette<1' 'uvicorn==0.*'
+fi
+express=${XDG_CACHE_HOME:-$HOME/.cache}/contend/express-idempotency
+if [ ! -d "$express/node_modules/express-idempotency" ]; then
+  mkdir -p "$express"
+  npm install --prefix "$express" --no-audit --no-fund --loglevel=error \
+    'express@5' 'express-idempotency@1' >/dev/null
 fi
 
 cargo build --release --locked --quiet
@@ -182,11 +197,21 @@ pids+=("$!")
 wait_for "$pouchdb_port"
 # The database the profile's documents live in.
 curl -s -o /dev/null -X PUT "http://127.0.0.1:$pouchdb_port/contend"
+fastapi_idem_port=$(free_port)
+"$idem_venv/bin/uvicorn" --app-dir "$here" idempotency_app:app --host 127.0.0.1 \
+  --port "$fastapi_idem_port" --log-level warning > "$work/fastapi_idem.log" 2>&1 &
+pids+=("$!")
+wait_for "$fastapi_idem_port"
+express_idem_port=$(free_port)
+NODE_PATH="$express/node_modules" node "$here/idempotency_app.js" "$express_idem_port" \
+  > "$work/express_idem.log" 2>&1 &
+pids+=("$!")
+wait_for "$express_idem_port"
 # The reference server's JSON API, driven by the built-in suite through a resource profile.
 api_port=$ref_port
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip; do
+  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -198,7 +223,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
@@ -207,13 +232,16 @@ for server in $servers; do
   origin=()
   case $server in nginx_*) origin=(--origin "http://127.0.0.1:$ref_port") ;; esac
   config=$here/$server.yaml
+  # The middlewares' apps have a keyed endpoint and nothing else: only its scenarios run.
+  paths=()
+  case $server in *_idem) paths=(specs/idempotency) ;; esac
   # The API's profile is the one the conformance test uses too.
   [ "$server" = api ] && config=fixtures/profiles/api-items.yaml
   "$contend" probe --config "$config" --target "$url" | sed -n '1,12p'
   # contend exits 1 when a scenario fails: expected here, the comparison below decides.
-  "$contend" run --config "$config" --target "$url" "${origin[@]}" | grep -v '^        ' || true
+  "$contend" run --config "$config" --target "$url" "${origin[@]}" "${paths[@]}" | grep -v '^        ' || true
   mkdir -p target/real-servers
-  "$contend" run --config "$config" --target "$url" "${origin[@]}" --format json > "target/real-servers/$server.json" || true
+  "$contend" run --config "$config" --target "$url" "${origin[@]}" "${paths[@]}" --format json > "target/real-servers/$server.json" || true
   python3 - "$server" "target/real-servers/$server.json" >> "$verdicts" <<'PY'
 import json, sys
 server, path = sys.argv[1], sys.argv[2]

@@ -261,9 +261,18 @@ fn serve_and_run_against_it_give_the_same_verdicts_as_embedded() {
             .collect::<Vec<_>>()
     };
     assert_eq!(remote.status.code(), Some(0), "{:?}", human(&remote));
+    // What a profile must declare (no probe can tell it without executing a payment) is not
+    // applicable where nothing declares it.
+    let mut expected = verdicts(&embedded);
+    for (id, verdict) in &mut expected {
+        if id.starts_with("idempotency/key-scope::") || id.starts_with("idempotency/missing-key::")
+        {
+            *verdict = "not_applicable".into();
+        }
+    }
     assert_eq!(
         verdicts(&remote),
-        verdicts(&embedded),
+        expected,
         "remote: {:?}\nembedded: {:?}",
         human(&remote),
         human(&embedded)
@@ -1043,11 +1052,14 @@ fn the_built_in_suite_runs_against_a_json_api_through_its_profile() {
         probe.contains("(the profile's create) -> 201, the new resource at /api/items/"),
         "{probe}"
     );
-    assert!(probe.contains("requires-preconditions   yes"), "{probe}");
+    assert!(
+        probe.contains(&format!("{:<24} yes", "requires-preconditions")),
+        "{probe}"
+    );
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("25 passed, 0 failed, 9 not applicable"),
+        text.contains("23 passed, 0 failed, 11 not applicable"),
         "{text}"
     );
     assert!(

@@ -266,6 +266,20 @@ impl Runner {
             is_keyed,
             format!("GET {} -> {}", keyed.request.url, outcome(&keyed)),
         );
+        probe.record(
+            Capability::IdempotencyKeyRequired,
+            false,
+            "not probed (a POST without the key would execute one): a profile's `capabilities` \
+             says it"
+                .to_owned(),
+        );
+        probe.record(
+            Capability::IdempotencyKeyPerEndpoint,
+            false,
+            "not probed (a key's scope is the resource owner's choice, draft 2.2): a profile's \
+             `capabilities` says it"
+                .to_owned(),
+        );
         let (http2, evidence) = self.probe_http2().await;
         probe.record(Capability::Http2, http2, evidence);
     }

@@ -250,6 +250,8 @@ impl Target {
                         Capability::RequiresPreconditions
                             | Capability::ExampleApi
                             | Capability::IdempotencyKey
+                            | Capability::IdempotencyKeyRequired
+                            | Capability::IdempotencyKeyPerEndpoint
                             | Capability::Collections
                             | Capability::Versions
                     )

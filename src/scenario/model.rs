@@ -79,10 +79,16 @@ pub enum Capability {
     /// Keyed writes after the Idempotency-Key draft at `/api/payments` (the reference
     /// server's), with a count of what was executed at `GET /api/payments`.
     IdempotencyKey,
+    /// The keyed endpoint refuses a request without the key. Declared, never probed: a probe
+    /// without a key would execute a payment.
+    IdempotencyKeyRequired,
+    /// Each keyed endpoint has its own key space (draft 2.2 leaves the key's uniqueness to the
+    /// resource owner). Declared, never probed.
+    IdempotencyKeyPerEndpoint,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 12] = [
+    pub const ALL: [Capability; 14] = [
         Capability::PutCreate,
         Capability::Delete,
         Capability::Range,
@@ -95,6 +101,8 @@ impl Capability {
         Capability::Create,
         Capability::Versions,
         Capability::IdempotencyKey,
+        Capability::IdempotencyKeyRequired,
+        Capability::IdempotencyKeyPerEndpoint,
     ];
 
     pub fn name(self) -> &'static str {
@@ -111,6 +119,8 @@ impl Capability {
             Capability::Create => "create",
             Capability::Versions => "versions",
             Capability::IdempotencyKey => "idempotency-key",
+            Capability::IdempotencyKeyRequired => "idempotency-key-required",
+            Capability::IdempotencyKeyPerEndpoint => "idempotency-key-per-endpoint",
         }
     }
 }

@@ -35,7 +35,7 @@ rules! {
         probe "POST without Idempotency-Key to an endpoint that requires it";
         good "-> 400 problem with a link"; bad "-> 201 (executed without a key), or 500";
     "idempotency.key-scope" Expected Checkable ["Idempotency-Key draft-07 2.2", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.2"]
-        "a key identifies a request to one resource: the same key sent to another endpoint is another request";
+        "where the resource owner scopes keys per endpoint (the target's profile says so), the same key sent to another endpoint is another request";
         probe "POST a payment with a key, then a refund with the same key";
         good "-> 201 and 201"; bad "-> 201, then 422 or the payment replayed (one key space for every endpoint)";
 }
