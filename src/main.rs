@@ -627,7 +627,14 @@ async fn run(args: RunArgs) -> ExitCode {
         print_probe(&connected.target.label, probe, &connected.redactor, false);
     }
     // Kept for the run at the origin behind a gateway, planned afresh there.
-    let sources = scenarios.clone();
+    let origin = match plan::find_profile(args.target.config.as_deref()) {
+        Ok(profile) => args.origin.clone().or(profile.origin),
+        Err(_) => args.origin.clone(),
+    };
+    let sources = match origin {
+        Some(_) => scenarios.clone(),
+        None => Vec::new(),
+    };
     let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
         Err(code) => return code,
@@ -693,10 +700,6 @@ async fn run(args: RunArgs) -> ExitCode {
         .probe
         .as_ref()
         .map(|p| probe_report(p, &connected.redactor));
-    let origin = match plan::find_profile(args.target.config.as_deref()) {
-        Ok(profile) => args.origin.clone().or(profile.origin),
-        Err(_) => args.origin.clone(),
-    };
     if let Some(origin) = origin {
         match at_origin(&origin, sources, &connected, args.jobs).await {
             Ok(direct) => {

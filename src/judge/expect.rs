@@ -143,6 +143,34 @@ pub fn check_group(
             }
         }
     }
+    if expect.identical_2xx {
+        let content = |i: usize| exchanges[i].response.as_ref().ok().map(|r| &r.body);
+        let won: Vec<usize> = (0..exchanges.len())
+            .filter(|&i| {
+                exchanges[i]
+                    .status()
+                    .is_some_and(|s| (200..300).contains(&s))
+            })
+            .collect();
+        if let Some((&first, rest)) = won.split_first() {
+            let differ: Vec<usize> = rest
+                .iter()
+                .copied()
+                .filter(|&i| content(i) != content(first))
+                .collect();
+            if !differ.is_empty() {
+                let check = Check::Other {
+                    subject: "content of a 2xx outcome".into(),
+                    expected: format!(
+                        "the content of request #{} (one result, replayed)",
+                        exchanges[first].index.unwrap_or(first)
+                    ),
+                    actual: "other content: the request was executed again".into(),
+                };
+                per_member.push((check, differ));
+            }
+        }
+    }
     let members = per_member
         .into_iter()
         .map(|(check, members)| {

@@ -612,6 +612,36 @@ mod tests {
     }
 
     #[test]
+    fn copies_answered_with_different_content_were_executed_again() {
+        let expect = GroupExpect {
+            identical_2xx: true,
+            ..GroupExpect::default()
+        };
+        let group = |contents: &[&'static str]| -> Vec<Finding> {
+            let exchanges: Vec<Exchange> = (contents.iter().enumerate())
+                .map(|(i, c)| Exchange {
+                    index: Some(i),
+                    ..exchange(&rec("POST", if c.is_empty() { 409 } else { 201 }, &[], c))
+                })
+                .collect();
+            judge_group(
+                &expect,
+                &exchanges,
+                0,
+                &Vars::default(),
+                None,
+                &Policy::default(),
+            )
+        };
+        // One result replayed, and a 409 for a copy in flight: nothing to say.
+        assert_eq!(group(&["{\"id\":1}", "{\"id\":1}", ""]), vec![]);
+        let twice = group(&["{\"id\":1}", "", "{\"id\":2}"]);
+        assert_eq!(twice.len(), 1, "{twice:?}");
+        assert_eq!(twice[0].who.as_deref(), Some("request #2"));
+        assert!(twice[0].message().contains("executed again"), "{twice:?}");
+    }
+
+    #[test]
     fn a_tag_given_to_two_contents_makes_a_stale_tag_step_not_checked() {
         // mtime-second ETags: v1 and v2 (same size, same second) share "t".
         let before = entries(&[

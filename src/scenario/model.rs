@@ -362,6 +362,9 @@ pub struct GroupExpect {
     pub others: Option<Expect>,
     /// Applies to every outcome.
     pub each: Option<Expect>,
+    /// Every 2xx outcome has the same content: one result, replayed, not several executions
+    /// (copies of one keyed request).
+    pub identical_2xx: bool,
 }
 
 /// An exact status (`412`) or a class (`2xx`).
@@ -987,6 +990,8 @@ struct RawExpect {
     others: Option<Expect>,
     #[serde(default)]
     each: Option<Expect>,
+    #[serde(default)]
+    identical_2xx: bool,
 }
 
 #[derive(Deserialize)]
@@ -1100,6 +1105,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
                         at_most: e.at_most.into_iter().collect(),
                         others: e.others,
                         each: e.each,
+                        identical_2xx: e.identical_2xx,
                     }
                 }
             };
