@@ -22,21 +22,14 @@ pub(super) fn configure(
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS set-up failed: {e}"))?;
-    let builder = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
-    } else {
-        let extra = match cacert {
-            Some(file) => certificates(file, "--cacert")?,
-            None => Vec::new(),
-        };
-        let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider)
-            .map_err(|e| format!("TLS set-up failed: {e}"))?;
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
+    let roots = match (insecure, cacert) {
+        (true, _) => None,
+        (false, Some(file)) => Some(Roots::new(certificates(file, "--cacert")?)),
+        (false, None) => Some(Roots::new(Vec::new())),
     };
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Certificates { provider, roots }));
     let config = match client {
         None => builder.with_no_client_auth(),
         Some((cert, key)) => {
@@ -94,20 +87,57 @@ fn certificates(file: &Path, flag: &str) -> Result<Vec<CertificateDer<'static>>,
     Ok(certs)
 }
 
-/// `--insecure`: any certificate is accepted; the handshake's signatures are still checked.
+/// How a server's certificate is checked: against the platform's roots (and `--cacert`'s), or
+/// not at all (`--insecure`); the handshake's signatures are checked either way.
 #[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
+struct Certificates {
+    provider: Arc<CryptoProvider>,
+    /// `None`: `--insecure`, any certificate is accepted.
+    roots: Option<Roots>,
+}
 
-impl ServerCertVerifier for AnyCertificate {
+/// The platform's verifier, made at the first handshake: reading the system's root store is
+/// half of a plain-HTTP run's start-up, and such a run never needs it.
+#[derive(Debug)]
+struct Roots {
+    extra: Vec<CertificateDer<'static>>,
+    platform: OnceLock<Result<rustls_platform_verifier::Verifier, String>>,
+}
+
+impl Roots {
+    fn new(extra: Vec<CertificateDer<'static>>) -> Self {
+        Roots {
+            extra,
+            platform: OnceLock::new(),
+        }
+    }
+}
+
+impl ServerCertVerifier for Certificates {
     fn verify_server_cert(
         &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
+        let Some(roots) = &self.roots else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        let platform = roots.platform.get_or_init(|| {
+            rustls_platform_verifier::Verifier::new_with_extra_roots(
+                roots.extra.clone(),
+                self.provider.clone(),
+            )
+            .map_err(|e| format!("TLS set-up failed: {e}"))
+        });
+        match platform {
+            Ok(verifier) => {
+                verifier.verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+            }
+            Err(e) => Err(rustls::Error::General(e.clone())),
+        }
     }
 
     fn verify_tls12_signature(
@@ -120,7 +150,7 @@ impl ServerCertVerifier for AnyCertificate {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -134,11 +164,13 @@ impl ServerCertVerifier for AnyCertificate {
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
