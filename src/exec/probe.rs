@@ -484,16 +484,23 @@ impl Runner {
 
     async fn probe_http2(&self) -> (bool, String) {
         let url = self.target.url.clone();
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(self.settings.timeout)
-            .http2_prior_knowledge()
-            .build();
-        let answered = match (url.scheme(), client) {
-            // Over TLS the version ALPN negotiated says it all.
-            ("https", _) => self.client.get(url).send().await.map(|r| r.version()),
-            (_, Ok(h2)) => h2.get(url).send().await.map(|r| r.version()),
-            (_, Err(e)) => Err(e),
+        // Over TLS the version ALPN negotiated says it all; in the clear, ask for h2c. (Our TLS
+        // configuration, not reqwest's default, which would read the system's root store.)
+        let answered = match super::tls::with_alpn(&[b"h2"]) {
+            _ if url.scheme() == "https" => self.client.get(url).send().await.map(|r| r.version()),
+            Ok(tls) => {
+                let client = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .timeout(self.settings.timeout)
+                    .http2_prior_knowledge()
+                    .use_preconfigured_tls(tls)
+                    .build();
+                match client {
+                    Ok(h2) => h2.get(url).send().await.map(|r| r.version()),
+                    Err(e) => Err(e),
+                }
+            }
+            Err(e) => return (false, format!("no HTTP/2 ({e})")),
         };
         match answered {
             Ok(version) if version == reqwest::Version::HTTP_2 => {
