@@ -46,7 +46,12 @@ pub struct Runner {
     default_headers: HeaderMap,
     /// Set on an interrupt: steps not yet started are not run, cleanup still is.
     interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// The URL each path resolved to: a workload sends one path thousands of times.
+    resolved: std::sync::Arc<std::sync::Mutex<HashMap<String, reqwest::Url>>>,
 }
+
+/// The most resolved URLs remembered; past it the memory starts afresh.
+const RESOLVED_KEPT: usize = 4096;
 
 /// What a scenario's later steps can no longer rely on, and why: variables an earlier step
 /// should have captured, and resources whose state an earlier step left unknown.
@@ -199,6 +204,7 @@ impl Runner {
             settings,
             default_headers,
             interrupt: Default::default(),
+            resolved: Default::default(),
         })
     }
 
@@ -619,6 +625,21 @@ impl Runner {
     /// with every request to the target, after the path's own query; never is a path appended
     /// after a `?`.
     fn resolve(&self, path: &str) -> Result<reqwest::Url, String> {
+        let known = self.resolved.lock().ok().and_then(|m| m.get(path).cloned());
+        if let Some(url) = known {
+            return Ok(url);
+        }
+        let url = self.resolve_anew(path)?;
+        if let Ok(mut resolved) = self.resolved.lock() {
+            if resolved.len() >= RESOLVED_KEPT {
+                resolved.clear();
+            }
+            resolved.insert(path.to_owned(), url.clone());
+        }
+        Ok(url)
+    }
+
+    fn resolve_anew(&self, path: &str) -> Result<reqwest::Url, String> {
         let mut url = if path.starts_with("http://") || path.starts_with("https://") {
             let url =
                 reqwest::Url::parse(path).map_err(|e| format!("invalid URL {path:?}: {e}"))?;
