@@ -208,6 +208,8 @@ struct Config {
     target: Option<String>,
     capabilities: Option<Vec<Capability>>,
     own_capabilities: Vec<String>,
+    /// What the profile's `idempotency:` says the target has.
+    keyed: Vec<Capability>,
 }
 
 fn config() -> Result<&'static Config, String> {
@@ -262,6 +264,7 @@ fn read_config() -> Result<Config, String> {
         target,
         capabilities,
         own_capabilities: profile.own_capabilities.clone(),
+        keyed: plan::keyed_capabilities(&profile),
     })
 }
 
@@ -273,6 +276,7 @@ fn listed_target() -> Result<Target, String> {
     target
         .own_capabilities
         .extend(config.own_capabilities.iter().cloned());
+    target.capabilities.extend(config.keyed.iter().copied());
     Ok(target)
 }
 

@@ -551,6 +551,10 @@ async fn connect(
             return Err(ExitCode::FAILURE);
         }
     }
+    // What the profile says of its keyed endpoint no probe could tell.
+    target
+        .capabilities
+        .extend(plan::keyed_capabilities(&profile));
     let runner = exec::Runner::new(target.clone(), settings).map_err(|e| bad_input(&e))?;
     Ok(Connected {
         runner,

@@ -1622,3 +1622,50 @@ cleanup:
     assert!(stdout(&out).contains("timed out"), "{}", stdout(&out));
     assert_eq!(get_directly(&url, "/.well-known/contend/holdings"), "[]");
 }
+
+/// A profile's `idempotency:` puts the built-in keyed scenarios on the target's own endpoint:
+/// its body shape, its count read and where the count is. A double execution is still caught.
+#[test]
+fn the_idempotency_scenarios_run_on_a_profiles_keyed_endpoint() {
+    let dir = temp_dir("keyed-profile");
+    let profile = dir.join("contend.yaml");
+    std::fs::write(
+        &profile,
+        "capabilities: []\n\
+         idempotency:\n  endpoint: /api/payments\n\
+         \x20 body: '{\"amount\": {{amount}}, \"currency\": \"EUR\", \"reference\": \"{{key}}\", \"note\": \"shaped\"}'\n\
+         \x20 count: '/api/payments?reference={{key}}'\n  count_at: $.count\n  required: true\n",
+    )
+    .unwrap();
+    let once = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/idempotency/once.yaml");
+    let all = concat!(env!("CARGO_MANIFEST_DIR"), "/specs/idempotency");
+    let config = profile.to_str().unwrap();
+    let (_good, url) = serve(&[]);
+    let planned = stdout(&contend(&[
+        "run",
+        "--config",
+        config,
+        "--target",
+        &url,
+        "--dry-run",
+        once,
+    ]));
+    assert!(planned.contains("\"note\": \"shaped\""), "{planned}");
+    let out = contend(&["run", "--config", config, "--target", &url, all]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // key-scope needs a second endpoint the profile does not name.
+    assert!(
+        text.contains("5 passed, 0 failed, 1 not applicable"),
+        "{text}"
+    );
+    let (_bad, url) = serve(&["--fault", "idempotency-lock-around-lookup"]);
+    let out = contend(&["run", "--config", config, "--target", &url, once]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("[idempotency.once, EXPECTED") && text.contains("$.count"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,8 +1,9 @@
 """A tiny payments API behind fastapi-idempotency-key (PyPI), for scripts/real-servers.sh.
 
-POST /api/payments records a payment after 200 ms of work and answers 201 with its id and
-Location; POST /api/refunds the same for a refund; GET /api/payments?reference=R counts the
-payments recorded with that reference. The middleware requires the key (`required=True`).
+POST /payments records a payment after 200 ms of work and answers 201 with its id and
+Location; POST /refunds the same for a refund; GET /payments?reference=R counts the payments
+recorded with that reference. The middleware requires the key (`required=True`). Its paths
+are not the reference server's: fastapi_idem.yaml tells contend where they are.
 """
 import asyncio
 
@@ -20,7 +21,7 @@ def maker(kind):
         await asyncio.sleep(0.2)  # the work a retry must not repeat
         recorded[kind].append(body)
         made = {"id": len(recorded[kind]), **body}
-        location = f"/api/{kind}/{made['id']}"
+        location = f"/{kind}/{made['id']}"
         return JSONResponse(made, status_code=201, headers={"Location": location})
 
     return make
@@ -36,9 +37,9 @@ async def count(request):
 
 app = Starlette(
     routes=[
-        Route("/api/payments", maker("payments"), methods=["POST"]),
-        Route("/api/payments", count, methods=["GET"]),
-        Route("/api/refunds", maker("refunds"), methods=["POST"]),
+        Route("/payments", maker("payments"), methods=["POST"]),
+        Route("/payments", count, methods=["GET"]),
+        Route("/refunds", maker("refunds"), methods=["POST"]),
     ]
 )
 app.add_middleware(IdempotencyMiddleware, backend=MemoryBackend(), required=True)

@@ -14,6 +14,7 @@ use crate::scenario::{
     Template, Vars,
 };
 
+mod keyed;
 mod preview;
 mod resource;
 
@@ -313,6 +314,8 @@ pub struct Settings {
     pub max_body: usize,
     /// Keep every exchange a workload sends (`--report-exchanges all`), not a sample.
     pub keep_exchanges: bool,
+    /// The target's own keyed endpoint (a profile's `idempotency:`).
+    pub keyed: Option<crate::scenario::KeyedEndpoint>,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -355,6 +358,7 @@ impl Default for Settings {
             client_cert: None,
             max_body: DEFAULT_MAX_BODY,
             keep_exchanges: false,
+            keyed: None,
         }
     }
 }
@@ -386,6 +390,22 @@ pub struct PlanError {
     pub id: String,
     /// Every problem found, so that one pass shows them all.
     pub problems: Vec<String>,
+}
+
+/// What a profile's `idempotency:` says the target has, probed or not: a keyed endpoint, one
+/// that requires the key, and (with a second endpoint) keys scoped per endpoint.
+pub fn keyed_capabilities(profile: &Profile) -> Vec<Capability> {
+    let Some(keyed) = &profile.idempotency else {
+        return Vec::new();
+    };
+    let mut out = vec![Capability::IdempotencyKey];
+    if keyed.required {
+        out.push(Capability::IdempotencyKeyRequired);
+    }
+    if keyed.other_endpoint.is_some() {
+        out.push(Capability::IdempotencyKeyPerEndpoint);
+    }
+    out
 }
 
 /// Layers a target profile under `settings`: what flags or the environment already set wins.
@@ -436,6 +456,14 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
     }
     if let Some(scratch) = &profile.scratch {
         settings.scratch = scratch.clone();
+    }
+    if let Some(keyed) = &profile.idempotency {
+        if keyed.other_endpoint.is_some() != keyed.other_body.is_some() {
+            return Err(
+                "profile idempotency: other_endpoint and other_body go together".to_owned(),
+            );
+        }
+        settings.keyed = Some(keyed.clone());
     }
     settings.content_type = settings
         .content_type
@@ -569,6 +597,13 @@ pub fn plan(
         _ => None,
     };
     let (scenario, on_existing) = resources(scenario, &settings.resources).map_err(&fail)?;
+    let keyed_need = Need::Builtin(Capability::IdempotencyKey);
+    let scenario = match &settings.keyed {
+        Some(keyed) if scenario.requires.contains(&keyed_need) => {
+            Arc::new(keyed::place((*scenario).clone(), keyed).map_err(&fail)?)
+        }
+        _ => scenario,
+    };
 
     let mut vars = Vars::default();
     let uuid = uuid::Uuid::new_v4().to_string();

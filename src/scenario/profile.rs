@@ -105,6 +105,10 @@ pub struct Profile {
     /// Send nothing that writes: only scenarios whose requests are all reads run (`--read-only`).
     #[serde(default)]
     pub read_only: bool,
+    /// The target's endpoint keyed after the Idempotency-Key draft: the built-in idempotency
+    /// scenarios send their payments there, with this body, and count with this read.
+    #[serde(default)]
+    pub idempotency: Option<KeyedEndpoint>,
     /// Rules of the team's own, under a namespace of its own (`x-myteam.rev-conflict`):
     /// scenarios name them in `rule:` and `requirements`, reports show them like catalog rules.
     #[serde(default)]
@@ -282,4 +286,35 @@ pub struct Existing {
     pub path: Template,
     /// Its content, exactly as a GET returns it.
     pub body: String,
+}
+
+/// `idempotency:` in a profile. The built-in scenarios are written against the reference
+/// server's `/api/payments` (a payment `{"amount", "currency", "reference"}`, a count at
+/// `GET /api/payments?reference=`); with this, they go where the target has its own.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyedEndpoint {
+    /// Where a keyed POST goes (`/v1/charges`).
+    pub endpoint: Template,
+    /// Its JSON content: `{{amount}}` is the amount a scenario sends (10, or 20 for another
+    /// payload), `{{key}}` the scenario's key, which the count read can filter by.
+    pub body: Template,
+    /// A read that counts what the endpoint executed (`/v1/charges?reference={{key}}`).
+    pub count: Template,
+    /// Where the count is in that read's JSON (a pointer or a JSONPath).
+    #[serde(default = "count_at")]
+    pub count_at: crate::scenario::JsonQuery,
+    /// The endpoint refuses a request without the key (400).
+    #[serde(default)]
+    pub required: bool,
+    /// A second keyed endpoint with its own key space, and its JSON content (`{{amount}}`):
+    /// the key-scope scenario sends a payment's key there.
+    #[serde(default)]
+    pub other_endpoint: Option<Template>,
+    #[serde(default)]
+    pub other_body: Option<Template>,
+}
+
+fn count_at() -> crate::scenario::JsonQuery {
+    crate::scenario::JsonQuery::Pointer("/count".into())
 }
