@@ -65,7 +65,22 @@ pub fn check_response(expect: &Expect, exchange: &Exchange, vars: &Vars) -> Vec<
     if let Some(body) = expect.body.as_deref() {
         check_body(body, response, vars, &mut out);
     }
+    if expect.documentation_link && !links_to_documentation(response) {
+        out.push(Check::Other {
+            subject: "a link to the documentation".into(),
+            expected: "a Link header, or a link in the content".into(),
+            actual: "neither".into(),
+        });
+    }
     out
+}
+
+/// A `Link` header, or a URL in the content (a problem document's `type`, a `href`).
+fn links_to_documentation(response: &crate::record::Received) -> bool {
+    let content = response.body_text();
+    response.headers.contains_key(hyper::header::LINK)
+        || content.contains("https://")
+        || content.contains("http://")
 }
 
 /// One member's finding, with the members that showed it.

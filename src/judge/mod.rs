@@ -612,6 +612,31 @@ mod tests {
     }
 
     #[test]
+    fn a_documentation_link_is_a_link_header_or_a_link_in_the_content() {
+        let expect = Expect {
+            documentation_link: true,
+            ..Expect::default()
+        };
+        let checks = |r: &Rec| expect::check_response(&expect, &exchange(r), &Vars::default());
+        let header = rec(
+            "POST",
+            422,
+            &[("link", "<https://docs.example/keys>; rel=help")],
+            "",
+        );
+        let problem = rec(
+            "POST",
+            422,
+            &[],
+            "{\"type\": \"https://docs.example/keys\"}",
+        );
+        assert_eq!(checks(&header), vec![]);
+        assert_eq!(checks(&problem), vec![]);
+        let bare = rec("POST", 422, &[], "{\"detail\": \"key reused\"}");
+        assert_eq!(checks(&bare).len(), 1, "{:?}", checks(&bare));
+    }
+
+    #[test]
     fn copies_answered_with_different_content_were_executed_again() {
         let expect = GroupExpect {
             identical_2xx: true,

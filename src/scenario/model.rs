@@ -350,6 +350,10 @@ pub struct Expect {
     /// redacts volatile parts first: `{ name: doc, redact: { '"id": \d+': '"id": [id]' } }`.
     #[serde(default)]
     pub snapshot: Option<Shorthand<Snapshot>>,
+    /// The response points at documentation: a `Link` header, or a link in the content (a
+    /// problem document's `type`), as the Idempotency-Key draft asks of its 400 and 422.
+    #[serde(default)]
+    pub documentation_link: bool,
 }
 
 /// Expectations on the set of outcomes of a concurrent group.
@@ -981,6 +985,8 @@ struct RawExpect {
     #[serde(default)]
     snapshot: Option<Shorthand<Snapshot>>,
     #[serde(default)]
+    documentation_link: bool,
+    #[serde(default)]
     exactly: BTreeMap<StatusPattern, u32>,
     #[serde(default)]
     at_least: BTreeMap<StatusPattern, u32>,
@@ -1065,6 +1071,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
                         ("at_most", !e.at_most.is_empty()),
                         ("others", e.others.is_some()),
                         ("each", e.each.is_some()),
+                        ("identical_2xx", e.identical_2xx),
                     ];
                     if let Some((key, _)) = group_only.iter().find(|(_, used)| *used) {
                         return Err(format!(
@@ -1076,6 +1083,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
                         headers: e.headers,
                         body: e.body,
                         snapshot: e.snapshot,
+                        documentation_link: e.documentation_link,
                     }
                 }
             };
@@ -1091,6 +1099,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
                         ("headers", !e.headers.0.is_empty()),
                         ("body", e.body.is_some()),
                         ("snapshot", e.snapshot.is_some()),
+                        ("documentation_link", e.documentation_link),
                     ];
                     if let Some((key, _)) = single.iter().find(|(_, used)| *used) {
                         return Err(format!(
