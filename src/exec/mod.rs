@@ -64,6 +64,9 @@ struct Broken {
 impl Broken {
     /// Why `step` cannot be sent at all: it needs a variable that was never captured.
     fn missing_input(&self, step: &Step) -> Option<String> {
+        if self.vars.is_empty() {
+            return None; // nothing broken: no need to read every template of every step
+        }
         let templates = plan::step_templates(step).unwrap_or_default();
         templates.iter().find_map(|template| {
             template.variables().find_map(|name| {
@@ -77,6 +80,9 @@ impl Broken {
     /// resource an earlier failed write left in an unknown state.
     fn blocks(&self, step: &Step, vars: &Vars, runner: &Runner) -> Option<String> {
         self.missing_input(step).or_else(|| {
+            if self.resources.is_empty() {
+                return None;
+            }
             paths(step, vars, runner)
                 .iter()
                 .find_map(|p| self.resources.get(p).cloned())

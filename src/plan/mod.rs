@@ -721,6 +721,14 @@ fn resources(
     scenario: Arc<Scenario>,
     resources: &Resources,
 ) -> Result<(Arc<Scenario>, bool), String> {
+    let on_one_existing = resources.read_only && !resources.existing.is_empty();
+    let untouched = !on_one_existing
+        && resources.create.is_none()
+        && resources.delete.is_none()
+        && !resource::mentions_versions(&scenario);
+    if untouched {
+        return Ok((scenario, false));
+    }
     let mut shaped = (*scenario).clone();
     let mut on_existing = false;
     if let (true, Some(existing)) = (resources.read_only, resources.existing.first()) {

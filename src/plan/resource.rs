@@ -225,6 +225,38 @@ fn place_in_step(step: &mut Step, at: &VersionAt, stale: u16) -> Result<(), Stri
     Ok(())
 }
 
+/// Whether anything in `scenario` is for [`place_versions`] to place (a request's `version:`,
+/// a `{version: true}` capture, a `stale` status): without, it would change nothing, and a
+/// large scenario need not be copied for it.
+pub(super) fn mentions_versions(scenario: &Scenario) -> bool {
+    scenario
+        .steps
+        .iter()
+        .chain(&scenario.cleanup)
+        .any(step_mentions_versions)
+}
+
+fn step_mentions_versions(step: &Step) -> bool {
+    let stale = |set: &StatusSet| set.0.contains(&StatusPattern::Stale);
+    step.capture
+        .values()
+        .any(|c| matches!(c.source, CaptureSource::Version))
+        || requests(step).iter().any(|r| r.version.is_some())
+        || match &step.action {
+            Action::Send { expect, .. } => expect.status.as_ref().is_some_and(stale),
+            Action::Race { expect, .. } => {
+                (expect.exactly.iter())
+                    .chain(&expect.at_least)
+                    .chain(&expect.at_most)
+                    .any(|(p, _)| *p == StatusPattern::Stale)
+                    || (expect.others.iter())
+                        .chain(&expect.each)
+                        .any(|e| e.status.as_ref().is_some_and(stale))
+            }
+            Action::Workload(workload) => workload.steps.iter().any(step_mentions_versions),
+        }
+}
+
 fn group_statuses(expect: &mut GroupExpect, stale: u16) {
     let counts = expect
         .exactly
