@@ -104,6 +104,8 @@ faults! {
         "/api/payments answers a retry of a completed keyed request with 409, as if it were still running";
     IdemNoFingerprint "idempotency-no-fingerprint" ["idempotency.payload-mismatch"]
         "/api/payments does not fingerprint the payload: a key reused with another amount replays the first result instead of 422";
+    IdemMismatchAdopted "idempotency-mismatch-adopted" ["idempotency.uncorrected-retry"]
+        "/api/payments refuses a key reused with another payload once, then takes that payload as the key's: the same uncorrected request, retried, gets the first payment replayed";
     IdemReplayDropsLocation "idempotency-replay-drops-location" ["idempotency.replay-headers"]
         "/api/payments replays a completed request's status and content but drops its Location header";
     IdemUnscopedKeys "idempotency-unscoped-keys" ["idempotency.key-scope"]

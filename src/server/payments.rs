@@ -187,7 +187,14 @@ impl Payments {
                     "Request in progress",
                     "a request with this Idempotency-Key is still being processed; retry later",
                 )),
-                Some(Entry::Done(print, _)) if *print != fingerprint => Some(mismatch()),
+                Some(Entry::Done(print, _)) if *print != fingerprint => {
+                    if self.faults.has(Fault::IdemMismatchAdopted) {
+                        if let Some(Entry::Done(print, _)) = ledger.keys.get_mut(&slot) {
+                            *print = fingerprint.clone();
+                        }
+                    }
+                    Some(mismatch())
+                }
                 Some(Entry::Done(_, _)) if self.faults.has(Fault::IdemCompleted409) => {
                     Some(problem(
                         StatusCode::CONFLICT,

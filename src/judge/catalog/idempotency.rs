@@ -30,10 +30,18 @@ rules! {
         "a key reused with another payload is answered 422 Unprocessable Content, with a link to the documentation (a Link header, or in the content)";
         probe "POST amount 10 with a key, then amount 20 with the same key";
         good "-> 201, then 422 with a Link or a problem document's type"; bad "-> 201, then the first result replayed (the payload was never fingerprinted); 422 with no link";
+    "idempotency.uncorrected-retry" Must Checkable ["Idempotency-Key draft-07 2.7", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.7"]
+        "a refused keyed request retried without correction is refused again (a 4xx; which one is payload-mismatch's to judge): \"the resource MUST fail the request and return one of the above errors\"";
+        probe "POST amount 10 with a key, amount 20 with the same key (422), then amount 20 again";
+        good "-> 201, 422, 422 (or the same 4xx twice)"; bad "-> 201, 422, then 201 (the second payload taken for the key's after the first refusal)";
     "idempotency.missing-key" Should Checkable ["Idempotency-Key draft-07 2.7", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.7"]
         "where the key is required (the target's profile says so), a request without it is answered 400, with a link to the documentation (a Link header, or in the content)";
         probe "POST without Idempotency-Key to an endpoint that requires it";
         good "-> 400 with a Link or a problem document's type"; bad "-> 201 (executed without a key), or 500; 400 with no link";
+    "idempotency.key-syntax" Must Informational ["Idempotency-Key draft-07 2.1", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.1"]
+        "the key is an sf-string (RFC 8941 3.3.3): a client's duty, which contend's scenarios keep; no answer of a server's shows it broken (a server may refuse a key that does not parse, ignore it, or take it as it comes)";
+        probe "none: contend sends every key as an sf-string (\"<uuid>\")";
+        good "Idempotency-Key: \"8e03978e-40d5-43e8-bc93-6894a57f9324\""; bad "Idempotency-Key: 8e03978e (a token, sent by a client)";
     "idempotency.key-scope" Expected Checkable ["Idempotency-Key draft-07 2.2", "https://datatracker.ietf.org/doc/html/draft-ietf-httpapi-idempotency-key-header-07#section-2.2"]
         "where the resource owner scopes keys per endpoint (the target's profile says so), the same key sent to another endpoint is another request";
         probe "POST a payment with a key, then a refund with the same key";
