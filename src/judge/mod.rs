@@ -408,16 +408,9 @@ impl<'a> ClientJudge<'a> {
     ) -> (Vec<Finding>, Vec<(Exchange, At)>) {
         let mut findings = Vec::new();
         {
-            let entry = |exchange, at| Entry {
-                exchange,
-                concurrent: true,
-                at,
-                judged: false,
-                partial: false,
-            };
             let mut entries = self.seed.clone();
-            entries.extend(self.anchors.iter().map(|(e, at, _)| entry(e, *at)));
-            entries.push(entry(&exchange, at));
+            entries.extend(self.anchors.iter().map(|(e, at, _)| client_entry(e, *at)));
+            entries.push(client_entry(&exchange, at));
             let history = catalog::History::build(&entries, self.group_writes);
             let last = entries.len() - 1;
             for p in catalog::passive_checks() {
@@ -433,13 +426,7 @@ impl<'a> ClientJudge<'a> {
         let keep = keep || !findings.is_empty();
         self.anchors.push((exchange, at, keep));
         let entries: Vec<Entry> = (self.anchors.iter())
-            .map(|(exchange, at, _)| Entry {
-                exchange,
-                concurrent: true,
-                at: *at,
-                judged: false,
-                partial: false,
-            })
+            .map(|(exchange, at, _)| client_entry(exchange, *at))
             .collect();
         let needed = catalog::anchors(&entries, false);
         let mut released = Vec::new();
@@ -456,6 +443,17 @@ impl<'a> ClientJudge<'a> {
     /// The exchanges the client still holds, every one of them kept.
     pub fn finish(self) -> Vec<(Exchange, At)> {
         self.anchors.into_iter().map(|(e, at, _)| (e, at)).collect()
+    }
+}
+
+/// A workload client's exchange as the history sees it.
+fn client_entry(exchange: &Exchange, at: At) -> Entry<'_> {
+    Entry {
+        exchange,
+        concurrent: true,
+        at,
+        judged: false,
+        partial: false,
     }
 }
 

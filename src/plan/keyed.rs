@@ -23,7 +23,6 @@ pub(super) fn place(mut scenario: Scenario, keyed: &KeyedEndpoint) -> Result<Sce
 }
 
 fn place_in_step(step: &mut Step, keyed: &KeyedEndpoint) -> Result<(), String> {
-    let mut to_other = false;
     each_request(step, &|request: &mut Request| {
         let path = request.path.as_str();
         if path.starts_with(COUNT) {
@@ -44,9 +43,10 @@ fn place_in_step(step: &mut Step, keyed: &KeyedEndpoint) -> Result<(), String> {
         }
         Ok(())
     })?;
-    if let Action::Send { request, .. } = &step.action {
-        to_other = keyed.other_endpoint.as_ref() == Some(&request.path);
-    }
+    let to_other = match &step.action {
+        Action::Send { request, .. } => keyed.other_endpoint.as_ref() == Some(&request.path),
+        _ => false,
+    };
     for capture in step.capture.values_mut() {
         if let CaptureSource::Json(query) = &mut capture.source {
             recount(query, keyed);
