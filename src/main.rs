@@ -555,7 +555,8 @@ async fn connect(
     target
         .capabilities
         .extend(plan::keyed_capabilities(&profile));
-    let runner = exec::Runner::new(target.clone(), settings).map_err(|e| bad_input(&e))?;
+    // The same runner, so the connections the probe opened are kept.
+    let runner = runner.with_target(target.clone());
     Ok(Connected {
         runner,
         target,

@@ -164,3 +164,82 @@ fn every_rude_answer_fails_its_scenario_cleanly_and_the_run_goes_on() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A server that answers every GET with 200 and counts its connections; `close` drops each
+/// connection right after its first answer, without saying so (`Connection: close`), as nginx
+/// does after a 412 it marked keep-alive.
+fn counting(close: bool) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let connections = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match stream.read(&mut buf) {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => request.extend_from_slice(&buf[..n]),
+                        }
+                    }
+                    let end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                    request.drain(..end + 4);
+                    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nETag: \"v1\"\r\n\r\nok";
+                    if stream.write_all(answer).is_err() || close {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{address}"), connections)
+}
+
+#[test]
+fn kept_alive_connections_are_reused_a_closed_one_replaced_and_a_proxy_honoured() {
+    let dir = std::env::temp_dir().join(format!("contend-keep-alive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut text = "name: five reads\nsteps:\n".to_owned();
+    for i in 0..5 {
+        text.push_str(&format!(
+            "  - name: get {i}\n    request: {{ path: /doc, timeout: 2s }}\n    expect: {{ status: 200 }}\n"
+        ));
+    }
+    std::fs::write(dir.join("reads.yaml"), text).unwrap();
+    // One request first checks the target answers (capabilities declared, so no probe).
+    for (close, expected) in [(false, 1), (true, 6)] {
+        let (url, connections) = counting(close);
+        let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+            .args(["run", "--target", &url, "--capabilities", "put-create"])
+            .arg(dir.join("reads.yaml"))
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "close: {close}\n{stdout}");
+        let opened = connections.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(opened, expected, "close: {close}: connections opened");
+    }
+    // Through a proxy named in the environment, as reqwest reads it: the target's name is
+    // never resolved here, only the proxy (on loopback) is connected to.
+    let (proxy, connections) = counting(false);
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", "--target", "http://contend-proxied.invalid"])
+        .args(["--capabilities", "put-create"])
+        .arg(dir.join("reads.yaml"))
+        .env("HTTP_PROXY", &proxy)
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "through {proxy}\n{stdout}");
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,6 +8,7 @@ mod connect;
 mod gate;
 mod group;
 mod h2race;
+mod http1;
 mod probe;
 mod raw;
 mod snapshot;
@@ -41,6 +42,8 @@ const AGENT: &str = concat!("contend/", env!("CARGO_PKG_VERSION"));
 #[derive(Clone)]
 pub struct Runner {
     client: reqwest::Client,
+    /// Plain-HTTP requests, sent on hyper directly (see [`http1`]).
+    direct: std::sync::Arc<http1::Pool>,
     target: Target,
     settings: Settings,
     default_headers: HeaderMap,
@@ -206,12 +209,20 @@ impl Runner {
             .map_err(|e| format!("cannot build the HTTP client: {}", error_chain(&e)))?;
         Ok(Runner {
             client,
+            direct: std::sync::Arc::new(http1::Pool::new()),
             target,
             settings,
             default_headers,
             interrupt: Default::default(),
             resolved: Default::default(),
         })
+    }
+
+    /// The runner for the same target with what the probe found: its connections are kept.
+    pub fn with_target(mut self, target: Target) -> Self {
+        self.target = target;
+        self.resolved = Default::default();
+        self
     }
 
     /// The runner stopping at `flag`: once it is set, every scenario in flight stops before
@@ -678,16 +689,23 @@ impl Runner {
 
     async fn send(&self, outgoing: Outgoing) -> Exchange {
         let started = Instant::now();
-        if outgoing.raw {
-            let response = raw::exchange(&outgoing).await.map_err(classify);
-            return Exchange {
-                index: None,
-                request: outgoing,
-                response,
-                started,
-                finished: Instant::now(),
-            };
+        let response = if outgoing.raw {
+            raw::exchange(&outgoing).await.map_err(classify)
+        } else if self.direct.takes(&outgoing) {
+            self.direct.exchange(&outgoing).await
+        } else {
+            self.through_reqwest(&outgoing).await
+        };
+        Exchange {
+            index: None,
+            request: outgoing,
+            response,
+            started,
+            finished: Instant::now(),
         }
+    }
+
+    async fn through_reqwest(&self, outgoing: &Outgoing) -> Result<Received, NoResponse> {
         let attempt = || {
             self.client
                 .request(outgoing.method.clone(), outgoing.url.clone())
@@ -701,27 +719,28 @@ impl Runner {
         // right after a 412 it marked keep-alive). A safe request that met a connection closed
         // under it is sent once more on a fresh one; an unsafe one is not, since it may have
         // been performed.
-        let safe = matches!(
-            outgoing.method,
-            hyper::Method::GET | hyper::Method::HEAD | hyper::Method::OPTIONS
-        );
-        if let (true, Err(e)) = (safe, &sent) {
+        if let (true, Err(e)) = (repeatable(&outgoing.method), &sent) {
             if !e.is_timeout() && !e.is_connect() {
                 sent = attempt().await;
             }
         }
-        let response = match sent {
-            Ok(response) => read_response(response, outgoing.timeout, outgoing.max_body).await,
+        match sent {
+            Ok(response) => {
+                let describe = |e: reqwest::Error| describe(&e, outgoing.timeout);
+                read_response(response.into(), outgoing.max_body, describe).await
+            }
             Err(e) => Err(classify(describe(&e, outgoing.timeout))),
-        };
-        Exchange {
-            index: None,
-            request: outgoing,
-            response,
-            started,
-            finished: Instant::now(),
         }
     }
+}
+
+/// Whether a request met by a connection closed under it may be sent again: it is safe, so
+/// performing it twice changes nothing.
+fn repeatable(method: &hyper::Method) -> bool {
+    matches!(
+        *method,
+        hyper::Method::GET | hyper::Method::HEAD | hyper::Method::OPTIONS
+    )
 }
 
 /// The headers in allocations of their own. hyper's header values are slices of the
@@ -738,22 +757,28 @@ pub(crate) fn owned_headers(headers: &hyper::HeaderMap) -> hyper::HeaderMap {
     owned
 }
 
-async fn read_response(
-    mut response: reqwest::Response,
-    timeout: Duration,
+/// A response read whole, its content up to `max_body` bytes, from reqwest or from hyper.
+async fn read_response<B>(
+    response: hyper::Response<B>,
     max_body: usize,
-) -> Result<Received, NoResponse> {
+    describe: impl Fn(B::Error) -> String,
+) -> Result<Received, NoResponse>
+where
+    B: hyper::body::Body<Data = Bytes> + Unpin,
+{
+    use http_body_util::BodyExt;
     let status = response.status().as_u16();
     let version = format!("{:?}", response.version());
     let headers = owned_headers(response.headers());
     let mut body = Vec::new();
     // The status and headers are in: a content that fails now is reported as that.
     let failed = |why: String| classify(why).after_status(status);
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|e| failed(describe(&e, timeout)))?
-    {
+    let mut content = response.into_body();
+    while let Some(frame) = content.frame().await {
+        let frame = frame.map_err(|e| failed(describe(e)))?;
+        let Ok(chunk) = frame.into_data() else {
+            continue; // trailers
+        };
         if body.len() + chunk.len() > max_body {
             return Err(NoResponse::new(
                 NoResponseKind::TooLarge,

@@ -1,0 +1,193 @@
+//! Plain-HTTP requests on hyper's HTTP/1.1 connections directly, kept alive in a pool of our
+//! own.
+//!
+//! For an `http://` URL without a proxy, reqwest speaks HTTP/1.1 through hyper too; what it
+//! adds on top (a service stack, proxy matching, its own URL and timeout handling) cost about
+//! 15 µs a request on loopback, half of a raw hyper loop's whole time (docs/benchmarks.md).
+//! The same bytes go out: the request's headers, then `Accept: */*` and `Host` where they are
+//! missing, as reqwest adds them. https (where ALPN may choose HTTP/2) and proxied origins stay
+//! on reqwest.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{HeaderValue, ACCEPT, CONNECTION, HOST};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioIo;
+
+use super::{classify, connect};
+use crate::record::{NoResponse, NoResponseKind, Outgoing, Received};
+
+type Sender = SendRequest<Full<Bytes>>;
+
+/// The most idle connections kept per origin: each of a run's parallel scenarios (`--jobs`)
+/// holds one at a time.
+const IDLE_KEPT: usize = 64;
+
+pub(super) struct Pool {
+    /// The proxy environment (`HTTP_PROXY`, `NO_PROXY`, ...) as reqwest reads it.
+    proxies: Matcher,
+    origins: Mutex<HashMap<String, Origin>>,
+}
+
+struct Origin {
+    /// Whether requests to it go through a proxy (then through reqwest).
+    proxied: bool,
+    /// Idle connections, the most recently used last.
+    idle: Vec<Sender>,
+}
+
+impl Pool {
+    pub(super) fn new() -> Pool {
+        Pool {
+            proxies: Matcher::from_env(),
+            origins: Mutex::default(),
+        }
+    }
+
+    /// Whether this pool sends `outgoing` (otherwise reqwest does).
+    pub(super) fn takes(&self, outgoing: &Outgoing) -> bool {
+        if outgoing.raw || outgoing.url.scheme() != "http" {
+            return false;
+        }
+        let authority = connect::authority(&outgoing.url);
+        let mut origins = self.origins.lock().expect("the pool's lock");
+        if let Some(origin) = origins.get(authority) {
+            return !origin.proxied;
+        }
+        let proxied = format!("http://{authority}/")
+            .parse::<hyper::Uri>()
+            .map_or(true, |uri| self.proxies.intercept(&uri).is_some());
+        let idle = Vec::new();
+        origins.insert(authority.to_owned(), Origin { proxied, idle });
+        !proxied
+    }
+
+    /// One request and its response, within the request's timeout (connecting included).
+    pub(super) async fn exchange(&self, outgoing: &Outgoing) -> Result<Received, NoResponse> {
+        let mut status = None;
+        let work = self.attempt(outgoing, &mut status);
+        let result = match tokio::time::timeout(outgoing.timeout, work).await {
+            Ok(result) => result,
+            Err(_) => Err(classify(format!(
+                "timed out after {}",
+                humantime::format_duration(outgoing.timeout)
+            ))),
+        };
+        // The status and headers were in: a content that failed is reported as that.
+        result.map_err(|e| match status {
+            Some(status) => e.after_status(status),
+            None => e,
+        })
+    }
+
+    async fn attempt(
+        &self,
+        outgoing: &Outgoing,
+        status: &mut Option<u16>,
+    ) -> Result<Received, NoResponse> {
+        let authority = connect::authority(&outgoing.url);
+        let (mut sender, reused) = self.checkout(authority, outgoing).await?;
+        let response = match sender.try_send_request(request(outgoing)?).await {
+            Ok(response) => response,
+            Err(mut e) => {
+                // A server may close a kept-alive connection at any time (RFC 9112 9.3.1; nginx
+                // does right after a 412 it marked keep-alive). A request that never left is
+                // sent on a fresh connection; one that may have been performed only if it is
+                // safe to repeat.
+                let unsent = e.take_message().is_some();
+                if !(reused && (unsent || super::repeatable(&outgoing.method))) {
+                    return Err(classify(super::error_chain(e.error())));
+                }
+                sender = fresh(outgoing).await?;
+                sender
+                    .send_request(request(outgoing)?)
+                    .await
+                    .map_err(|e| classify(super::error_chain(&e)))?
+            }
+        };
+        *status = Some(response.status().as_u16());
+        let close = response
+            .headers()
+            .get(CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let received = super::read_response(response, outgoing.max_body, |e: hyper::Error| {
+            super::error_chain(&e)
+        })
+        .await?;
+        if !close {
+            self.checkin(authority, sender);
+        }
+        Ok(received)
+    }
+
+    /// An idle connection to the origin that is still open, or a new one; and whether it was
+    /// reused.
+    async fn checkout(
+        &self,
+        authority: &str,
+        outgoing: &Outgoing,
+    ) -> Result<(Sender, bool), NoResponse> {
+        loop {
+            let idle = self
+                .origins
+                .lock()
+                .expect("the pool's lock")
+                .get_mut(authority)
+                .and_then(|origin| origin.idle.pop());
+            let Some(mut sender) = idle else { break };
+            // Ready once the previous response was read; an error once the server closed it.
+            if sender.ready().await.is_ok() {
+                return Ok((sender, true));
+            }
+        }
+        Ok((fresh(outgoing).await?, false))
+    }
+
+    fn checkin(&self, authority: &str, sender: Sender) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut origins = self.origins.lock().expect("the pool's lock");
+        if let Some(origin) = origins.get_mut(authority) {
+            if origin.idle.len() < IDLE_KEPT {
+                origin.idle.push(sender);
+            }
+        }
+    }
+}
+
+/// A new connection, driven by a task of its own until either side closes it.
+async fn fresh(outgoing: &Outgoing) -> Result<Sender, NoResponse> {
+    let io = connect::open(&outgoing.url)
+        .await
+        .map_err(|e| NoResponse::new(NoResponseKind::Connect, e))?;
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| classify(super::error_chain(&e)))?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, NoResponse> {
+    let target = connect::origin_form(&outgoing.url);
+    let mut request = hyper::Request::new(Full::new(outgoing.body.clone()));
+    *request.method_mut() = outgoing.method.clone();
+    *request.uri_mut() = target
+        .parse()
+        .map_err(|e| classify(format!("invalid request target {target:?}: {e}")))?;
+    let headers = request.headers_mut();
+    *headers = outgoing.headers.clone();
+    if !headers.contains_key(ACCEPT) {
+        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
+    }
+    if !headers.contains_key(HOST) {
+        if let Ok(host) = HeaderValue::from_str(connect::authority(&outgoing.url)) {
+            headers.insert(HOST, host);
+        }
+    }
+    Ok(request)
+}
