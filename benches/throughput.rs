@@ -91,6 +91,8 @@ fn main() {
         }
     }
     println!();
+    loading_steps(&targets[0], &work);
+    println!();
     many_files(&targets[0], &work);
     println!();
     contended_workload(&targets[0], &work);
@@ -212,7 +214,7 @@ fn clients(
         ),
     )
     .unwrap();
-    let steps = work.join(format!("steps-{}-{n}.yaml", target.name.len()));
+    let steps = steps_file(target, work, n);
     let mut text = format!("name: {n} conditional GETs as steps\nsteps:\n");
     for i in 0..n {
         text.push_str(&format!("  - name: get {i}\n    {read}\n"));
@@ -268,6 +270,44 @@ fn measure(command: &Command) -> (Duration, u64) {
         .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
         .unwrap_or(0);
     (took, kb)
+}
+
+/// What the steps form pays before its first request: the generated files loaded and
+/// planned (`contend check`), and serde_yaml alone reading them into a `Value`, in-process.
+fn loading_steps(target: &Target, work: &Path) {
+    use serde::Deserialize;
+    println!("| steps file | MB | `contend check` median s | serde_yaml alone median s | check's peak MiB |");
+    println!("|---|---|---|---|---|");
+    for n in [2_000, 20_000] {
+        let file = steps_file(target, work, n);
+        let mut check = Command::new(env!("CARGO_BIN_EXE_contend"));
+        check.arg("check").arg(&file);
+        let mut t: Vec<(Duration, u64)> = (0..ROUNDS).map(|_| measure(&check)).collect();
+        t.sort();
+        let (took, kb) = t[t.len() / 2];
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut parse: Vec<Duration> = (0..ROUNDS)
+            .map(|_| {
+                let started = Instant::now();
+                let value =
+                    serde_yaml::Value::deserialize(serde_yaml::Deserializer::from_str(&text));
+                assert!(value.is_ok());
+                started.elapsed()
+            })
+            .collect();
+        parse.sort();
+        println!(
+            "| {n} steps | {:.1} | {:.3} | {:.3} | {:.1} |",
+            text.len() as f64 / 1e6,
+            took.as_secs_f64(),
+            parse[parse.len() / 2].as_secs_f64(),
+            kb as f64 / 1024.0
+        );
+    }
+}
+
+fn steps_file(target: &Target, work: &Path, n: usize) -> PathBuf {
+    work.join(format!("steps-{}-{n}.yaml", target.name.len()))
 }
 
 /// 10,000 one-step scenario files: checked (loaded and planned), and run at --jobs 4 and 16.
