@@ -842,11 +842,14 @@ fn print_probe(label: &str, probe: &exec::Probe, redactor: &Redactor, full: bool
         let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
         say!("probed {label}: found {}", found.join(", "));
     }
+    // One column for every capability's name, the longest included.
+    let width = Capability::ALL.iter().map(|c| c.name().len()).max();
     for (capability, found, evidence) in &probe.evidence {
         if full || !found {
             let shown = if *found { "yes" } else { "no" };
             let evidence = redactor.text(evidence);
-            say!("  {:<24} {shown:<4} {evidence}", capability.name());
+            let name = capability.name();
+            say!("  {name:<w$} {shown:<4} {evidence}", w = width.unwrap_or(0));
         }
     }
     for note in &probe.notes {

@@ -537,20 +537,24 @@ fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    for line in [
-        "put-create               yes",
-        "range                    yes",
-        "requires-preconditions   no",
-        "example-api              yes",
+    for (capability, found) in [
+        ("put-create", "yes"),
+        ("range", "yes"),
+        ("requires-preconditions", "no"),
+        ("example-api", "yes"),
     ] {
-        assert!(text.contains(line), "{line}\n{text}");
+        // One column, as wide as the longest capability name.
+        let line = format!("{capability:<28} {found}");
+        assert!(text.contains(&line), "{line}\n{text}");
     }
     assert!(text.contains("n/a  precondition-required::"), "{text}");
 
     let strict = stdout(&contend(&["probe", "--require-preconditions"]));
     let line = strict
         .lines()
-        .find(|l| l.contains("requires-preconditions   yes  unconditional PUT http://127.0.0.1:"))
+        .find(|l| {
+            l.contains("requires-preconditions       yes  unconditional PUT http://127.0.0.1:")
+        })
         .unwrap_or_else(|| panic!("{strict}"));
     assert!(line.ends_with("of an existing resource -> 428"), "{line}");
 
@@ -1026,10 +1030,13 @@ fn a_read_only_run_reads_an_existing_resource_and_writes_nothing() {
     }
     let text = stdout(&probe);
     assert!(
-        text.contains("put-create               no   not probed: the target is read-only"),
+        text.contains(&format!(
+            "{:<28} no   not probed: the target is read-only",
+            "put-create"
+        )),
         "{text}"
     );
-    assert!(text.contains("range                    yes"), "{text}");
+    assert!(text.contains("range                        yes"), "{text}");
 }
 
 #[test]
@@ -1053,7 +1060,7 @@ fn the_built_in_suite_runs_against_a_json_api_through_its_profile() {
         "{probe}"
     );
     assert!(
-        probe.contains(&format!("{:<24} yes", "requires-preconditions")),
+        probe.contains(&format!("{:<28} yes", "requires-preconditions")),
         "{probe}"
     );
     let text = stdout(&out);
