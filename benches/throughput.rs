@@ -276,8 +276,10 @@ fn measure(command: &Command) -> (Duration, u64) {
 /// planned (`contend check`), and serde_yaml alone reading them into a `Value`, in-process.
 fn loading_steps(target: &Target, work: &Path) {
     use serde::Deserialize;
-    println!("| steps file | MB | `contend check` median s | serde_yaml alone median s | check's peak MiB |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| steps file | MB | `contend check` median s | check's peak MiB | serde_yaml alone median s | this process's peak MiB after it |"
+    );
+    println!("|---|---|---|---|---|---|");
     for n in [2_000, 20_000] {
         let file = steps_file(target, work, n);
         let mut check = Command::new(env!("CARGO_BIN_EXE_contend"));
@@ -297,13 +299,25 @@ fn loading_steps(target: &Target, work: &Path) {
             .collect();
         parse.sort();
         println!(
-            "| {n} steps | {:.1} | {:.3} | {:.3} | {:.1} |",
+            "| {n} steps | {:.1} | {:.3} | {:.1} | {:.3} | {:.1} |",
             text.len() as f64 / 1e6,
             took.as_secs_f64(),
+            kb as f64 / 1024.0,
             parse[parse.len() / 2].as_secs_f64(),
-            kb as f64 / 1024.0
+            peak_kib() as f64 / 1024.0
         );
     }
+}
+
+/// This process's peak resident memory so far (VmHWM), in KiB: the benchmark's own process
+/// stays small otherwise (every client runs in a process of its own).
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn steps_file(target: &Target, work: &Path, n: usize) -> PathBuf {
