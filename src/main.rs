@@ -628,7 +628,8 @@ async fn run(args: RunArgs) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    if let (Some(probe), Format::Human) = (&connected.probe, args.format) {
+    // --quiet is failures and the summary only; `contend probe` shows the evidence.
+    if let (Some(probe), Format::Human, false) = (&connected.probe, args.format, args.quiet) {
         print_probe(&connected.target.label, probe, &connected.redactor, false);
     }
     // Kept for the run at the origin behind a gateway, planned afresh there.
