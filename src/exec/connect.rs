@@ -4,8 +4,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, HOST};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+
+use crate::record::Outgoing;
 
 pub(super) trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
@@ -51,6 +56,23 @@ async fn tls(url: &reqwest::Url, tcp: TcpStream, alpn: &[u8]) -> Result<impl Io,
         .connect(name, tcp)
         .await
         .map_err(|e| super::tls_sentence(&e.to_string()))
+}
+
+/// The request as hyper writes it on a connection of ours: the origin-form target, the
+/// request's headers, and `Host` from the URL unless the request names one.
+pub(super) fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, String> {
+    let target = origin_form(&outgoing.url);
+    let mut request = hyper::Request::new(Full::new(outgoing.body.clone()));
+    *request.method_mut() = outgoing.method.clone();
+    *request.uri_mut() = target
+        .parse()
+        .map_err(|e| format!("invalid request target {target:?}: {e}"))?;
+    *request.headers_mut() = outgoing.headers.clone();
+    if !request.headers().contains_key(HOST) {
+        let host = HeaderValue::from_str(authority(&outgoing.url)).map_err(|e| e.to_string())?;
+        request.headers_mut().insert(HOST, host);
+    }
+    Ok(request)
 }
 
 /// The request target in origin form: path and query.

@@ -8,11 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use futures::future::join_all;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::client::conn::http1;
-use hyper::header::{HeaderValue, HOST};
 use hyper_util::rt::TokioIo;
 
 use super::gate::{self, Gate, Hold};
@@ -191,7 +189,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
         .await
         .map_err(|e| format!("HTTP handshake failed: {}", error_chain(&e)))?;
     tokio::spawn(connection);
-    let request = build(outgoing)?;
+    let request = connect::request(outgoing)?;
     let response = sender.send_request(request);
     let timeout = outgoing.timeout;
     let max_body = outgoing.max_body;
@@ -231,17 +229,4 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
         (response, Instant::now())
     });
     Ok((gate, pending))
-}
-
-fn build(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, String> {
-    let mut request = hyper::Request::new(Full::new(outgoing.body.clone()));
-    *request.method_mut() = outgoing.method.clone();
-    *request.uri_mut() = connect::origin_form(&outgoing.url)
-        .parse()
-        .map_err(|e| format!("invalid request target: {e}"))?;
-    *request.headers_mut() = outgoing.headers.clone();
-    let host =
-        HeaderValue::from_str(connect::authority(&outgoing.url)).map_err(|e| e.to_string())?;
-    request.headers_mut().insert(HOST, host);
-    Ok(request)
 }

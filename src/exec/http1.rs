@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HeaderValue, ACCEPT, CONNECTION, HOST};
+use hyper::header::{HeaderValue, ACCEPT, CONNECTION};
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
 
@@ -173,22 +173,12 @@ async fn fresh(outgoing: &Outgoing) -> Result<Sender, NoResponse> {
     Ok(sender)
 }
 
+/// As reqwest sends it: `Accept: */*` where the request has no Accept.
 fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, NoResponse> {
-    let target = connect::origin_form(&outgoing.url);
-    let mut request = hyper::Request::new(Full::new(outgoing.body.clone()));
-    *request.method_mut() = outgoing.method.clone();
-    *request.uri_mut() = target
-        .parse()
-        .map_err(|e| classify(format!("invalid request target {target:?}: {e}")))?;
-    let headers = request.headers_mut();
-    *headers = outgoing.headers.clone();
-    if !headers.contains_key(ACCEPT) {
-        headers.insert(ACCEPT, HeaderValue::from_static("*/*"));
-    }
-    if !headers.contains_key(HOST) {
-        if let Ok(host) = HeaderValue::from_str(connect::authority(&outgoing.url)) {
-            headers.insert(HOST, host);
-        }
+    let mut request = connect::request(outgoing).map_err(classify)?;
+    if !request.headers().contains_key(ACCEPT) {
+        let any = HeaderValue::from_static("*/*");
+        request.headers_mut().insert(ACCEPT, any);
     }
     Ok(request)
 }
