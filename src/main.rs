@@ -663,14 +663,14 @@ async fn run(args: RunArgs) -> ExitCode {
     };
     let human = args.format == Format::Human;
     if human {
-        progress_free_print(&format!(
-            "{}\n",
-            report::human::heading(
-                &connected.redactor.text(&connected.target.label),
-                planned.len(),
-            )
+        progress_free_print(&report::human::heading(
+            &connected.redactor.text(&connected.target.label),
+            planned.len(),
         ));
     }
+    // A blank line between the heading and the first block shown (with --quiet there may be
+    // none, and the summary brings its own).
+    let shown_any = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let progress = live::Progress::start(planned.len(), human);
     let cancel = live::interrupt_flag();
     let runner = connected.runner.clone().interruptible(cancel.clone());
@@ -684,8 +684,13 @@ async fn run(args: RunArgs) -> ExitCode {
         on_done: Some(Box::new({
             let progress = progress.clone();
             move |scenario| {
-                if human {
-                    progress.print(&report::human::block(scenario, detail));
+                let block = match human {
+                    true => report::human::block(scenario, detail),
+                    false => String::new(),
+                };
+                if !block.is_empty() {
+                    let first = !shown_any.swap(true, std::sync::atomic::Ordering::SeqCst);
+                    progress.print(&format!("{}{block}", if first { "\n" } else { "" }));
                 }
                 progress.advance();
             }
