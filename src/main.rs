@@ -11,8 +11,7 @@ mod live;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use contend::judge::catalog::{self, CoverageState};
-use contend::judge::Policy;
-use contend::plan::{self, Applicability, Planned, Settings, Target};
+use contend::plan::{self, Applicability, Planned, Target};
 use contend::report::{self, Redactor};
 use contend::scenario::{self, Capability, Scenario};
 use contend::server::Fault;
@@ -151,6 +150,10 @@ struct RunArgs {
     /// is reported as the gateway's doing.
     #[arg(long, value_name = "URL")]
     origin: Option<String>,
+    /// Fail the run when fewer catalog rules than this were judged (a profile's `min_judged`),
+    /// so a drop in what is judged cannot pass unnoticed.
+    #[arg(long, value_name = "N")]
+    min_judged: Option<usize>,
 }
 
 /// Which server to talk to and how: shared by `run` and `probe`.
@@ -453,41 +456,104 @@ struct Connected {
     redactor: Redactor,
     run_id: String,
     probe: Option<exec::Probe>,
+    /// The origin behind a gateway target (`--origin`, the profile's `origin`).
+    origin: Option<String>,
     _embedded: Option<server::RunningServer>,
 }
 
-/// Resolves flags and profile into a target, starting the embedded server or probing the
-/// target as needed. `settings` comes back filled from the profile where flags were silent.
+/// Why a run stopped before its scenarios: the exit code and what to say. `target` is set once
+/// the target was chosen, so report files can still be written (CI keeps an artifact).
+struct Stopped {
+    code: u8,
+    message: String,
+    target: Option<String>,
+}
+
+impl Stopped {
+    fn bad_input(message: impl Into<String>) -> Self {
+        Stopped {
+            code: BAD_INPUT,
+            message: message.into(),
+            target: None,
+        }
+    }
+
+    /// Prints the message and gives the exit code.
+    fn exit(self) -> ExitCode {
+        eprintln!("error: {}", self.message);
+        ExitCode::from(self.code)
+    }
+}
+
+impl TargetArgs {
+    /// What these flags say, as the settings resolver's top layer.
+    fn flags(&self) -> plan::Flags {
+        plan::Flags {
+            target: self.target.clone(),
+            headers: self.headers.clone(),
+            capabilities: self.capabilities.clone(),
+            timeout: Some(self.timeout),
+            body_format: self.body_format.clone(),
+            read_only: self.read_only,
+            cacert: self.cacert.clone(),
+            insecure: self.insecure,
+            client_cert: self.client_cert.clone().zip(self.client_key.clone()),
+            max_body: Some(self.max_body),
+            keep_exchanges: self.report_exchanges == "all",
+            ..plan::Flags::default()
+        }
+    }
+
+    /// Flags that only the embedded server can obey.
+    fn embedded_only(&self) -> Vec<&'static str> {
+        let mut set = Vec::new();
+        if self.require_preconditions {
+            set.push("--require-preconditions");
+        }
+        if self.collections {
+            set.push("--collections");
+        }
+        if !self.faults.is_empty() {
+            set.push("--fault");
+        }
+        set
+    }
+}
+
+/// Resolves flags, environment and profile ([`plan::resolve`], as the harness does) into a
+/// target, starting the embedded server or probing the target as needed.
 async fn connect(
     args: &TargetArgs,
-    mut settings: Settings,
+    flags: plan::Flags,
     force_probe: bool,
     send_nothing: bool,
-) -> Result<Connected, ExitCode> {
-    let profile = plan::find_profile(args.config.as_deref()).map_err(|e| {
-        eprintln!("{e}");
-        ExitCode::from(BAD_INPUT)
-    })?;
-    // Flags first; the profile fills what they leave open.
-    settings.headers = args.headers.clone();
-    settings.timeout = args.timeout;
-    settings.body_format = args.body_format.clone();
-    settings.resources.read_only = args.read_only;
-    settings.cacert = args.cacert.clone().or(profile.cacert.clone());
-    settings.insecure = args.insecure || profile.insecure;
-    settings.client_cert = match (&args.client_cert, &args.client_key) {
-        (Some(cert), Some(key)) => Some((cert.clone(), key.clone())),
-        _ => profile.client_cert.clone().zip(profile.client_key.clone()),
-    };
-    settings.max_body = args.max_body;
-    plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
+) -> Result<Connected, Stopped> {
+    let profile = plan::find_profile(args.config.as_deref())
+        .map_err(|e| Stopped::bad_input(e.to_string()))?;
+    let env = plan::from_env(|name| std::env::var(name).ok()).map_err(Stopped::bad_input)?;
+    let resolved = plan::resolve(&flags, &env, &profile).map_err(Stopped::bad_input)?;
+    let settings = resolved.settings;
 
     let run_id = plan::new_run_id();
     let mut embedded = None;
-    let capabilities = args.capabilities.clone().or(profile.capabilities.clone());
-    let mut target = match args.target.clone().or(profile.target.clone()) {
-        Some(url) => Target::remote(&url, capabilities.as_deref()).map_err(|e| bad_input(&e))?,
+    let capabilities = resolved.capabilities;
+    let mut target = match resolved.target {
+        Some(url) => {
+            if let Some(flag) = args.embedded_only().first() {
+                return Err(Stopped::bad_input(format!(
+                    "{flag} applies to the embedded reference server, not to a --target"
+                )));
+            }
+            Target::remote(&url, capabilities.as_deref()).map_err(Stopped::bad_input)?
+        }
         None => {
+            // The embedded server's capabilities follow from its mode: a list would be ignored.
+            if args.capabilities.is_some() {
+                return Err(Stopped::bad_input(
+                    "--capabilities needs a --target: the embedded server's capabilities follow \
+                     from its mode (--collections, --require-preconditions)",
+                ));
+            }
             let config = server::ServerConfig {
                 require_preconditions: args.require_preconditions,
                 collections: args.collections,
@@ -498,9 +564,10 @@ async fn connect(
             };
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
                 .await
-                .map_err(|e| {
-                    eprintln!("error: cannot start the embedded reference server: {e}");
-                    ExitCode::FAILURE
+                .map_err(|e| Stopped {
+                    code: 1,
+                    message: format!("cannot start the embedded reference server: {e}"),
+                    target: None,
                 })?;
             let target = running.target();
             embedded = Some(running);
@@ -514,17 +581,18 @@ async fn connect(
             target.label
         );
     }
-    for own in &profile.own_capabilities {
-        if !own.starts_with("x-") {
-            return Err(bad_input(&format!(
-                "profile own_capabilities: {own:?} is not under a namespace of your own (`x-team.name`)"
-            )));
-        }
-        target.own_capabilities.insert(own.clone());
-    }
+    target
+        .own_capabilities
+        .extend(resolved.own_capabilities.iter().cloned());
     // Credentials in headers, a profile's query and the target URL's own query are masked.
     let redactor = Redactor::for_settings(&settings, &target.url);
-    let runner = exec::Runner::new(target.clone(), settings.clone()).map_err(|e| bad_input(&e))?;
+    let stopped = |code: u8, message: String| Stopped {
+        code,
+        message: redactor.text(&message),
+        target: Some(redactor.text(&target.label)),
+    };
+    let runner = exec::Runner::new(target.clone(), settings.clone())
+        .map_err(|e| stopped(BAD_INPUT, e))?;
     let mut probe = None;
     if send_nothing {
         // --dry-run: no probe, no reachability check.
@@ -535,26 +603,26 @@ async fn connect(
         let scratch = settings
             .scratch
             .render(&vars)
-            .map_err(|e| bad_input(&format!("scratch: {e}")))?;
+            .map_err(|e| stopped(BAD_INPUT, format!("scratch: {e}")))?;
         let found = runner.probe(&scratch).await;
         if let Some(why) = &found.unreachable {
             // Nothing can be judged of a target that does not answer: never a green run.
-            eprintln!("error: target unreachable: {}", redactor.text(why));
-            return Err(ExitCode::FAILURE);
+            return Err(stopped(1, format!("target unreachable: {why}")));
+        }
+        if let Some(why) = &found.misconfigured {
+            // Every scenario would be not applicable: that is a wrong URL, not a verdict.
+            return Err(stopped(1, format!("target misconfigured: {why}")));
         }
         target.capabilities = found.capabilities.clone();
         probe = Some(found);
     } else if embedded.is_none() {
         // Capabilities declared, so no probe: one request still tells a dead target.
         if let Some(why) = runner.unreachable().await {
-            eprintln!("error: target unreachable: {}", redactor.text(&why));
-            return Err(ExitCode::FAILURE);
+            return Err(stopped(1, format!("target unreachable: {why}")));
         }
     }
     // What the profile says of its keyed endpoint no probe could tell.
-    target
-        .capabilities
-        .extend(plan::keyed_capabilities(&profile));
+    target.capabilities.extend(resolved.keyed.iter().copied());
     // The same runner, so the connections the probe opened are kept.
     let runner = runner.with_target(target.clone());
     Ok(Connected {
@@ -563,6 +631,7 @@ async fn connect(
         redactor,
         run_id,
         probe,
+        origin: resolved.origin,
         _embedded: embedded,
     })
 }
@@ -613,30 +682,42 @@ async fn run(args: RunArgs) -> ExitCode {
             "{what}: nothing to run (`contend list` shows them)"
         ));
     }
-    let settings = Settings {
+    let flags = plan::Flags {
         vars: args.vars.clone(),
         update_snapshots: args.update_snapshots,
-        keep_exchanges: args.target.report_exchanges == "all",
-        policy: Policy {
-            strict: args.strict,
-            allow: args.allow.clone(),
-            ..Policy::default()
-        },
-        ..Settings::default()
+        strict: args.strict,
+        allow: args.allow.clone(),
+        origin: args.origin.clone(),
+        min_judged: args.min_judged,
+        ..args.target.flags()
     };
-    let connected = match connect(&args.target, settings, false, args.dry_run).await {
+    let connected = match connect(&args.target, flags, false, args.dry_run).await {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(stopped) => {
+            // The target was chosen: CI keeps a report that says why nothing ran.
+            if let Some(target) = &stopped.target {
+                let mut report = report::Report::stopped(
+                    target.clone(),
+                    String::new(),
+                    stopped.message.clone(),
+                );
+                report.seal();
+                if args.format == Format::Json {
+                    progress_free_print(&format!("{}\n", report.to_json()));
+                }
+                if let Err(code) = write_reports(&args.reports, &report) {
+                    return code;
+                }
+            }
+            return stopped.exit();
+        }
     };
     // --quiet is failures and the summary only; `contend probe` shows the evidence.
     if let (Some(probe), Format::Human, false) = (&connected.probe, args.format, args.quiet) {
         print_probe(&connected.target.label, probe, &connected.redactor, false);
     }
     // Kept for the run at the origin behind a gateway, planned afresh there.
-    let origin = match plan::find_profile(args.target.config.as_deref()) {
-        Ok(profile) => args.origin.clone().or(profile.origin),
-        Err(_) => args.origin.clone(),
-    };
+    let origin = connected.origin.clone();
     let sources = match origin {
         Some(_) => scenarios.clone(),
         None => Vec::new(),
@@ -720,21 +801,14 @@ async fn run(args: RunArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
+    let verdict = report.seal();
     // A closed pipe (`| head`) stops the printing, not the report files.
     match args.format {
         Format::Human => progress_free_print(&report::human::closing(&report)),
         Format::Json => progress_free_print(&format!("{}\n", report.to_json())),
     }
-    for (kind, path) in &args.reports {
-        let text = match kind {
-            ReportKind::Json => report.to_json(),
-            ReportKind::Junit => report::junit::render(&report),
-            ReportKind::Html => report::html::render(&[(report.target.as_str(), &report)]),
-        };
-        if let Err(e) = write_atomically(path, &text) {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
+    if let Err(code) = write_reports(&args.reports, &report) {
+        return code;
     }
     if interrupted {
         eprintln!(
@@ -743,8 +817,8 @@ async fn run(args: RunArgs) -> ExitCode {
         );
         return ExitCode::from(130);
     }
-    if report.tested() == 0 {
-        // Every scenario was not applicable or could not run: that is no verdict at all.
+    if report.summary.passed + report.summary.failed == 0 {
+        // No verdict at all: say why each scenario gave none.
         eprintln!("error: nothing was tested:");
         for s in &report.scenarios {
             eprintln!(
@@ -753,13 +827,24 @@ async fn run(args: RunArgs) -> ExitCode {
                 s.reason.as_deref().unwrap_or("no reason given")
             );
         }
-        return ExitCode::FAILURE;
     }
-    if report.succeeded() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+    ExitCode::from(verdict.exit_code)
+}
+
+/// Writes every `--report KIND=PATH`, whatever the verdict.
+fn write_reports(reports: &[(ReportKind, PathBuf)], report: &report::Report) -> Result<(), ExitCode> {
+    for (kind, path) in reports {
+        let text = match kind {
+            ReportKind::Json => report.to_json(),
+            ReportKind::Junit => report::junit::render(report),
+            ReportKind::Html => report::html::render(&[(report.target.as_str(), report)]),
+        };
+        if let Err(e) = write_atomically(path, &text) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return Err(ExitCode::FAILURE);
+        }
     }
+    Ok(())
 }
 
 /// The same scenarios, planned afresh, against the origin behind a gateway (with the
@@ -791,9 +876,9 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let connected = match connect(&args, Settings::default(), true, false).await {
+    let connected = match connect(&args, args.flags(), true, false).await {
         Ok(c) => c,
-        Err(code) => return code,
+        Err(stopped) => return stopped.exit(),
     };
     let Some(probe) = &connected.probe else {
         return ExitCode::FAILURE;
@@ -904,9 +989,9 @@ async fn init(args: TargetArgs) -> ExitCode {
     let mut profile = String::from("# contend's target profile: docs/profiles.md has every key.\n");
     match &args.target {
         Some(url) => {
-            let connected = match connect(&args, Settings::default(), true, false).await {
+            let connected = match connect(&args, args.flags(), true, false).await {
                 Ok(c) => c,
-                Err(code) => return code,
+                Err(stopped) => return stopped.exit(),
             };
             // A token in the URL belongs in the environment, not in a committed file.
             profile.push_str(&format!("target: {}\n", connected.redactor.text(url)));
@@ -1013,8 +1098,9 @@ fn plan_problem(id: &str, problem: &str) -> String {
 /// gave planned, so a typo and an undefined variable of one file are reported together.
 fn validate(paths: &[PathBuf], config: Option<&Path>) -> Result<usize, ExitCode> {
     let profile = plan::find_profile(config).map_err(|e| bad_input(&e.to_string()))?;
-    let mut settings = Settings::default();
-    plan::apply_profile(&profile, &mut settings).map_err(|e| bad_input(&e))?;
+    let settings = plan::resolve(&plan::Flags::default(), &plan::Flags::default(), &profile)
+        .map_err(|e| bad_input(&e))?
+        .settings;
     let mut target = Target::remote("http://check.invalid", Some(&Capability::ALL))
         .map_err(|e| bad_input(&e))?;
     target

@@ -156,12 +156,14 @@ pub async fn run_all_with(
     .buffered(jobs.max(1))
     .collect()
     .await;
-    Report::new(
+    let mut report = Report::new(
         redactor.text(&runner.target().label),
         run_id.to_owned(),
         scenarios,
         started.elapsed(),
-    )
+    );
+    report.coverage.required = runner.settings().min_judged;
+    report
 }
 
 async fn run_controlled(

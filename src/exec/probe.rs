@@ -23,6 +23,9 @@ pub struct Probe {
     pub notes: Vec<String>,
     /// The target gave no HTTP response at all: the first request and why.
     pub unreachable: Option<String>,
+    /// The target answers, but nothing could be written and nothing existing was named (a
+    /// wrong path prefix, a static file server): what was tried, and a hint.
+    pub misconfigured: Option<String>,
 }
 
 impl Probe {
@@ -131,6 +134,9 @@ impl Runner {
             probe
                 .notes
                 .push("without PUT nothing else can be probed; most scenarios need it".into());
+            if self.settings.resources.existing.is_empty() {
+                probe.misconfigured = Some(nothing_written(&probe, put_status));
+            }
             return probe;
         }
 
@@ -387,17 +393,30 @@ impl Runner {
         probe.record(Capability::PutCreate, false, not_probed.into());
         probe.record(Capability::Delete, false, not_probed.into());
         let Some(existing) = self.settings.resources.existing.first() else {
-            probe.notes.push(
-                "read-only without an `existing:` resource in the profile: nothing to read".into(),
+            // Nothing may be written and nothing is named to read: no scenario can judge.
+            if let Some(why) = self.unreachable().await {
+                probe.unreachable = Some(why);
+                return probe;
+            }
+            probe.misconfigured = Some(
+                "read-only, and the profile names no `existing:` resource: nothing can be \
+                 written and nothing is there to read (docs/profiles.md, `existing:`)"
+                    .into(),
             );
-            let (http2, evidence) = self.probe_http2().await;
-            probe.record(Capability::Http2, http2, evidence);
             return probe;
         };
         let path = existing.path.as_str().to_owned();
         let get = self.probe_send(Method::GET, &path, &[], "").await;
         if let Err(why) = &get.response {
             probe.unreachable = Some(format!("GET {}: {why}", get.request.url));
+            return probe;
+        }
+        if let Some(status) = get.status().filter(|s| !(200..300).contains(s)) {
+            probe.misconfigured = Some(format!(
+                "the profile's existing resource answers GET {} -> {status}: check its path \
+                 and the target URL's prefix",
+                get.request.url
+            ));
             return probe;
         }
         record_last_modified(&get, &mut probe);
@@ -549,6 +568,32 @@ impl Runner {
         };
         self.send(outgoing).await
     }
+}
+
+/// Why a target where nothing could be written cannot be tested, with a hint for the status.
+fn nothing_written(probe: &Probe, status: Option<u16>) -> String {
+    let tried = probe
+        .evidence
+        .iter()
+        .rev()
+        .find(|(c, _, _)| matches!(c, Capability::PutCreate | Capability::Create))
+        .map(|(_, _, evidence)| evidence.as_str())
+        .unwrap_or("a write");
+    let hint = match status {
+        Some(404) => "a 404 to a write usually means a wrong path prefix in the target URL",
+        Some(401 | 403) => "the target refused the write: credentials (--header, a profile's `headers`)?",
+        Some(409) => "a WebDAV server wants the parent collection: `create_scratch: true` in the profile",
+        Some(405 | 501) => {
+            "the target does not take PUT: a profile's `create:` (POST to a collection), or \
+             `existing:` resources with --read-only"
+        }
+        _ => "a profile's `create:` says how the target makes resources; `existing:` with \
+              --read-only tests one that is there",
+    };
+    format!(
+        "nothing could be written ({tried}) and the profile names no `existing:` resource to \
+         read; {hint}"
+    )
 }
 
 /// A header of the response, if there was one.

@@ -17,8 +17,10 @@ use crate::scenario::{
 mod keyed;
 mod preview;
 mod resource;
+mod settings;
 
 pub use preview::preview;
+pub use settings::{from_env, resolve, Flags, Resolved};
 
 /// Sample bodies in the target's format (a profile's `body_format`).
 mod bodies {
@@ -316,6 +318,8 @@ pub struct Settings {
     pub keep_exchanges: bool,
     /// The target's own keyed endpoint (a profile's `idempotency:`).
     pub keyed: Option<crate::scenario::KeyedEndpoint>,
+    /// The fewest catalog rules a run must judge (`--min-judged`, a profile's `min_judged`).
+    pub min_judged: Option<usize>,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -359,6 +363,7 @@ impl Default for Settings {
             max_body: DEFAULT_MAX_BODY,
             keep_exchanges: false,
             keyed: None,
+            min_judged: None,
         }
     }
 }

@@ -121,6 +121,7 @@ pub fn closing(report: &Report) -> String {
             let _ = writeln!(out, "      {id}");
         }
     }
+    out.push_str(&coverage(report));
     let _ = writeln!(
         out,
         "\n{} scenarios: {} passed, {} failed, {} not applicable, {} errors, {} warnings{extra} ({:.2} s)",
@@ -132,6 +133,52 @@ pub fn closing(report: &Report) -> String {
         s.warnings,
         s.duration_ms / 1000.0
     );
+    let verdict = report.verdict();
+    match verdict.passed {
+        true => {
+            let _ = writeln!(out, "{}", styled(PASS, "verdict: passed"));
+        }
+        false => {
+            for reason in &verdict.reasons {
+                let _ = writeln!(out, "{} {reason}", styled(FAIL, "verdict: not passed:"));
+            }
+        }
+    }
+    out
+}
+
+/// `judged 52 of 71 rules (38 about preconditions)`, and the required number when there is one.
+fn judged_line(report: &Report) -> String {
+    let c = &report.coverage;
+    let of = c.judged.len() + c.not_judged.len();
+    let required = match c.required {
+        Some(n) => format!(", at least {n} required"),
+        None => String::new(),
+    };
+    format!(
+        "judged {} of {of} rules ({} about preconditions{required})",
+        c.judged.len(),
+        c.preconditions_judged()
+    )
+}
+
+/// What was judged, and the rules that were not, grouped by the reason.
+fn coverage(report: &Report) -> String {
+    let c = &report.coverage;
+    if report.error.is_some() {
+        return String::new();
+    }
+    let mut out = format!("\n{}\n", judged_line(report));
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for n in &c.not_judged {
+        match by_reason.iter_mut().find(|(r, _)| *r == n.reason) {
+            Some((_, rules)) => rules.push(&n.rule),
+            None => by_reason.push((&n.reason, vec![&n.rule])),
+        }
+    }
+    for (reason, rules) in by_reason {
+        let _ = writeln!(out, "      not judged: {}: {reason}", rules.join(", "));
+    }
     out
 }
 

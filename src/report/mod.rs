@@ -9,6 +9,7 @@ pub mod html;
 pub mod human;
 pub mod junit;
 mod redact;
+mod verdict;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -17,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::{Applicability, Planned};
 use crate::record::{Exchange, Finding, Rounds, ScenarioRun, Weight, WorkloadStats};
 pub use redact::Redactor;
+pub use verdict::{is_precondition, Coverage, NotJudged, Verdict};
 
 /// Longest content kept per exchange in a report.
 const BODY_LIMIT: usize = 4096;
@@ -38,6 +40,16 @@ pub struct Report {
     /// What probing the target found, when it was probed (not with declared capabilities).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probe: Option<ProbeReport>,
+    /// Why nothing could be run: the target unreachable or misconfigured, a bad profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Which rules were judged, and why each other one was not.
+    #[serde(default)]
+    pub coverage: Coverage,
+    /// The run's outcome, as [`Report::verdict`] decides it (written for readers of the file;
+    /// recomputed, never trusted, when a report is read back).
+    #[serde(default, skip_deserializing)]
+    pub verdict: Option<Verdict>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -325,6 +337,11 @@ impl Report {
             .iter()
             .filter(|t| t.first.weight == Weight::Warns.label())
             .count();
+        let target_rules: Vec<String> = target_findings
+            .iter()
+            .filter_map(|t| t.first.rule.clone())
+            .collect();
+        let coverage = Coverage::of(&scenarios, &target_rules);
         Report {
             contend: env!("CARGO_PKG_VERSION").to_owned(),
             target,
@@ -334,17 +351,24 @@ impl Report {
             scenarios,
             gateway: None,
             probe: None,
+            error: None,
+            coverage,
+            verdict: None,
         }
     }
 
-    /// True when nothing failed and nothing errored (not applicable counts as passed).
-    pub fn succeeded(&self) -> bool {
-        self.summary.failed == 0 && self.summary.errors == 0 && self.summary.target_failures == 0
+    /// The report of a run that stopped before any scenario: the reason is its verdict.
+    pub fn stopped(target: String, run_id: String, error: String) -> Self {
+        let mut report = Report::new(target, run_id, Vec::new(), std::time::Duration::ZERO);
+        report.error = Some(error);
+        report
     }
 
-    /// Scenarios that ran and were judged (passed or failed).
-    pub fn tested(&self) -> usize {
-        self.summary.passed + self.summary.failed
+    /// Decides the verdict and keeps it in the report, for the files written from it.
+    pub fn seal(&mut self) -> Verdict {
+        let verdict = self.verdict();
+        self.verdict = Some(verdict.clone());
+        verdict
     }
 
     pub fn to_json(&self) -> String {

@@ -113,6 +113,10 @@ pub struct Profile {
     /// scenarios name them in `rule:` and `requirements`, reports show them like catalog rules.
     #[serde(default)]
     pub rules: BTreeMap<String, OwnRule>,
+    /// The fewest catalog rules a run must judge (`--min-judged` wins): a drop in what is
+    /// judged (a capability lost, a scenario turned not applicable) fails the run.
+    #[serde(default)]
+    pub min_judged: Option<usize>,
 }
 
 /// A rule a profile declares.
