@@ -1,35 +1,61 @@
 //! `cargo test` integration: a directory of scenarios becomes libtest-mimic trials, one per
-//! scenario, named `file::scenario`.
+//! scenario, named `file::scenario`, one per target-wide rule (`target::etag.syntax`), and
+//! `contend::verdict` for what the run as a whole judged.
 //!
 //! In `tests/contend.rs`, with `[[test]] name = "contend"` and `harness = false` in
 //! Cargo.toml, the whole test file is `fn main() { contend::harness::run_dir("specs").exit(); }`
 //! (your scenarios), or `contend::harness::run_builtin().exit()` (the built-in suite).
 //!
-//! The target is `CONTEND_TARGET` when set, else a profile's (`CONTEND_CONFIG`, else
-//! `./contend.yaml`), else the embedded reference server, started once
-//! per test process and only when a trial runs (so `--list` sends nothing).
+//! Settings come from [`plan::resolve`], as the CLI's do: the profile (`CONTEND_CONFIG`, else
+//! `./contend.yaml`) under the environment (`CONTEND_TARGET`, ...); without a target, the
+//! embedded reference server. Nothing is sent to list the trials (`--list`). The first trial
+//! that runs starts the target (probing it like `contend run` when the profile declares no
+//! capabilities) and runs every selected scenario once, `--jobs` 4 at a time; each trial then
+//! reads its part of that one report and its verdict, so `cargo test` and `contend run` cannot
+//! disagree.
 
+use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use libtest_mimic::{Arguments, Conclusion, Failed, Trial};
 
 use crate::exec::Runner;
-use crate::plan::{self, Applicability, Planned, Settings, Target};
-use crate::report::{human, Redactor, Status};
-use crate::scenario::{self, Capability};
+use crate::judge::catalog::{self, Scope};
+use crate::plan::{self, Applicability, Planned, Resolved, Target};
+use crate::report::{human, Redactor, Report, Status};
+use crate::scenario;
 use crate::suite;
+
+/// Scenarios run at once, as `contend run`'s default `--jobs`.
+const JOBS: usize = 4;
 
 /// Runs every scenario under `dir` as a test, with the command line's libtest arguments.
 pub fn run_dir(dir: impl AsRef<Path>) -> Conclusion {
     let args = Arguments::from_args();
-    libtest_mimic::run(&args, trials(dir.as_ref()))
+    run_selected(&args, trials(dir.as_ref()))
 }
 
 /// Runs the built-in suite (compiled into contend) as tests.
 pub fn run_builtin() -> Conclusion {
     let args = Arguments::from_args();
-    libtest_mimic::run(&args, builtin_trials())
+    run_selected(&args, builtin_trials())
+}
+
+/// Runs `trials`, the suite covering only the scenarios these arguments select (all of them
+/// when only target-wide or verdict trials are selected, as `nextest` runs one at a time).
+fn run_selected(args: &Arguments, trials: Vec<Trial>) -> Conclusion {
+    let chosen: BTreeSet<String> = trials
+        .iter()
+        .filter(|t| t.kind() == SCENARIO && !t.has_ignored_flag() && !args.is_filtered_out(t))
+        .map(|t| t.name().to_owned())
+        .collect();
+    if !chosen.is_empty() {
+        if let Ok(mut wanted) = SUITE_SELECTION.lock() {
+            *wanted = Some(chosen);
+        }
+    }
+    libtest_mimic::run(args, trials)
 }
 
 /// The trials for a directory: one per scenario, plus one failing trial per file that does not
@@ -64,17 +90,21 @@ type Loaded = Vec<(
     std::path::PathBuf,
 )>;
 
+/// The kind of a scenario's trial: libtest-mimic's plain one (`n/a` marks the ignored ones).
+const SCENARIO: &str = "";
+
 fn trials_of(loaded: Loaded) -> Vec<Trial> {
-    let target = match listed_target() {
+    let resolved = match config() {
+        Ok(c) => c,
+        Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
+    };
+    let target = match listed_target(resolved) {
         Ok(t) => t,
         Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
     };
     let run_id = plan::new_run_id();
-    let settings = match config() {
-        Ok(config) => config.settings.clone(),
-        Err(e) => return vec![failing("contend::<configuration>".to_owned(), e)],
-    };
     let mut trials = Vec::new();
+    let mut runnable = Vec::new();
     for (result, file) in loaded {
         let scenarios = match result {
             Ok(s) => s,
@@ -90,7 +120,13 @@ fn trials_of(loaded: Loaded) -> Vec<Trial> {
         };
         for s in scenarios {
             let id = plan::scenario_id(&s);
-            let planned = match plan::plan(Arc::new(s), id.clone(), &target, &settings, &run_id) {
+            let planned = match plan::plan(
+                Arc::new(s),
+                id.clone(),
+                &target,
+                &resolved.settings,
+                &run_id,
+            ) {
                 Ok(p) => p,
                 Err(e) => {
                     trials.push(failing(id, e.to_string()));
@@ -108,9 +144,19 @@ fn trials_of(loaded: Loaded) -> Vec<Trial> {
                 );
                 continue;
             }
-            trials.push(Trial::test(id, move || run_trial(planned)));
+            trials.push(Trial::test(id.clone(), move || scenario_trial(&id)));
+            runnable.push(planned);
         }
     }
+    // One suite for this test process; the first trial to run runs it.
+    let _ = SUITE_PLANS.set((runnable, run_id));
+    for rule in catalog::passive_checks().filter(|p| p.scope == Scope::Target) {
+        let rule = rule.rule;
+        trials.push(Trial::test(format!("target::{rule}"), move || {
+            target_trial(rule)
+        }));
+    }
+    trials.push(Trial::test("contend::verdict", verdict_trial));
     trials
 }
 
@@ -118,79 +164,154 @@ fn failing(name: String, message: String) -> Trial {
     Trial::test(name, move || Err(Failed::from(message)))
 }
 
-/// The shared state of one test process: a runtime, and the embedded server if it is the target.
-struct Context {
-    runtime: tokio::runtime::Runtime,
+/// The scenarios the trials were listed from, and the run id they were planned under.
+static SUITE_PLANS: OnceLock<(Vec<Planned>, String)> = OnceLock::new();
+/// The scenario ids the command line selected; `None`: every one.
+static SUITE_SELECTION: Mutex<Option<BTreeSet<String>>> = Mutex::new(None);
+
+/// The one report of this test process: the selected scenarios, run once.
+fn suite_report() -> Result<&'static Report, Failed> {
+    static REPORT: OnceLock<Result<Report, String>> = OnceLock::new();
+    REPORT
+        .get_or_init(run_suite)
+        .as_ref()
+        .map_err(|e| Failed::from(e.clone()))
+}
+
+fn run_suite() -> Result<Report, String> {
+    let (planned, run_id) = SUITE_PLANS
+        .get()
+        .ok_or("no scenarios were listed in this process")?;
+    let wanted = SUITE_SELECTION.lock().map(|w| w.clone()).unwrap_or(None);
+    let runtime =
+        tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
+    let resolved = config()?;
+    runtime.block_on(async {
+        let started = match start(resolved, run_id).await {
+            Ok(s) => s,
+            // The target could not be tested: every trial fails with the reason.
+            Err((label, why)) => {
+                let mut report = Report::stopped(label, run_id.clone(), why);
+                report.seal();
+                return Ok(report);
+            }
+        };
+        let mut selected = Vec::new();
+        for p in planned {
+            if wanted.as_ref().is_some_and(|w| !w.contains(&p.id)) {
+                continue;
+            }
+            // Planned again with what the probe found (and the embedded server's real port).
+            let again = plan::replan(p, started.runner.target(), started.runner.settings())
+                .map_err(|e| e.to_string())?;
+            selected.push(again);
+        }
+        let mut report =
+            suite::run_all(&started.runner, &selected, JOBS, &started.redactor, run_id).await;
+        report.seal();
+        drop(started);
+        Ok(report)
+    })
+}
+
+/// A target ready to run against (the embedded server kept alive with it).
+struct Started {
     runner: Runner,
     redactor: Redactor,
     #[cfg(feature = "server")]
     _server: Option<crate::server::RunningServer>,
 }
 
-fn context() -> Result<&'static Context, String> {
-    static CONTEXT: OnceLock<Result<Context, String>> = OnceLock::new();
-    CONTEXT
-        .get_or_init(start_context)
-        .as_ref()
-        .map_err(Clone::clone)
-}
-
-fn start_context() -> Result<Context, String> {
-    let runtime =
-        tokio::runtime::Runtime::new().map_err(|e| format!("cannot start a tokio runtime: {e}"))?;
-    let settings = config()?.settings.clone();
-    let redactor = Redactor::for_settings(&settings, &listed_target()?.url);
+/// Starts the embedded server, or reaches the target and probes it as `contend run` does when
+/// no capabilities are declared. An error carries the target's label and the reason.
+async fn start(resolved: &Resolved, run_id: &str) -> Result<Started, (String, String)> {
+    let settings = resolved.settings.clone();
     #[cfg(feature = "server")]
-    if config()?.target.is_none() {
-        let server = runtime
-            .block_on(crate::server::start(
-                ([127, 0, 0, 1], 0).into(),
-                Default::default(),
-            ))
-            .map_err(|e| format!("cannot start the embedded reference server: {e}"))?;
-        let runner = Runner::new(server.target(), settings)?;
-        return Ok(Context {
-            runtime,
+    if resolved.target.is_none() {
+        let server = crate::server::start(([127, 0, 0, 1], 0).into(), Default::default())
+            .await
+            .map_err(|e| {
+                (
+                    "embedded reference server".to_owned(),
+                    format!("cannot start the embedded reference server: {e}"),
+                )
+            })?;
+        let mut target = server.target();
+        target.capabilities = listed_target(resolved)
+            .map_err(|e| (target.label.clone(), e))?
+            .capabilities;
+        let redactor = Redactor::for_settings(&settings, &target.url);
+        let runner = Runner::new(target.clone(), settings).map_err(|e| (target.label, e))?;
+        return Ok(Started {
             runner,
             redactor,
             _server: Some(server),
         });
     }
-    let runner = Runner::new(listed_target()?, settings)?;
-    Ok(Context {
-        runtime,
-        runner,
+    let mut target = listed_target(resolved).map_err(|e| ("target".to_owned(), e))?;
+    let redactor = Redactor::for_settings(&settings, &target.url);
+    let label = redactor.text(&target.label);
+    let runner = Runner::new(target.clone(), settings.clone()).map_err(|e| (label.clone(), e))?;
+    if resolved.capabilities.is_none() {
+        let mut vars = scenario::Vars::default();
+        vars.set("run_id", run_id);
+        vars.set("uuid", "probe");
+        let scratch = settings
+            .scratch
+            .render(&vars)
+            .map_err(|e| (label.clone(), format!("scratch: {e}")))?;
+        let found = runner.probe(&scratch).await;
+        if let Some(why) = &found.unreachable {
+            return Err((label, redactor.text(&format!("target unreachable: {why}"))));
+        }
+        if let Some(why) = &found.misconfigured {
+            return Err((
+                label,
+                redactor.text(&format!("target misconfigured: {why}")),
+            ));
+        }
+        target.capabilities = found.capabilities.clone();
+        target.capabilities.extend(resolved.keyed.iter().copied());
+    } else if let Some(why) = runner.unreachable().await {
+        return Err((label, redactor.text(&format!("target unreachable: {why}"))));
+    }
+    Ok(Started {
+        runner: runner.with_target(target),
         redactor,
         #[cfg(feature = "server")]
         _server: None,
     })
 }
 
-fn run_trial(planned: Planned) -> Result<(), Failed> {
-    let cx = context().map_err(Failed::from)?;
-    // Planning happened at listing time; the runner holds the real URL (the embedded server's
-    // port is only known once it started).
-    let report = cx
-        .runtime
-        .block_on(suite::run_one(&cx.runner, &planned, &cx.redactor));
+/// A scenario's trial: its part of the suite's report.
+fn scenario_trial(id: &str) -> Result<(), Failed> {
+    let report = suite_report()?;
+    if let Some(error) = &report.error {
+        return Err(Failed::from(format!("Error: {error}")));
+    }
+    let Some(scenario) = report.scenarios.iter().find(|s| s.id == id) else {
+        return Err(Failed::from(format!(
+            "Error: {id} was not in this process's run"
+        )));
+    };
     // Plain text (test output is read in logs), opening with the first finding.
-    let block = anstream::adapter::strip_str(&human::scenario_block(&report)).to_string();
-    match report.status {
+    let block = anstream::adapter::strip_str(&human::scenario_block(scenario)).to_string();
+    match scenario.status {
         Status::Passed => Ok(()),
         // Found out while running (the target gives only weak ETags, say): not a pass.
         Status::NotApplicable => Err(Failed::from(format!(
             "Error: not applicable: {}\n{block}",
-            report.reason.as_deref().unwrap_or("no reason given"),
+            scenario.reason.as_deref().unwrap_or("no reason given"),
         ))),
         Status::Failed | Status::Error | Status::NotRun => {
-            let first = match report.failures.first() {
+            let first = match scenario.failures.first() {
                 Some(f) => format!(
                     "step `{}` [{}]: {}",
                     f.step,
                     f.rule.as_deref().unwrap_or("expectation"),
                     f.message
                 ),
-                None => report.reason.clone().unwrap_or_else(|| "failed".into()),
+                None => scenario.reason.clone().unwrap_or_else(|| "failed".into()),
             };
             // nextest reads a failure's message from stderr (one process per test there).
             if std::env::var_os("NEXTEST").is_some() {
@@ -201,102 +322,85 @@ fn run_trial(planned: Planned) -> Result<(), Failed> {
     }
 }
 
-/// What the environment and the profile (`CONTEND_CONFIG`, else `./contend.yaml`) say about
-/// the run; the environment wins.
-struct Config {
-    settings: Settings,
-    target: Option<String>,
-    capabilities: Option<Vec<Capability>>,
-    own_capabilities: Vec<String>,
-    /// What the profile's `idempotency:` says the target has.
-    keyed: Vec<Capability>,
+/// A target-wide rule's trial: fails when the report's target-wide finding under it fails,
+/// by the same level rules as `contend run`.
+fn target_trial(rule: &str) -> Result<(), Failed> {
+    let report = suite_report()?;
+    if let Some(error) = &report.error {
+        return Err(Failed::from(format!("Error: {error}")));
+    }
+    let found = report
+        .target_findings
+        .iter()
+        .find(|t| t.first.rule.as_deref() == Some(rule));
+    match found {
+        Some(t) if t.fails() => Err(Failed::from(format!(
+            "Error: [{rule}, {}, {}]: {} ({} exchanges in {} scenarios, first in {} step `{}`)",
+            t.first.level.as_deref().unwrap_or(""),
+            t.first.section.as_deref().unwrap_or(""),
+            t.first.message,
+            t.count,
+            t.scenarios.len(),
+            t.scenarios.first().map_or("", String::as_str),
+            t.first.step,
+        ))),
+        _ => Ok(()),
+    }
 }
 
-fn config() -> Result<&'static Config, String> {
-    static CONFIG: OnceLock<Result<Config, String>> = OnceLock::new();
+/// The run as a whole: what `contend run`'s exit code says, beyond the other trials.
+fn verdict_trial() -> Result<(), Failed> {
+    let report = suite_report()?;
+    let verdict = report.verdict();
+    match verdict.passed {
+        true => Ok(()),
+        false => Err(Failed::from(format!(
+            "Error: {}",
+            verdict.reasons.join("\n       ")
+        ))),
+    }
+}
+
+/// The settings of this test process, resolved once as the CLI resolves them.
+fn config() -> Result<&'static Resolved, String> {
+    static CONFIG: OnceLock<Result<Resolved, String>> = OnceLock::new();
     CONFIG
-        .get_or_init(read_config)
+        .get_or_init(|| {
+            let path = std::env::var_os("CONTEND_CONFIG").map(std::path::PathBuf::from);
+            let profile = plan::find_profile(path.as_deref()).map_err(|e| e.to_string())?;
+            let env = plan::from_env(|name| std::env::var(name).ok())?;
+            plan::resolve(&plan::Flags::default(), &env, &profile)
+        })
         .as_ref()
         .map_err(Clone::clone)
 }
 
-/// Settings from the environment: `CONTEND_AUTHORIZATION` (kept out of output like `--header`
-/// credentials), `CONTEND_STRICT=1`, `CONTEND_ALLOW=rule,rule`, `CONTEND_UPDATE_SNAPSHOTS=1`,
-/// `CONTEND_TARGET`, `CONTEND_CAPABILITIES`; then the profile under them.
-fn read_config() -> Result<Config, String> {
-    let mut settings = Settings::default();
-    if let Ok(auth) = std::env::var("CONTEND_AUTHORIZATION") {
-        settings.headers.push(("Authorization".into(), auth));
-    }
-    settings.policy.strict = std::env::var("CONTEND_STRICT").is_ok_and(|v| v == "1");
-    if let Ok(list) = std::env::var("CONTEND_ALLOW") {
-        settings.policy.allow = list
-            .split(',')
-            .map(|r| r.trim().to_owned())
-            .filter(|r| !r.is_empty())
-            .collect();
-    }
-    // The same switch insta users know.
-    settings.update_snapshots = std::env::var("CONTEND_UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1");
-    let path = std::env::var_os("CONTEND_CONFIG").map(std::path::PathBuf::from);
-    let profile = plan::find_profile(path.as_deref()).map_err(|e| e.to_string())?;
-    plan::apply_profile(&profile, &mut settings)?;
-    let capabilities = match std::env::var("CONTEND_CAPABILITIES") {
-        Ok(list) => Some(
-            list.split(',')
-                .map(|name| {
-                    Capability::ALL
-                        .into_iter()
-                        .find(|c| c.name() == name.trim())
-                        .ok_or_else(|| {
-                            format!("CONTEND_CAPABILITIES: unknown capability {:?}", name.trim())
-                        })
-                })
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Err(_) => profile.capabilities.clone(),
-    };
-    let target = std::env::var("CONTEND_TARGET")
-        .ok()
-        .or(profile.target.clone());
-    Ok(Config {
-        settings,
-        target,
-        capabilities,
-        own_capabilities: profile.own_capabilities.clone(),
-        keyed: plan::keyed_capabilities(&profile),
-    })
-}
-
 /// The target as far as it is known without starting anything: enough to decide which
 /// scenarios apply.
-fn listed_target() -> Result<Target, String> {
-    let config = config()?;
-    let mut target = listed_builtin_target(config)?;
-    target
-        .own_capabilities
-        .extend(config.own_capabilities.iter().cloned());
-    target.capabilities.extend(config.keyed.iter().copied());
-    Ok(target)
-}
-
-fn listed_builtin_target(config: &Config) -> Result<Target, String> {
-    match &config.target {
-        Some(url) => {
-            Target::remote(url, config.capabilities.as_deref()).map_err(|e| format!("target: {e}"))
-        }
+fn listed_target(resolved: &Resolved) -> Result<Target, String> {
+    let mut target = match &resolved.target {
+        Some(url) => Target::remote(url, resolved.capabilities.as_deref())
+            .map_err(|e| format!("target: {e}"))?,
         // The embedded server's port is not known until it starts; its capabilities are.
         #[cfg(feature = "server")]
         None => {
             let embedded = crate::server::capabilities(&Default::default());
             Target::remote(
                 "http://127.0.0.1/",
-                Some(config.capabilities.as_deref().unwrap_or(&embedded)),
-            )
+                Some(resolved.capabilities.as_deref().unwrap_or(&embedded)),
+            )?
         }
         #[cfg(not(feature = "server"))]
-        None => Err(
-            "no target: set CONTEND_TARGET (contend was built without its embedded server)".into(),
-        ),
-    }
+        None => {
+            return Err(
+                "no target: set CONTEND_TARGET (contend was built without its embedded server)"
+                    .into(),
+            )
+        }
+    };
+    target
+        .own_capabilities
+        .extend(resolved.own_capabilities.iter().cloned());
+    target.capabilities.extend(resolved.keyed.iter().copied());
+    Ok(target)
 }

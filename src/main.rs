@@ -591,8 +591,8 @@ async fn connect(
         message: redactor.text(&message),
         target: Some(redactor.text(&target.label)),
     };
-    let runner = exec::Runner::new(target.clone(), settings.clone())
-        .map_err(|e| stopped(BAD_INPUT, e))?;
+    let runner =
+        exec::Runner::new(target.clone(), settings.clone()).map_err(|e| stopped(BAD_INPUT, e))?;
     let mut probe = None;
     if send_nothing {
         // --dry-run: no probe, no reachability check.
@@ -696,11 +696,8 @@ async fn run(args: RunArgs) -> ExitCode {
         Err(stopped) => {
             // The target was chosen: CI keeps a report that says why nothing ran.
             if let Some(target) = &stopped.target {
-                let mut report = report::Report::stopped(
-                    target.clone(),
-                    String::new(),
-                    stopped.message.clone(),
-                );
+                let mut report =
+                    report::Report::stopped(target.clone(), String::new(), stopped.message.clone());
                 report.seal();
                 if args.format == Format::Json {
                     progress_free_print(&format!("{}\n", report.to_json()));
@@ -832,7 +829,10 @@ async fn run(args: RunArgs) -> ExitCode {
 }
 
 /// Writes every `--report KIND=PATH`, whatever the verdict.
-fn write_reports(reports: &[(ReportKind, PathBuf)], report: &report::Report) -> Result<(), ExitCode> {
+fn write_reports(
+    reports: &[(ReportKind, PathBuf)],
+    report: &report::Report,
+) -> Result<(), ExitCode> {
     for (kind, path) in reports {
         let text = match kind {
             ReportKind::Json => report.to_json(),

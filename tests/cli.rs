@@ -863,7 +863,8 @@ fn a_query_token_in_the_target_goes_with_every_request_and_stays_secret() {
     // Without it the server refuses everything: nothing can be tested, and the run says so.
     assert_eq!(unsigned.status.code(), Some(1));
     assert!(
-        stderr(&unsigned).contains("nothing was tested"),
+        stderr(&unsigned).contains("target misconfigured: nothing could be written")
+            && stderr(&unsigned).contains("-> 403"),
         "{}",
         stderr(&unsigned)
     );

@@ -581,14 +581,20 @@ fn nothing_written(probe: &Probe, status: Option<u16>) -> String {
         .unwrap_or("a write");
     let hint = match status {
         Some(404) => "a 404 to a write usually means a wrong path prefix in the target URL",
-        Some(401 | 403) => "the target refused the write: credentials (--header, a profile's `headers`)?",
-        Some(409) => "a WebDAV server wants the parent collection: `create_scratch: true` in the profile",
+        Some(401 | 403) => {
+            "the target refused the write: credentials (--header, a profile's `headers`)?"
+        }
+        Some(409) => {
+            "a WebDAV server wants the parent collection: `create_scratch: true` in the profile"
+        }
         Some(405 | 501) => {
             "the target does not take PUT: a profile's `create:` (POST to a collection), or \
              `existing:` resources with --read-only"
         }
-        _ => "a profile's `create:` says how the target makes resources; `existing:` with \
-              --read-only tests one that is there",
+        _ => {
+            "a profile's `create:` says how the target makes resources; `existing:` with \
+              --read-only tests one that is there"
+        }
     };
     format!(
         "nothing could be written ({tried}) and the profile names no `existing:` resource to \

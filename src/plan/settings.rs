@@ -76,12 +76,13 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Flags, String> {
         ),
         None => None,
     };
-    let min_judged = match var("CONTEND_MIN_JUDGED") {
-        Some(n) => Some(n.trim().parse().map_err(|_| {
-            format!("CONTEND_MIN_JUDGED: expected a number of rules, got {n:?}")
-        })?),
-        None => None,
-    };
+    let min_judged =
+        match var("CONTEND_MIN_JUDGED") {
+            Some(n) => Some(n.trim().parse().map_err(|_| {
+                format!("CONTEND_MIN_JUDGED: expected a number of rules, got {n:?}")
+            })?),
+            None => None,
+        };
     Ok(Flags {
         target: var("CONTEND_TARGET").filter(|t| !t.is_empty()),
         headers: var("CONTEND_AUTHORIZATION")
@@ -119,12 +120,10 @@ pub fn resolve(flags: &Flags, env: &Flags, profile: &Profile) -> Result<Resolved
     settings.policy.allow = flags.allow.iter().chain(&env.allow).cloned().collect();
     settings.cacert = flags.cacert.clone().or(profile.cacert.clone());
     settings.insecure = flags.insecure || profile.insecure;
-    settings.client_cert = flags.client_cert.clone().or_else(|| {
-        profile
-            .client_cert
-            .clone()
-            .zip(profile.client_key.clone())
-    });
+    settings.client_cert = flags
+        .client_cert
+        .clone()
+        .or_else(|| profile.client_cert.clone().zip(profile.client_key.clone()));
     if profile.client_cert.is_some() != profile.client_key.is_some() {
         return Err("profile: client_cert and client_key go together".to_owned());
     }

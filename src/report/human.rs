@@ -147,7 +147,7 @@ pub fn closing(report: &Report) -> String {
     out
 }
 
-/// `judged 52 of 71 rules (38 about preconditions)`, and the required number when there is one.
+/// `judged 52 of 71 rules (38 about preconditions and conflicts)`, and the required number when there is one.
 fn judged_line(report: &Report) -> String {
     let c = &report.coverage;
     let of = c.judged.len() + c.not_judged.len();
@@ -156,7 +156,7 @@ fn judged_line(report: &Report) -> String {
         None => String::new(),
     };
     format!(
-        "judged {} of {of} rules ({} about preconditions{required})",
+        "judged {} of {of} rules ({} about preconditions and conflicts{required})",
         c.judged.len(),
         c.preconditions_judged()
     )

@@ -62,6 +62,13 @@ pub struct TargetFinding {
     pub scenarios: Vec<String>,
 }
 
+impl TargetFinding {
+    /// True when it fails the run (its weight, decided once when it was found).
+    pub fn fails(&self) -> bool {
+        self.first.weight == Weight::Fails.label()
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub passed: usize,
@@ -329,10 +336,7 @@ impl Report {
                 Status::NotRun => summary.interrupted += 1,
             }
         }
-        summary.target_failures = target_findings
-            .iter()
-            .filter(|t| t.first.weight == Weight::Fails.label())
-            .count();
+        summary.target_failures = target_findings.iter().filter(|t| t.fails()).count();
         summary.warnings += target_findings
             .iter()
             .filter(|t| t.first.weight == Weight::Warns.label())

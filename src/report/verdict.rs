@@ -15,7 +15,8 @@ pub struct Coverage {
     /// Rules some exchange was judged against: a scenario covering them ran its steps, or a
     /// finding names them.
     pub judged: Vec<String>,
-    /// Rules the run's scenarios cover but did not judge, each with the reason.
+    /// Rules the run's scenarios cover but did not judge, each with the reason (rules no
+    /// scenario of the run covers are not listed: a `--filter` did not ask about them).
     pub not_judged: Vec<NotJudged>,
     /// The fewest rules the run had to judge (`--min-judged`, a profile's `min_judged`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,8 +26,7 @@ pub struct Coverage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotJudged {
     pub rule: String,
-    /// `not applicable: ...`, `not run: ...`, `not checked: ...`, or that no scenario of the
-    /// run covers it.
+    /// `not applicable in SCENARIO: ...`, `not run in ...`, `not checked in ...`.
     pub reason: String,
 }
 
@@ -81,12 +81,13 @@ impl Coverage {
         for rule in target_rules {
             judged.insert(rule.clone(), ());
         }
-        let requirements: Vec<&[String]> =
-            scenarios.iter().map(|s| s.requirements.as_slice()).collect();
+        let requirements: Vec<&[String]> = scenarios
+            .iter()
+            .map(|s| s.requirements.as_slice())
+            .collect();
         let mut not_judged = Vec::new();
         for rule in catalog::all() {
-            if judged.contains_key(rule.id) || rule.observability == Observability::Informational
-            {
+            if judged.contains_key(rule.id) || rule.observability == Observability::Informational {
                 continue;
             }
             let kinds = catalog::kinds(rule.id, requirements.iter().copied());
@@ -94,13 +95,13 @@ impl Coverage {
                 // Passive only: judged on every response, reported when one breaks it.
                 continue;
             }
-            let reason = reasons
-                .remove(rule.id)
-                .unwrap_or_else(|| "no scenario of this run covers it".to_owned());
-            not_judged.push(NotJudged {
-                rule: rule.id.to_owned(),
-                reason,
-            });
+            // A rule no scenario of this run covers was not asked about (`--filter`).
+            if let Some(reason) = reasons.remove(rule.id) {
+                not_judged.push(NotJudged {
+                    rule: rule.id.to_owned(),
+                    reason,
+                });
+            }
         }
         // The profile's own rules (`x-team.rule`) are judged too; left out only here.
         for (rule, reason) in reasons {
@@ -115,28 +116,27 @@ impl Coverage {
         }
     }
 
-    /// The judged rules that are about preconditions (If-Match, If-None-Match, the dates,
-    /// If-Range, their order, 412, 428 and the races they guard): what contend is for.
+    /// The judged rules about preconditions and conflicts ([`is_precondition`]).
     pub fn preconditions_judged(&self) -> usize {
         self.judged.iter().filter(|r| is_precondition(r)).count()
     }
 }
 
-/// True for the rules of conditional requests and the races they guard.
+/// True for the rules contend is for: conditional requests (and their scope), conflicts (409,
+/// 423) and the races and retries they guard. False for what any response shows on its own
+/// (validator syntax, 201 versus 204, Content-Length): a run that judged only those tested
+/// nothing of what it promises.
 pub fn is_precondition(rule: &str) -> bool {
-    const FAMILIES: &[&str] = &[
-        "if-match.",
-        "if-none-match.",
-        "ims.",
-        "ius.",
-        "if-range.",
-        "order.",
-        "412.",
-        "428.",
-        "race.",
-        "version.",
+    const GENERAL: &[&str] = &[
+        "etag.",
+        "last-modified.",
+        "head.",
+        "put.created",
+        "put.replaced",
+        "put.validator-means-stored",
+        "204.",
     ];
-    FAMILIES.iter().any(|f| rule.starts_with(f))
+    !GENERAL.iter().any(|g| rule.starts_with(g))
 }
 
 fn status_words(status: Status) -> &'static str {
@@ -175,7 +175,10 @@ impl Report {
             reasons.push(format!("{} scenario(s) could not run", s.errors));
         }
         if s.target_failures > 0 {
-            reasons.push(format!("{} target-wide finding(s) failed", s.target_failures));
+            reasons.push(format!(
+                "{} target-wide finding(s) failed",
+                s.target_failures
+            ));
         }
         if self.error.is_none() && s.interrupted == 0 {
             let judged = self.coverage.preconditions_judged();
@@ -186,7 +189,7 @@ impl Report {
             });
             if s.passed + s.failed == 0 || judged == 0 && s.failed == 0 && !own {
                 reasons.push(format!(
-                    "nothing was tested: no precondition rule was judged ({} scenario(s) ran, {} not applicable)",
+                    "nothing was tested: no rule about preconditions or conflicts was judged ({} scenario(s) ran, {} not applicable)",
                     s.passed + s.failed,
                     s.not_applicable
                 ));
