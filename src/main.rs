@@ -313,6 +313,9 @@ struct ServeArgs {
     /// Plant a fault: a realistic bug for contend to catch (repeatable).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
+    /// Give only weak ETags (`W/"..."`), as many web frameworks do.
+    #[arg(long)]
+    weak_etags: bool,
     /// List the faults and the rules each breaks, then exit.
     #[arg(long)]
     list_faults: bool,
@@ -561,6 +564,7 @@ async fn connect(
                 faults: args.faults.iter().copied().collect(),
                 tls: None,
                 tls_client_ca: None,
+                weak_etags: false,
             };
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
                 .await
@@ -1053,6 +1057,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         faults: args.faults.iter().copied().collect(),
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         tls_client_ca: args.tls_client_ca.clone(),
+        weak_etags: args.weak_etags,
     };
     let running = match server::start(args.addr, config).await {
         Ok(r) => r,

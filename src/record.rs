@@ -448,6 +448,11 @@ pub struct StepRun {
     pub not_applicable: Option<String>,
     /// The step was not sent, and why (an earlier step it depends on failed).
     pub not_run: Option<String>,
+    /// Not sent because only a strong entity tag can show what it checks, and the target
+    /// gives weak ones (its `weak: { skip }`): what it judges is not judged, nothing failed.
+    pub needs_strong: bool,
+    /// The rule the step was judged under (its `weak:` form's on a weak-only target).
+    pub rule: Option<String>,
 }
 
 impl StepRun {
@@ -465,6 +470,8 @@ impl StepRun {
             error: None,
             not_applicable: None,
             not_run: None,
+            needs_strong: false,
+            rule: None,
         }
     }
 

@@ -492,6 +492,8 @@ steps:
 /// A scratch directory for one test, removed by the caller.
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("contend-{name}-{}", std::process::id()));
+    // A process id is reused: what an earlier run left under it must not leak in.
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -1221,7 +1223,9 @@ fn a_failing_run_shows_each_failure_with_its_exchange_and_writes_every_report() 
     let xml = std::fs::read_to_string(&junit).unwrap();
     let parsed = quick_junit::Report::deserialize_from_str(&xml).unwrap();
     let cases = &parsed.test_suites[0].test_cases;
-    assert_eq!(cases.len(), 3);
+    // Three scenarios, and the run's verdict.
+    assert_eq!(cases.len(), 4);
+    assert!(cases.iter().any(|c| c.name.as_str() == "verdict"));
     let failed = cases
         .iter()
         .find(|c| c.name.as_str().starts_with("a stale If-Match"))
@@ -1676,4 +1680,137 @@ fn the_idempotency_scenarios_run_on_a_profiles_keyed_endpoint() {
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every path 404, every method: a static file server behind the wrong prefix. Answers until
+/// the test process ends; each connection is kept alive.
+fn start_404_server() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 65536];
+                let mut seen = Vec::new();
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    // One answer per request head (the probe's bodies are small and sent whole).
+                    while let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&seen[..end]).to_ascii_lowercase();
+                        let length: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        if seen.len() < end + 4 + length {
+                            break;
+                        }
+                        seen.drain(..end + 4 + length);
+                        let answer =
+                            "HTTP/1.1 404 Not Found\r\ncontent-length: 10\r\n\r\nnot found\n";
+                        if stream.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// A wrong prefix (every path 404) is a misconfigured target, never a green run; an
+/// unreachable one still writes its report files; a flag that cannot apply is refused.
+#[test]
+fn a_target_that_cannot_be_tested_fails_loudly_and_still_writes_its_reports() {
+    let url = format!("{}/wrong/prefix", start_404_server());
+    let dir = temp_dir("untestable");
+    let json = dir.join("r.json");
+    let junit = dir.join("r.xml");
+    let out = contend(&[
+        "run",
+        "--target",
+        &url,
+        &format!("--report=json={}", json.display()),
+        &format!("--report=junit={}", junit.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("target misconfigured: nothing could be written")
+            && err.contains("-> 404")
+            && err.contains("wrong path prefix"),
+        "{err}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["error"].as_str().unwrap().contains("misconfigured"));
+    assert_eq!(report["verdict"]["passed"], false);
+    assert!(std::fs::read_to_string(&junit)
+        .unwrap()
+        .contains("misconfigured"));
+
+    // Nothing listens on port 9 of loopback (discard is never run here).
+    let _ = std::fs::remove_file(&json);
+    let dead = contend(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9/",
+        &format!("--report=json={}", json.display()),
+    ]);
+    assert_eq!(dead.status.code(), Some(1));
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("target unreachable"),
+        "{report}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let flag = contend(&["run", "--capabilities", "put-create"]);
+    assert_eq!(flag.status.code(), Some(2));
+    assert!(stderr(&flag).contains("--capabilities needs a --target"));
+}
+
+/// Frameworks that send only weak ETags are judged, not skipped: If-Match compares strongly,
+/// so a correct one refuses every If-Match (and passes), and one that never evaluates If-Match
+/// fails under the rule it breaks.
+#[test]
+fn a_weak_etag_target_is_judged_not_skipped() {
+    let (_correct, url) = serve(&["--weak-etags"]);
+    let out = contend(&["run", "--target", &url, "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let weak_na: Vec<&str> = report["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "not_applicable")
+        .filter(|s| s["reason"].as_str().unwrap_or("").contains("weak"))
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert!(weak_na.len() <= 2, "{weak_na:?}");
+    let judged = report["coverage"]["judged"].as_array().unwrap();
+    for rule in ["if-match.strong", "if-match.mismatch", "race.one-winner"] {
+        assert!(judged.iter().any(|r| r == rule), "{rule} not judged");
+    }
+
+    let (_ignoring, url) = serve(&["--weak-etags", "--fault", "ignore-if-match"]);
+    let out = contend(&["run", "--target", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    for wanted in [
+        "step `a made-up tag is refused` [if-match.mismatch, MUST, RFC 9110 13.1.1]: status: expected 412, got 204",
+        "step `race` [race.one-winner, MUST, RFC 9110 13.1.1 (its purpose)]: outcomes: expected exactly 0 × 2xx, got 20 × 2xx",
+    ] {
+        assert!(text.contains(wanted), "{wanted}\n{text}");
+    }
 }

@@ -31,7 +31,7 @@ use crate::record::{
     Weight, WorkloadStats,
 };
 use crate::scenario::template::{render_json, TemplateError};
-use crate::scenario::{Action, Body, Capture, Request, Step, Vars};
+use crate::scenario::{Action, Body, Capture, OnWeak, Request, Step, Vars};
 
 /// How long a `strong: true` capture waits for a weak ETag to become strong.
 const STRONG_ETAG_PATIENCE: Duration = Duration::from_secs(3);
@@ -51,7 +51,14 @@ pub struct Runner {
     interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The URL each path resolved to: a workload sends one path thousands of times.
     resolved: std::sync::Arc<std::sync::Mutex<HashMap<String, reqwest::Url>>>,
+    /// The target was seen to give only weak entity tags (after the wait for a strong one):
+    /// shared by every scenario, so the wait happens once per target, not once per scenario.
+    weak_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// Set in a scenario's variables once a strong capture could only get a weak tag: steps with
+/// `weak:` then run their weak form.
+pub const WEAK_TAGS: &str = "contend.weak_tags";
 
 /// The most resolved URLs remembered; past it the memory starts afresh.
 const RESOLVED_KEPT: usize = 4096;
@@ -215,7 +222,18 @@ impl Runner {
             default_headers,
             interrupt: Default::default(),
             resolved: Default::default(),
+            weak_only: Default::default(),
         })
+    }
+
+    /// Remembers that the target gives only weak entity tags (the probe waited and saw none).
+    pub(crate) fn set_weak_only(&self) {
+        self.weak_only
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn weak_only(&self) -> bool {
+        self.weak_only.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The runner for the same target with what the probe found: its connections are kept.
@@ -262,6 +280,11 @@ impl Runner {
             }
             steps.push(run);
         }
+        // Known from the probe or an earlier scenario: `weak:` forms from the first step (a
+        // workload's own captures do not wait for a strong tag).
+        if self.weak_only() {
+            vars.set(WEAK_TAGS, "true");
+        }
         let mut broken = Broken::default();
         let mut seen = judge::TagsSeen::default();
         let mut stopped: Option<String> = setup_failed.clone();
@@ -273,6 +296,24 @@ impl Runner {
                 steps.push(StepRun::skipped(step.name.clone(), false, why));
                 continue;
             }
+            // On a target with only weak tags, a step with `weak:` runs its weak form.
+            let step = match (&step.on_weak, vars.get(WEAK_TAGS).is_ok()) {
+                (Some(OnWeak::Judge(weak)), true) => weak.as_ref(),
+                (Some(OnWeak::Skip(why)), true) => {
+                    let mut run = StepRun::skipped(
+                        step.name.clone(),
+                        false,
+                        format!(
+                            "needs a strong entity tag and the target gives only weak ones: {why}"
+                        ),
+                    );
+                    run.needs_strong = true;
+                    run.rule = step.rule.clone();
+                    steps.push(run);
+                    continue;
+                }
+                _ => step,
+            };
             let index = steps.len();
             // A workload judges its exchanges as they arrive, against what came before it.
             let earlier = match step.action {
@@ -356,6 +397,7 @@ impl Runner {
         let seen = earlier.seen;
         let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun::new(step.name.clone(), cleanup);
+        run.rule = step.rule.clone();
         let rule = step.rule.as_deref();
         let cleanup_policy;
         let policy = if cleanup {
@@ -427,9 +469,18 @@ impl Runner {
                         if !capture::needs_strong(capture, response) {
                             continue;
                         }
-                        match self.wait_for_strong(&exchange.request, capture).await {
+                        // Weak for a while after a write (Apache), or weak for good: then the
+                        // weak tag is kept, and steps judge what a weak tag must do.
+                        let waited = match self.weak_only() {
+                            true => Err(()),
+                            false => self.wait_for_strong(&exchange.request, capture).await,
+                        };
+                        match waited {
                             Ok(value) => vars.set(name, value),
-                            Err(why) => run.not_applicable = Some(why),
+                            Err(()) => {
+                                self.set_weak_only();
+                                vars.set(WEAK_TAGS, "true");
+                            }
                         }
                     }
                 }
@@ -607,11 +658,7 @@ impl Runner {
 
     /// GETs the resource `request` addressed until its ETag is strong, for a few seconds, and
     /// captures from that response.
-    async fn wait_for_strong(
-        &self,
-        request: &Outgoing,
-        capture: &Capture,
-    ) -> Result<String, String> {
+    async fn wait_for_strong(&self, request: &Outgoing, capture: &Capture) -> Result<String, ()> {
         let started = Instant::now();
         while started.elapsed() < STRONG_ETAG_PATIENCE {
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -627,14 +674,11 @@ impl Runner {
             };
             if let Ok(response) = self.send(get).await.response {
                 if response.status == 200 && !capture::needs_strong(capture, &response) {
-                    return capture::extract(capture, &response);
+                    return capture::extract(capture, &response).map_err(|_| ());
                 }
             }
         }
-        Err(format!(
-            "the target gave only weak ETags for {} s after a write; this scenario needs a strong one",
-            STRONG_ETAG_PATIENCE.as_secs()
-        ))
+        Err(())
     }
 
     /// `/path` is appended to the target URL's path (keeping its prefix); `http(s)://` is

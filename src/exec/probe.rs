@@ -496,9 +496,13 @@ impl Runner {
                 return;
             }
         }
-        probe
-            .notes
-            .push("ETags stay weak: scenarios that need a strong tag are not applicable".into());
+        // Said once for the run: no scenario waits for a strong tag again.
+        self.set_weak_only();
+        probe.notes.push(
+            "ETags stay weak: If-Match must then fail (strong comparison), and scenarios judge \
+             that; only what needs a strong tag (If-Range) is not applicable"
+                .into(),
+        );
     }
 
     async fn probe_http2(&self) -> (bool, String) {

@@ -152,6 +152,7 @@ fn read_version(name: &str, path: &Template, var: &str) -> Step {
     Step {
         name: format!("{name}: read the version"),
         rule: None,
+        on_weak: None,
         action: Action::Send {
             request,
             expect: Expect {

@@ -136,6 +136,24 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
         "<h1>contend: conditional requests, {} target(s)</h1>",
         reports.len()
     );
+    // Each run's verdict, as decided once (`Report::verdict`), with what it judged.
+    for (label, report) in columns {
+        let verdict = report.verdict();
+        let c = &report.coverage;
+        let said = match verdict.passed {
+            true => "passed".to_owned(),
+            false => format!("not passed: {}", verdict.reasons.join("; ")),
+        };
+        let _ = writeln!(
+            out,
+            "<p class=verdict>{}: {}; judged {} rules ({} about preconditions and conflicts), {} not judged</p>",
+            escape(label),
+            escape(&said),
+            c.judged.len(),
+            c.preconditions_judged(),
+            c.not_judged.len()
+        );
+    }
     out.push_str("<p class=legend>");
     for c in [
         Cell::Pass,

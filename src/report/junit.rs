@@ -50,6 +50,31 @@ pub fn render(report: &Report) -> String {
         case.set_system_out(block);
         suite.add_test_case(case);
     }
+    // The run as a whole, as `cargo test`'s `contend::verdict` trial: why it did not pass
+    // (the target unreachable or misconfigured, nothing tested, too little judged).
+    let verdict = report.verdict();
+    let mut status = match verdict.passed {
+        true => TestCaseStatus::success(),
+        false => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status.set_message(verdict.reasons.join("; "));
+            status
+        }
+    };
+    let c = &report.coverage;
+    status.set_description(format!(
+        "judged {} rules ({} about preconditions and conflicts); not judged: {}",
+        c.judged.len(),
+        c.preconditions_judged(),
+        c.not_judged
+            .iter()
+            .map(|n| format!("{} ({})", n.rule, n.reason))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ));
+    let mut case = TestCase::new("verdict", status);
+    case.set_classname("contend");
+    suite.add_test_case(case);
     suite.set_time(std::time::Duration::from_secs_f64(
         report.summary.duration_ms / 1000.0,
     ));

@@ -505,7 +505,10 @@ pub fn scenario_report(
         if let (Some(error), None, false) = (&step.error, &report.reason, step.cleanup) {
             report.reason = Some(redactor.text(&format!("step `{}`: {error}", step.name)));
         }
-        let rule = rules.get(step.name.as_str()).map(|r| r.to_string());
+        let rule = step
+            .rule
+            .clone()
+            .or_else(|| rules.get(step.name.as_str()).map(|r| r.to_string()));
         report.steps.push(StepReport {
             name: step.name.clone(),
             rule,
@@ -536,13 +539,27 @@ pub fn scenario_report(
         let why = s.not_applicable.as_ref()?;
         Some(format!("step `{}`: {why}", s.name))
     });
-    let not_run = run.steps.iter().filter(|s| !s.cleanup).find_map(|s| {
-        Some(format!(
-            "step `{}` not run: {}",
-            s.name,
-            s.not_run.as_ref()?
-        ))
+    // Steps a weak-only target cannot show are listed as not judged; the scenario is not
+    // applicable only when they were all it was about.
+    let weak_skipped: Vec<&crate::record::StepRun> =
+        run.steps.iter().filter(|s| s.needs_strong).collect();
+    let judged_any = run.steps.iter().any(|s| {
+        s.not_run.is_none()
+            && s.rule
+                .as_ref()
+                .is_some_and(|r| scenario.requirements.contains(r))
     });
+    let not_run = run
+        .steps
+        .iter()
+        .filter(|s| !s.cleanup && !s.needs_strong)
+        .find_map(|s| {
+            Some(format!(
+                "step `{}` not run: {}",
+                s.name,
+                s.not_run.as_ref()?
+            ))
+        });
     report.status = if !report.failures.is_empty() {
         Status::Failed
     } else if run.interrupted {
@@ -562,6 +579,16 @@ pub fn scenario_report(
     } else if let Some(why) = not_run {
         // Nothing failed, but not everything was tested: never a pass.
         report.reason = Some(redactor.text(&why));
+        Status::NotApplicable
+    } else if let (Some(first), false) = (weak_skipped.first(), judged_any) {
+        report.reason = Some(format!(
+            "step `{}` {}",
+            first.name,
+            first
+                .not_run
+                .as_deref()
+                .unwrap_or("needs a strong entity tag")
+        ));
         Status::NotApplicable
     } else if let Some(f) = report.not_checked.first() {
         report.reason = Some(format!(

@@ -198,6 +198,19 @@ pub struct Step {
     /// Values to keep for later steps, by variable name. In a concurrent group they are taken
     /// from the winner (the one 2xx outcome).
     pub capture: BTreeMap<String, Capture>,
+    /// What the step does instead once the target has shown it gives only weak entity tags
+    /// (`weak:`): If-Match uses the strong comparison, so a weak tag never matches (RFC 9110
+    /// 13.1.1) and the step is judged on that.
+    pub on_weak: Option<OnWeak>,
+}
+
+/// A step's `weak:`: its request judged under another rule and expectation, or not sent.
+#[derive(Debug, Clone)]
+pub enum OnWeak {
+    /// The same request, judged by this step's rule and expectations.
+    Judge(Box<Step>),
+    /// Not sent, with the reason: only a strong tag can show what it checks.
+    Skip(String),
 }
 
 #[derive(Debug, Clone)]
@@ -931,7 +944,7 @@ fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Erro
 
 // ---- Steps: read as a raw map, then shaped, so that misuse gets a message naming the step. ----
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStep {
     name: String,
@@ -947,9 +960,23 @@ struct RawStep {
     expect: Option<RawExpect>,
     #[serde(default)]
     capture: BTreeMap<String, RawCapture>,
+    #[serde(default)]
+    weak: Option<RawWeak>,
 }
 
-#[derive(Deserialize)]
+/// `weak:` on a step: `{ rule, expect }` in place of the step's, or `{ skip: reason }`.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeak {
+    #[serde(default)]
+    rule: Option<String>,
+    #[serde(default)]
+    expect: Option<RawExpect>,
+    #[serde(default)]
+    skip: Option<String>,
+}
+
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawWorkload {
     clients: u32,
@@ -960,7 +987,7 @@ struct RawWorkload {
     steps: Vec<Step>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawGroup {
     #[serde(default)]
@@ -973,7 +1000,7 @@ struct RawGroup {
     sync: Option<SyncMode>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawExpect {
     #[serde(default)]
@@ -1000,7 +1027,7 @@ struct RawExpect {
     identical_2xx: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCapture {
     #[serde(default)]
@@ -1031,7 +1058,33 @@ impl<'de> Deserialize<'de> for Step {
     }
 }
 
-fn shape_step(raw: RawStep) -> Result<Step, String> {
+fn shape_step(mut raw: RawStep) -> Result<Step, String> {
+    let on_weak = match raw.weak.take() {
+        None => None,
+        Some(RawWeak {
+            skip: Some(why),
+            rule: None,
+            expect: None,
+        }) => Some(OnWeak::Skip(why)),
+        Some(RawWeak { skip: Some(_), .. }) => {
+            return Err(format!(
+                "step `{}`: `weak` either skips the step or judges it (`rule`, `expect`), not both",
+                raw.name
+            ))
+        }
+        Some(weak) => {
+            let mut other = raw.clone();
+            other.rule = weak.rule.or(other.rule);
+            other.expect = weak.expect;
+            Some(OnWeak::Judge(Box::new(shape_step(other)?)))
+        }
+    };
+    let mut step = shape_action(raw)?;
+    step.on_weak = on_weak;
+    Ok(step)
+}
+
+fn shape_action(raw: RawStep) -> Result<Step, String> {
     let name = raw.name;
     let expect = raw.expect;
     if let Some(workload) = raw.workload {
@@ -1052,6 +1105,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
             rule: raw.rule,
             action: Action::Workload(workload),
             capture: BTreeMap::new(),
+            on_weak: None,
         });
     }
     let action = match (raw.request, raw.concurrent) {
@@ -1141,6 +1195,7 @@ fn shape_step(raw: RawStep) -> Result<Step, String> {
         rule: raw.rule,
         action,
         capture,
+        on_weak: None,
     })
 }
 

@@ -45,6 +45,9 @@ pub struct ServerConfig {
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// With `tls`: ask every client for a certificate signed by this CA (PEM), refuse without.
     pub tls_client_ca: Option<std::path::PathBuf>,
+    /// Every ETag weak (`W/"..."`), as many frameworks send them: a correct server then fails
+    /// every If-Match (strong comparison) and still answers If-None-Match on GET with 304.
+    pub weak_etags: bool,
 }
 
 /// A reference server listening in the background; it stops when this is dropped.

@@ -409,7 +409,10 @@ impl Origin {
         };
         let etag = match previous_tag {
             Some(tag) if self.has(Fault::StaleEtag) => tag,
-            _ => etag_of(&content),
+            _ => EntityTag {
+                weak: self.config.weak_etags,
+                ..etag_of(&content)
+            },
         };
         let current = Current {
             etag,
