@@ -292,11 +292,8 @@ impl Runner {
             if self.interrupted() {
                 stopped.get_or_insert_with(|| "interrupted".to_owned());
             }
-            if let Some(why) = stopped.clone().or_else(|| broken.blocks(step, &vars, self)) {
-                steps.push(StepRun::skipped(step.name.clone(), false, why));
-                continue;
-            }
-            // On a target with only weak tags, a step with `weak:` runs its weak form.
+            // On a target with only weak tags, a step with `weak:` runs its weak form (whose
+            // inputs are then the ones that count).
             let step = match (&step.on_weak, vars.get(WEAK_TAGS).is_ok()) {
                 (Some(OnWeak::Judge(weak)), true) => weak.as_ref(),
                 (Some(OnWeak::Skip(why)), true) => {
@@ -314,6 +311,10 @@ impl Runner {
                 }
                 _ => step,
             };
+            if let Some(why) = stopped.clone().or_else(|| broken.blocks(step, &vars, self)) {
+                steps.push(StepRun::skipped(step.name.clone(), false, why));
+                continue;
+            }
             let index = steps.len();
             // A workload judges its exchanges as they arrive, against what came before it.
             let earlier = match step.action {

@@ -568,6 +568,68 @@ pub fn scenario_id(scenario: &Scenario) -> String {
     )
 }
 
+/// The shaping a scenario goes through for this target: capability headers folded in,
+/// resources renamed and modelled, the keyed endpoint placed. Returns the shaped scenario,
+/// whether it runs on an `existing` resource, and a write the version model cannot send.
+fn shape(
+    scenario: Arc<Scenario>,
+    target: &Target,
+    settings: &Settings,
+    fail: &dyn Fn(String) -> PlanError,
+) -> Result<(Arc<Scenario>, bool, Option<String>), PlanError> {
+    let scenario = match has_capability_headers(&scenario) {
+        true => Arc::new(bodies::fold_capability_headers((*scenario).clone(), target)),
+        false => scenario,
+    };
+    let scenario = match &settings.resource_path {
+        Some(path) => Arc::new(bodies::rename((*scenario).clone(), path).map_err(fail)?),
+        None => scenario,
+    };
+    let unversioned = match &settings.resources.version {
+        Some(version) if version.required => resource::unversioned_update(&scenario),
+        _ => None,
+    };
+    let (scenario, on_existing) = resources(scenario, &settings.resources).map_err(fail)?;
+    let keyed_need = Need::Builtin(Capability::IdempotencyKey);
+    let scenario = match &settings.keyed {
+        Some(keyed) if scenario.requires.contains(&keyed_need) => {
+            Arc::new(keyed::place((*scenario).clone(), keyed).map_err(fail)?)
+        }
+        _ => scenario,
+    };
+    Ok((scenario, on_existing, unversioned))
+}
+
+/// The scenario with each step in its `weak:` form, when some step has one.
+fn weak_twin(scenario: &Scenario) -> Option<Scenario> {
+    let judged = |s: &Step| matches!(s.on_weak, Some(crate::scenario::OnWeak::Judge(_)));
+    if !scenario.steps.iter().any(judged) {
+        return None;
+    }
+    let mut twin = scenario.clone();
+    for step in twin.steps.iter_mut() {
+        if let Some(crate::scenario::OnWeak::Judge(weak)) = step.on_weak.take() {
+            *step = *weak;
+        }
+    }
+    Some(twin)
+}
+
+/// Puts the shaped weak forms of `twin` back on the steps of `scenario`, step for step (the
+/// shaping adds the same steps to both, so they line up by position and name).
+fn attach_weak(mut scenario: Scenario, twin: &Scenario) -> Scenario {
+    if scenario.steps.len() != twin.steps.len() {
+        return scenario;
+    }
+    for (step, weak) in scenario.steps.iter_mut().zip(&twin.steps) {
+        if step.name == weak.name && matches!(step.on_weak, Some(crate::scenario::OnWeak::Judge(_)))
+        {
+            step.on_weak = Some(crate::scenario::OnWeak::Judge(Box::new(weak.clone())));
+        }
+    }
+    scenario
+}
+
 pub fn plan(
     scenario: Arc<Scenario>,
     id: String,
@@ -576,6 +638,7 @@ pub fn plan(
     run_id: &str,
 ) -> Result<Planned, PlanError> {
     let source = scenario.clone();
+    let scenario_before_shaping = scenario.clone();
     let scenario = match &settings.body_format {
         Some(format) => Arc::new(bodies::reshape((*scenario).clone(), format).map_err(
             |message| PlanError {
@@ -589,25 +652,21 @@ pub fn plan(
         id: id.clone(),
         problems: vec![message],
     };
-    let scenario = match has_capability_headers(&scenario) {
-        true => Arc::new(bodies::fold_capability_headers((*scenario).clone(), target)),
-        false => scenario,
-    };
-    let scenario = match &settings.resource_path {
-        Some(path) => Arc::new(bodies::rename((*scenario).clone(), path).map_err(&fail)?),
-        None => scenario,
-    };
-    let unversioned = match &settings.resources.version {
-        Some(version) if version.required => resource::unversioned_update(&scenario),
-        _ => None,
-    };
-    let (scenario, on_existing) = resources(scenario, &settings.resources).map_err(&fail)?;
-    let keyed_need = Need::Builtin(Capability::IdempotencyKey);
-    let scenario = match &settings.keyed {
-        Some(keyed) if scenario.requires.contains(&keyed_need) => {
-            Arc::new(keyed::place((*scenario).clone(), keyed).map_err(&fail)?)
+    let (scenario, on_existing, unversioned) = shape(scenario, target, settings, &fail)?;
+    // Each step's `weak:` form goes through the same shaping (paths, bodies, resources).
+    let (scenario, weak_twin) = match weak_twin(&scenario_before_shaping) {
+        Some(twin) => {
+            let twin = match &settings.body_format {
+                Some(format) => bodies::reshape(twin, format).map_err(&fail)?,
+                None => twin,
+            };
+            let (twin, _, _) = shape(Arc::new(twin), target, settings, &fail)?;
+            (
+                Arc::new(attach_weak((*scenario).clone(), &twin)),
+                Some(twin),
+            )
         }
-        _ => scenario,
+        None => (scenario, None),
     };
 
     let mut vars = Vars::default();
@@ -649,6 +708,14 @@ pub fn plan(
 
     // Everything knowable before sending, all of it at once.
     let mut problems = check_variables(&scenario, &vars);
+    // A weak form's templates are checked like the step's own (the same names, once each).
+    if let Some(twin) = &weak_twin {
+        for problem in check_variables(twin, &vars) {
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
+    }
     problems.extend(check_body_files(&scenario));
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
         if let Some(rule) = step.rule.as_deref().filter(|r| !settings.policy.knows(r)) {
