@@ -6,8 +6,9 @@
 # install takes minutes), the reference server's /api/items JSON API through a resource profile,
 # nginx as a gateway in front of the reference server, and the Idempotency-Key middlewares
 # fastapi-idempotency-key (PyPI) and express-idempotency (npm), each behind a small payments app
-# in scripts/real-servers/ (only the idempotency scenarios run there). It then compares the verdicts with
-# scripts/real-servers/expected.txt.
+# in scripts/real-servers/ (only the idempotency scenarios run there), and a JSON API on Express
+# (npm) written as a team's staging API would be (real-servers/items_app.js: weak ETags, no
+# precondition handling). It then compares the verdicts with scripts/real-servers/expected.txt.
 #
 #   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
 #   scripts/real-servers.sh --serve    # only starts the servers and prints their URLs, for
@@ -207,11 +208,16 @@ NODE_PATH="$express/node_modules" node "$here/idempotency_app.js" "$express_idem
   > "$work/express_idem.log" 2>&1 &
 pids+=("$!")
 wait_for "$express_idem_port"
+express_items_port=$(free_port)
+NODE_PATH="$express/node_modules" node "$here/items_app.js" "$express_items_port" \
+  > "$work/express_items.log" 2>&1 &
+pids+=("$!")
+wait_for "$express_items_port"
 # The reference server's JSON API, driven by the built-in suite through a resource profile.
 api_port=$ref_port
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem; do
+  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -223,7 +229,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"

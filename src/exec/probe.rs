@@ -156,7 +156,7 @@ impl Runner {
                 false,
                 "not probed: resources are made by the profile's create".into(),
             ),
-            (None, false) => self.probe_collections(scratch, body, &mut probe).await,
+            (None, false) => self.probe_collections(scratch, &mut probe).await,
         }
 
         self.probe_beneath(&path, body, by_profile, &mut probe)
@@ -290,30 +290,48 @@ impl Runner {
         probe.record(Capability::Http2, http2, evidence);
     }
 
-    /// RFC 4918 9.7.1: a WebDAV server refuses a PUT whose parent collection is missing.
-    async fn probe_collections(&self, scratch: &str, body: &str, probe: &mut Probe) {
-        let orphan = format!(
-            "{}/contend-no-such-collection/probe",
-            scratch.trim_end_matches('/')
-        );
-        let parentless = self.probe_send(Method::PUT, &orphan, &[], body).await;
+    /// Collections, from evidence the rule does not judge: a `DAV:` compliance class in the
+    /// answer to OPTIONS (RFC 4918 10.1), else MKCOL making one (9.3). Never from the answer to
+    /// a PUT under a missing parent: that answer is what `put.missing-parent` judges, and a
+    /// server that breaks the rule must be able to fail it.
+    async fn probe_collections(&self, scratch: &str, probe: &mut Probe) {
+        let here = format!("{}/", scratch.trim_end_matches('/'));
+        let options = self.probe_send(Method::OPTIONS, &here, &[], "").await;
+        let dav = header(&options, hyper::header::HeaderName::from_static("dav"));
+        let class = dav
+            .as_ref()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        if class
+            .as_deref()
+            .is_some_and(|v| v.split(',').any(|c| c.trim() == "1"))
+        {
+            return probe.record(
+                Capability::Collections,
+                true,
+                format!(
+                    "OPTIONS {} -> {}, DAV: {}",
+                    options.request.url,
+                    outcome(&options),
+                    class.unwrap_or_default()
+                ),
+            );
+        }
+        let dir = format!("{here}contend-probe-collection/");
+        let mkcol = Method::from_bytes(b"MKCOL").expect("a valid method");
+        let made = self.probe_send(mkcol, &dir, &[], "").await;
+        let created = made.status() == Some(201);
         probe.record(
             Capability::Collections,
-            parentless.status() == Some(409),
+            created,
             format!(
-                "PUT {} (its parent collection is missing) -> {}",
-                parentless.request.url,
-                outcome(&parentless)
+                "OPTIONS {} -> {}, no DAV class; MKCOL {} -> {}",
+                options.request.url,
+                outcome(&options),
+                made.request.url,
+                outcome(&made)
             ),
         );
-        if parentless.status().is_some_and(|s| (200..300).contains(&s)) {
-            // It made the parents on the fly: take back what it made.
-            self.probe_send(Method::DELETE, &orphan, &[(IF_MATCH, "*")], "")
-                .await;
-            let dir = format!(
-                "{}/contend-no-such-collection/",
-                scratch.trim_end_matches('/')
-            );
+        if created {
             self.probe_send(Method::DELETE, &dir, &[], "").await;
         }
     }
