@@ -448,9 +448,10 @@ pub struct StepRun {
     pub not_applicable: Option<String>,
     /// The step was not sent, and why (an earlier step it depends on failed).
     pub not_run: Option<String>,
-    /// Not sent because only a strong entity tag can show what it checks, and the target
-    /// gives weak ones (its `weak: { skip }`): what it judges is not judged, nothing failed.
-    pub needs_strong: bool,
+    /// Not sent because the target cannot show what it checks: it gives only weak entity
+    /// tags (`weak: { skip }`), lacks a capability the step `requires`, or is read-only and
+    /// the step writes. What it judges is not judged; nothing failed.
+    pub set_aside: bool,
     /// The rule the step was judged under (its `weak:` form's on a weak-only target).
     pub rule: Option<String>,
 }
@@ -470,7 +471,7 @@ impl StepRun {
             error: None,
             not_applicable: None,
             not_run: None,
-            needs_strong: false,
+            set_aside: false,
             rule: None,
         }
     }

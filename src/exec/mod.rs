@@ -67,28 +67,39 @@ const RESOLVED_KEPT: usize = 4096;
 /// should have captured, and resources whose state an earlier step left unknown.
 #[derive(Default)]
 struct Broken {
-    vars: HashMap<String, String>,
-    resources: HashMap<String, String>,
+    vars: HashMap<String, Cause>,
+    resources: HashMap<String, Cause>,
+}
+
+/// Why something later steps need is missing, and whether a step set aside (not a failure)
+/// is the cause: then the steps it holds back are set aside too, not held against the target.
+#[derive(Clone)]
+struct Cause {
+    why: String,
+    set_aside: bool,
 }
 
 impl Broken {
     /// Why `step` cannot be sent at all: it needs a variable that was never captured.
-    fn missing_input(&self, step: &Step) -> Option<String> {
+    fn missing_input(&self, step: &Step) -> Option<Cause> {
         if self.vars.is_empty() {
             return None; // nothing broken: no need to read every template of every step
         }
         let templates = plan::step_templates(step).unwrap_or_default();
         templates.iter().find_map(|template| {
             template.variables().find_map(|name| {
-                let why = self.vars.get(name)?;
-                Some(format!("needs `{{{{{name}}}}}`, which {why}"))
+                let cause = self.vars.get(name)?;
+                Some(Cause {
+                    why: format!("needs `{{{{{name}}}}}`, which {}", cause.why),
+                    set_aside: cause.set_aside,
+                })
             })
         })
     }
 
     /// Why `step` cannot run, when it depends on something broken: a missing input, or a
     /// resource an earlier failed write left in an unknown state.
-    fn blocks(&self, step: &Step, vars: &Vars, runner: &Runner) -> Option<String> {
+    fn blocks(&self, step: &Step, vars: &Vars, runner: &Runner) -> Option<Cause> {
         self.missing_input(step).or_else(|| {
             if self.resources.is_empty() {
                 return None;
@@ -99,9 +110,22 @@ impl Broken {
         })
     }
 
-    /// Records what a step that did not hold leaves behind.
+    /// Records what a step that did not hold (or was set aside) leaves behind. `unchanged`: a
+    /// read after it showed its resource as it was (a refused write), so later steps go on.
     fn after(&mut self, step: &Step, run: &StepRun, vars: &Vars, runner: &Runner) {
+        self.after_write(step, run, vars, runner, false)
+    }
+
+    fn after_write(
+        &mut self,
+        step: &Step,
+        run: &StepRun,
+        vars: &Vars,
+        runner: &Runner,
+        unchanged: bool,
+    ) {
         let why = match (&run.error, run.fails(), not_checked(run)) {
+            _ if run.set_aside => format!("step `{}` was not sent", run.name),
             (Some(e), _, _) => format!("step `{}` could not run ({e})", run.name),
             (None, true, _) => format!("step `{}` failed", run.name),
             (None, false, Some(reason)) => {
@@ -110,13 +134,20 @@ impl Broken {
             (None, false, None) => return,
         };
         let mut names: Vec<String> = step.capture.keys().cloned().collect();
-        if matches!(step.action, Action::Race { .. }) {
-            names.extend(["winner.index".to_owned(), "winner.status".to_owned()]);
+        match step.action {
+            Action::Race { .. } => {
+                names.extend(["winner.index".to_owned(), "winner.status".to_owned()])
+            }
+            Action::Workload(_) => {
+                names.extend(["workload.writes".to_owned(), "workload.retries".to_owned()])
+            }
+            Action::Send { .. } => {}
         }
         for name in names {
-            self.vars
-                .entry(name)
-                .or_insert_with(|| format!("{why}, was not captured"));
+            self.vars.entry(name).or_insert_with(|| Cause {
+                why: format!("{why}, was not captured"),
+                set_aside: run.set_aside,
+            });
         }
         // A write that failed leaves its resource in a state the later steps did not plan for,
         // unless its status says it did what was planned (the right status with a wrong body,
@@ -124,17 +155,26 @@ impl Broken {
         // the steps after them are for.
         if let Action::Send { request, .. } = &step.action {
             let read = matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS");
-            if !read && !state_as_planned(run) {
+            if !read && !unchanged && !state_as_planned(run) {
                 for path in paths(step, vars, runner) {
-                    self.resources.entry(path).or_insert_with(|| {
-                        format!(
+                    self.resources.entry(path).or_insert_with(|| Cause {
+                        why: format!(
                             "{why}, so the state of this resource is not what this step assumes"
-                        )
+                        ),
+                        set_aside: run.set_aside,
                     });
                 }
             }
         }
     }
+}
+
+/// The record of a step planning set aside, when it was.
+fn set_aside(step: &Step, why: Option<String>, cleanup: bool) -> Option<StepRun> {
+    let mut run = StepRun::skipped(step.name.clone(), cleanup, why?);
+    run.set_aside = true;
+    run.rule = step.rule.clone();
+    Some(run)
 }
 
 fn not_checked(run: &StepRun) -> Option<&str> {
@@ -144,10 +184,13 @@ fn not_checked(run: &StepRun) -> Option<&str> {
     })
 }
 
-/// The step's status shows its write did what the scenario planned: no finding (failing or
-/// not checked) is about the status, or it is another status of the class expected.
+/// The step's status shows its write did what the scenario planned: it was sent, and no
+/// finding (failing or not checked) is about the status, or it is another status of the class
+/// expected.
 fn state_as_planned(run: &StepRun) -> bool {
-    run.error.is_none()
+    // A write not sent did not do what the later steps plan on.
+    !run.set_aside
+        && run.error.is_none()
         && run
             .findings
             .iter()
@@ -292,6 +335,8 @@ impl Runner {
             if self.interrupted() {
                 stopped.get_or_insert_with(|| "interrupted".to_owned());
             }
+            // Planning set it aside (a capability it lacks, a write on a read-only target).
+            let original_set_aside = step.set_aside.clone();
             // On a target with only weak tags, a step with `weak:` runs its weak form (whose
             // inputs are then the ones that count).
             let step = match (&step.on_weak, vars.get(WEAK_TAGS).is_ok()) {
@@ -304,15 +349,30 @@ impl Runner {
                             "needs a strong entity tag and the target gives only weak ones: {why}"
                         ),
                     );
-                    run.needs_strong = true;
+                    run.set_aside = true;
                     run.rule = step.rule.clone();
                     steps.push(run);
                     continue;
                 }
                 _ => step,
             };
-            if let Some(why) = stopped.clone().or_else(|| broken.blocks(step, &vars, self)) {
+            if let (None, Some(run)) = (&stopped, set_aside(step, original_set_aside, false)) {
+                // What it would have written or captured is missing for the steps after it.
+                broken.after(step, &run, &vars, self);
+                steps.push(run);
+                continue;
+            }
+            if let Some(why) = stopped.clone() {
                 steps.push(StepRun::skipped(step.name.clone(), false, why));
+                continue;
+            }
+            if let Some(cause) = broken.blocks(step, &vars, self) {
+                let mut run = StepRun::skipped(step.name.clone(), false, cause.why);
+                // Held back by a step set aside: set aside as well (it, too, cannot be shown).
+                run.set_aside = cause.set_aside;
+                run.rule = step.rule.clone();
+                broken.after(step, &run, &vars, self);
+                steps.push(run);
                 continue;
             }
             let index = steps.len();
@@ -338,7 +398,9 @@ impl Runner {
             if let Some(why) = &run.not_applicable {
                 stopped = Some(format!("the target cannot run the rest: {why}"));
             }
-            broken.after(step, &run, &vars, self);
+            let mut run = run;
+            let unchanged = self.confirm_refusal(step, &mut run, &steps, index).await;
+            broken.after_write(step, &run, &vars, self, unchanged);
             for exchange in &run.exchanges {
                 seen.record(exchange, run.concurrent);
             }
@@ -349,13 +411,17 @@ impl Runner {
             let index = steps.len();
             // Cleanup runs even after failures, on resources in any state; only what it
             // cannot address stops it.
+            if let Some(run) = set_aside(step, step.set_aside.clone(), true) {
+                steps.push(run);
+                continue;
+            }
             let run = match (&setup_failed, broken.missing_input(step)) {
                 (Some(_), _) => StepRun::skipped(
                     step.name.clone(),
                     true,
                     "the scratch collection was never made".into(),
                 ),
-                (None, Some(why)) => StepRun::skipped(step.name.clone(), true, why),
+                (None, Some(cause)) => StepRun::skipped(step.name.clone(), true, cause.why),
                 (None, None) => {
                     let earlier = Earlier {
                         seen: &seen,
@@ -655,6 +721,104 @@ impl Runner {
         }
         run.exchanges.push(exchange);
         run
+    }
+
+    /// After a conditional write that was refused (a 4xx where the scenario expected it to be
+    /// performed): by definition it changed nothing, so later steps on the resource can go on
+    /// once a read shows the resource as the last full read before it did. The read is kept
+    /// in the step's exchanges. If it shows a change after a 412, that is the finding (RFC
+    /// 9110 15.5.13: the method was not to be performed). True when the state is confirmed.
+    async fn confirm_refusal(
+        &self,
+        step: &Step,
+        run: &mut StepRun,
+        earlier: &[StepRun],
+        index: usize,
+    ) -> bool {
+        const CONDITIONS: [&str; 4] = [
+            "if-match",
+            "if-none-match",
+            "if-unmodified-since",
+            "if-modified-since",
+        ];
+        let Action::Send { request, .. } = &step.action else {
+            return false;
+        };
+        let refused = match (run.exchanges.first(), run.fails(), &run.error) {
+            (Some(e), true, None) => e,
+            _ => return false,
+        };
+        let status = refused.status().unwrap_or(0);
+        let conditional = CONDITIONS
+            .iter()
+            .any(|name| refused.request.headers.contains_key(*name));
+        if matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS")
+            || !(400..500).contains(&status)
+            || !conditional
+        {
+            return false;
+        }
+        let url = refused.request.url.clone();
+        // The last full read of the resource before the refused write, when nothing was
+        // written to it since (else what it holds now is not known).
+        let mut before = None;
+        for e in earlier.iter().flat_map(|s| s.exchanges.iter()) {
+            if e.request.url != url {
+                continue;
+            }
+            let Ok(r) = e.response.as_ref() else {
+                before = None;
+                continue;
+            };
+            let full_read = e.request.method == hyper::Method::GET
+                && !e.request.headers.contains_key(hyper::header::RANGE)
+                && r.status == 200;
+            let read = matches!(e.request.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+            if full_read {
+                before = Some(r.body.clone());
+            } else if !read && !(400..500).contains(&r.status) {
+                before = None;
+            }
+        }
+        let Some(body) = before else {
+            return false;
+        };
+        let read = self
+            .send(Outgoing {
+                method: hyper::Method::GET,
+                url,
+                headers: self.default_headers.clone(),
+                body: Bytes::new(),
+                timeout: refused.request.timeout,
+                raw: false,
+                max_body: self.settings.max_body,
+                version_member: None,
+            })
+            .await;
+        let Ok(now) = read.response.as_ref() else {
+            return false;
+        };
+        // The content decides: some servers give each response its own tag.
+        let same = now.status == 200 && now.body == body;
+        if !same && status == 412 && now.status == 200 {
+            let at = At {
+                step: index,
+                exchange: run.exchanges.len(),
+            };
+            let check = Check::Body {
+                part: "content after the 412".into(),
+                expected: String::from_utf8_lossy(&body).into_owned(),
+                got: now.body_text().into_owned(),
+            };
+            run.findings.push(self.settings.policy.finding(
+                Some("412.not-performed"),
+                check,
+                None,
+                vec![at],
+            ));
+        }
+        run.exchanges.push(read);
+        same
     }
 
     /// GETs the resource `request` addressed until its ETag is strong, for a few seconds, and

@@ -746,15 +746,32 @@ pub fn plan(
         }
         other => target.capabilities.contains(other),
     };
-    let missing: Vec<&str> = scenario
-        .requires
-        .iter()
-        .filter(|need| match need {
-            Need::Builtin(c) => !has(c),
-            Need::Own(name) => !target.own_capabilities.contains(name),
-        })
-        .map(Need::name)
-        .collect();
+    let lacks = |needs: &[Need]| -> Vec<String> {
+        needs
+            .iter()
+            .filter(|need| match need {
+                Need::Builtin(c) => !has(c),
+                Need::Own(name) => !target.own_capabilities.contains(name),
+            })
+            .map(|n| n.name().to_owned())
+            .collect()
+    };
+    let missing = lacks(&scenario.requires);
+    // A step that needs more than its scenario is set aside where the target lacks it; the
+    // other steps still run and judge.
+    let scenario = match scenario.steps.iter().any(|s| !s.requires.is_empty()) {
+        false => scenario,
+        true => {
+            let mut shaped = (*scenario).clone();
+            for step in shaped.steps.iter_mut() {
+                let lacking = lacks(&step.requires);
+                if !lacking.is_empty() {
+                    step.set_aside = Some(format!("the target lacks {}", lacking.join(", ")));
+                }
+            }
+            Arc::new(shaped)
+        }
+    };
     let writes = settings
         .resources
         .read_only

@@ -153,6 +153,8 @@ fn read_version(name: &str, path: &Template, var: &str) -> Step {
         name: format!("{name}: read the version"),
         rule: None,
         on_weak: None,
+        requires: Vec::new(),
+        set_aside: None,
         action: Action::Send {
             request,
             expect: Expect {
@@ -291,6 +293,7 @@ pub(super) fn writes(scenario: &Scenario) -> Option<String> {
         .steps
         .iter()
         .chain(&scenario.cleanup)
+        .filter(|step| step.set_aside.is_none())
         .find_map(|step| {
             let write = requests(step)
                 .into_iter()
@@ -304,9 +307,10 @@ pub(super) fn writes(scenario: &Scenario) -> Option<String> {
         })
 }
 
-/// The scenario on an existing resource instead of one it creates, when creating it is all the
-/// scenario writes: the create step and the cleanup of that resource go, its path and the
-/// content it wrote become the existing one's. `None` when the scenario writes anything else.
+/// The scenario on an existing resource instead of one it creates: the create step and the
+/// cleanup of that resource go, its path and the content it wrote become the existing one's,
+/// and every other write is set aside (not sent: the target is read-only), so the reads before
+/// it still judge. `None` when the scenario does not create exactly one resource from text.
 pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Scenario> {
     let creates: Vec<usize> = (0..scenario.steps.len())
         .filter(|&i| is_create(&scenario.steps[i]).is_some())
@@ -343,7 +347,16 @@ pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Sc
             }
         }
     }
-    writes(&scenario).is_none().then_some(scenario)
+    for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
+        let write = requests(step)
+            .into_iter()
+            .find(|request| !is_read(&request.method.0))
+            .map(|w| format!("{} {}", w.method.0, w.path.as_str()));
+        if let Some(write) = write {
+            step.set_aside = Some(format!("the target is read-only and it sends {write}"));
+        }
+    }
+    Some(scenario)
 }
 
 /// The first update (a write to a path an earlier step wrote) that carries no version, on a

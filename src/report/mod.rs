@@ -539,10 +539,11 @@ pub fn scenario_report(
         let why = s.not_applicable.as_ref()?;
         Some(format!("step `{}`: {why}", s.name))
     });
-    // Steps a weak-only target cannot show are listed as not judged; the scenario is not
-    // applicable only when they were all it was about.
-    let weak_skipped: Vec<&crate::record::StepRun> =
-        run.steps.iter().filter(|s| s.needs_strong).collect();
+    // Steps the target cannot show (only weak tags, a capability it lacks, a write on a
+    // read-only target) are listed as not judged; the scenario is not applicable only when
+    // they were all it was about.
+    let set_aside: Vec<&crate::record::StepRun> =
+        run.steps.iter().filter(|s| s.set_aside).collect();
     let judged_any = run.steps.iter().any(|s| {
         s.not_run.is_none()
             && s.rule
@@ -552,7 +553,7 @@ pub fn scenario_report(
     let not_run = run
         .steps
         .iter()
-        .filter(|s| !s.cleanup && !s.needs_strong)
+        .filter(|s| !s.cleanup && !s.set_aside)
         .find_map(|s| {
             Some(format!(
                 "step `{}` not run: {}",
@@ -580,14 +581,14 @@ pub fn scenario_report(
         // Nothing failed, but not everything was tested: never a pass.
         report.reason = Some(redactor.text(&why));
         Status::NotApplicable
-    } else if let (Some(first), false) = (weak_skipped.first(), judged_any) {
+    } else if let (Some(first), false) = (set_aside.first(), judged_any) {
         report.reason = Some(format!(
-            "step `{}` {}",
+            "step `{}` not run: {}",
             first.name,
             first
                 .not_run
                 .as_deref()
-                .unwrap_or("needs a strong entity tag")
+                .unwrap_or("the target cannot show it")
         ));
         Status::NotApplicable
     } else if let Some(f) = report.not_checked.first() {

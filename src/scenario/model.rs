@@ -202,6 +202,12 @@ pub struct Step {
     /// (`weak:`): If-Match uses the strong comparison, so a weak tag never matches (RFC 9110
     /// 13.1.1) and the step is judged on that.
     pub on_weak: Option<OnWeak>,
+    /// Capabilities this step needs beyond the scenario's `requires`: without them it is not
+    /// sent (and what it checks is not judged) while the other steps run.
+    pub requires: Vec<Need>,
+    /// Set by planning: why this step is not sent on this target (a capability it lacks, a
+    /// write on a read-only target). Not from YAML.
+    pub set_aside: Option<String>,
 }
 
 /// A step's `weak:`: its request judged under another rule and expectation, or not sent.
@@ -962,6 +968,8 @@ struct RawStep {
     capture: BTreeMap<String, RawCapture>,
     #[serde(default)]
     weak: Option<RawWeak>,
+    #[serde(default)]
+    requires: Vec<Need>,
 }
 
 /// `weak:` on a step: `{ rule, expect }` in place of the step's, or `{ skip: reason }`.
@@ -1079,8 +1087,10 @@ fn shape_step(mut raw: RawStep) -> Result<Step, String> {
             Some(OnWeak::Judge(Box::new(shape_step(other)?)))
         }
     };
+    let requires = raw.requires.clone();
     let mut step = shape_action(raw)?;
     step.on_weak = on_weak;
+    step.requires = requires;
     Ok(step)
 }
 
@@ -1106,6 +1116,8 @@ fn shape_action(raw: RawStep) -> Result<Step, String> {
             action: Action::Workload(workload),
             capture: BTreeMap::new(),
             on_weak: None,
+            requires: Vec::new(),
+            set_aside: None,
         });
     }
     let action = match (raw.request, raw.concurrent) {
@@ -1196,6 +1208,8 @@ fn shape_action(raw: RawStep) -> Result<Step, String> {
         action,
         capture,
         on_weak: None,
+        requires: Vec::new(),
+        set_aside: None,
     })
 }
 
