@@ -613,9 +613,17 @@ async fn connect(
             // Nothing can be judged of a target that does not answer: never a green run.
             return Err(stopped(1, format!("target unreachable: {why}")));
         }
-        if let Some(why) = &found.misconfigured {
+        let mut found = found;
+        match found.misconfigured.take() {
             // Every scenario would be not applicable: that is a wrong URL, not a verdict.
-            return Err(stopped(1, format!("target misconfigured: {why}")));
+            Some(why) if capabilities.is_none() => {
+                return Err(stopped(1, format!("target misconfigured: {why}")));
+            }
+            // The profile says what the target does (`contend probe` shows what it found).
+            Some(why) => found.notes.push(format!(
+                "the probe could not write, but the profile declares the capabilities: {why}"
+            )),
+            None => {}
         }
         target.capabilities = found.capabilities.clone();
         probe = Some(found);

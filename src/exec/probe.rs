@@ -134,7 +134,8 @@ impl Runner {
             probe
                 .notes
                 .push("without PUT nothing else can be probed; most scenarios need it".into());
-            if self.settings.resources.existing.is_empty() {
+            // A keyed endpoint (a profile's `idempotency:`) is something the scenarios write to.
+            if self.settings.resources.existing.is_empty() && self.settings.keyed.is_none() {
                 probe.misconfigured = Some(nothing_written(&probe, put_status));
             }
             return probe;
