@@ -531,10 +531,16 @@ async fn connect(
     force_probe: bool,
     send_nothing: bool,
 ) -> Result<Connected, Stopped> {
-    let profile = plan::find_profile(args.config.as_deref())
-        .map_err(|e| Stopped::bad_input(e.to_string()))?;
-    let env = plan::from_env(|name| std::env::var(name).ok()).map_err(Stopped::bad_input)?;
-    let resolved = plan::resolve(&flags, &env, &profile).map_err(Stopped::bad_input)?;
+    // A profile that does not load or resolve is bad input; when the target was already named
+    // (a flag, the environment), the report files still say so.
+    let named = flags.target.clone();
+    let bad = |message: String| Stopped {
+        target: named.clone(),
+        ..Stopped::bad_input(message)
+    };
+    let profile = plan::find_profile(args.config.as_deref()).map_err(|e| bad(e.to_string()))?;
+    let env = plan::from_env(|name| std::env::var(name).ok()).map_err(&bad)?;
+    let resolved = plan::resolve(&flags, &env, &profile).map_err(&bad)?;
     let settings = resolved.settings;
 
     let run_id = plan::new_run_id();

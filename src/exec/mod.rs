@@ -1016,6 +1016,10 @@ fn decode(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Bytes, St
         .get(hyper::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_ascii_lowercase());
+    // A response without content (HEAD, 204, 304) keeps the coding its GET would have had.
+    if body.is_empty() {
+        return Ok(body);
+    }
     let mut out = Vec::new();
     let read = match coding.as_deref() {
         Some("gzip" | "x-gzip") => flate2::read::GzDecoder::new(&body[..])

@@ -66,6 +66,17 @@ impl Coverage {
                 };
                 reasons.entry(rule.clone()).or_insert(why);
             }
+            // A step sent under a rule judged it, whatever the scenario names (a `weak:`
+            // form's rule, a step's own).
+            if ran {
+                let sent = s
+                    .steps
+                    .iter()
+                    .filter(|st| !st.cleanup && st.not_run.is_none());
+                for rule in sent.filter_map(|st| st.rule.as_ref()) {
+                    judged.insert(rule.clone(), ());
+                }
+            }
             let found = s
                 .failures
                 .iter()
