@@ -1814,3 +1814,104 @@ fn a_weak_etag_target_is_judged_not_skipped() {
         assert!(text.contains(wanted), "{wanted}\n{text}");
     }
 }
+
+/// Coverage is part of the verdict: a run that judged fewer rules than asked fails, and says
+/// what it judged.
+#[test]
+fn min_judged_fails_a_run_that_judged_too_little() {
+    let out = contend(&["run", "specs/if-match.yaml", "--min-judged", "40"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("rules judged, fewer than the 40 required (min_judged)"),
+        "{}",
+        stdout(&out)
+    );
+    let enough = contend(&["run", "specs/if-match.yaml", "--min-judged", "3"]);
+    assert_eq!(enough.status.code(), Some(0), "{}", stdout(&enough));
+}
+
+/// A step that needs a capability its scenario does not is set aside where the target lacks
+/// it; the other steps still run and judge, and the rules it checks are listed as not judged.
+#[test]
+fn a_step_needing_what_the_target_lacks_is_set_aside_not_the_scenario() {
+    let (_server, url) = serve(&[]);
+    let out = contend(&[
+        "run",
+        "--target",
+        &url,
+        "--capabilities",
+        "put-create,create,delete",
+        "specs/validators.yaml",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["scenarios"][0]["status"], "passed", "{report:#}");
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    let aside = steps
+        .iter()
+        .find(|s| s["name"] == "read Last-Modified")
+        .unwrap();
+    assert_eq!(aside["not_run"], "the target lacks last-modified");
+    let judged = report["coverage"]["judged"].as_array().unwrap();
+    assert!(judged.iter().any(|r| r == "etag.stable"), "{judged:?}");
+}
+
+/// A conditional write refused where it should have been performed changed nothing: a read
+/// confirms it, and the later steps on the resource still run.
+#[test]
+fn a_refused_conditional_write_does_not_stop_later_steps() {
+    // Every response gets a new ETag, so the current tag is refused with 412.
+    let out = contend(&[
+        "run",
+        "--fault",
+        "etag-per-response",
+        "specs/if-match.yaml",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    let refused = steps
+        .iter()
+        .find(|s| s["name"] == "update with the current tag")
+        .unwrap();
+    // The write, then the read that confirms nothing changed.
+    assert_eq!(refused["sent"], 2, "{refused:#}");
+    let stale = steps
+        .iter()
+        .find(|s| s["name"] == "update with the stale tag")
+        .unwrap();
+    assert!(stale["not_run"].is_null(), "{stale:#}");
+    assert_eq!(stale["exchanges"][0]["response"]["status"], 412);
+}
+
+/// Collections come from MKCOL (or a DAV class), not from the PUT under a missing parent that
+/// put.missing-parent judges: a server that makes the parents on the fly fails that rule.
+#[test]
+fn a_server_that_makes_missing_parents_fails_put_missing_parent() {
+    let (_server, url) = serve(&["--collections", "--fault", "put-creates-parents"]);
+    let dir = temp_dir("collections");
+    let profile = dir.join("webdav.yaml");
+    std::fs::write(
+        &profile,
+        "create_scratch: true\nscratch: \"/contend-{{run_id}}-{{uuid}}\"\n",
+    )
+    .unwrap();
+    let out = contend(&[
+        "run",
+        "--target",
+        &url,
+        "--config",
+        profile.to_str().unwrap(),
+        "specs/put-missing-parent.yaml",
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out)
+            .contains("[put.missing-parent, MUST, RFC 4918 9.7.1]: status: expected 409, got 201"),
+        "{}",
+        stdout(&out)
+    );
+}

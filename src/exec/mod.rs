@@ -324,8 +324,10 @@ impl Runner {
             steps.push(run);
         }
         // Known from the probe or an earlier scenario: `weak:` forms from the first step (a
-        // workload's own captures do not wait for a strong tag).
-        if self.weak_only() {
+        // workload's own captures do not wait for a strong tag). Only where the scenario's
+        // preconditions are entity tags: a version the profile keeps elsewhere (CouchDB's
+        // `_rev`) is not weak.
+        if self.weak_only() && scenario.steps.iter().any(Step::wants_strong_tag) {
             vars.set(WEAK_TAGS, "true");
         }
         let mut broken = Broken::default();

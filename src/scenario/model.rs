@@ -584,9 +584,22 @@ pub struct Capture {
     /// Mask the value in every report.
     pub secret: bool,
     /// The value must be a strong entity tag: if the target sent a weak one, GET the resource
-    /// again for a few seconds until it is strong; if it never is, the scenario is not
-    /// applicable (Apache httpd marks ETags weak for about a second after a write).
+    /// again for a few seconds until it is strong (Apache httpd marks ETags weak for about a
+    /// second after a write); if it never is, the weak tag is kept and the steps' `weak:`
+    /// forms run.
     pub strong: bool,
+}
+
+impl Step {
+    /// True when the step (or a workload's step) captures a header that must be a strong tag:
+    /// what puts a scenario in its `weak:` forms on a target with only weak tags.
+    pub fn wants_strong_tag(&self) -> bool {
+        let own = self
+            .capture
+            .values()
+            .any(|c| c.strong && matches!(c.source, CaptureSource::Header(_)));
+        own || matches!(&self.action, Action::Workload(w) if w.steps.iter().any(Step::wants_strong_tag))
+    }
 }
 
 #[derive(Debug, Clone)]
