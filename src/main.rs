@@ -620,16 +620,20 @@ async fn connect(
             return Err(stopped(1, format!("target unreachable: {why}")));
         }
         let mut found = found;
-        match found.misconfigured.take() {
+        match found.misconfigured.clone() {
             // Every scenario would be not applicable: that is a wrong URL, not a verdict.
-            Some(why) if capabilities.is_none() => {
+            // (`contend probe` shows its evidence first, then says so.)
+            Some(why) if capabilities.is_none() && !force_probe => {
                 return Err(stopped(1, format!("target misconfigured: {why}")));
             }
-            // The profile says what the target does (`contend probe` shows what it found).
-            Some(why) => found.notes.push(format!(
-                "the probe could not write, but the profile declares the capabilities: {why}"
-            )),
-            None => {}
+            // The profile says what the target does: a note, not a stop.
+            Some(why) if capabilities.is_some() => {
+                found.misconfigured = None;
+                found.notes.push(format!(
+                    "the probe could not write, but the profile declares the capabilities: {why}"
+                ));
+            }
+            _ => {}
         }
         target.capabilities = found.capabilities.clone();
         probe = Some(found);
@@ -902,6 +906,13 @@ async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     print_probe(&connected.target.label, probe, &connected.redactor, true);
+    if let Some(why) = &probe.misconfigured {
+        eprintln!(
+            "error: target misconfigured: {}",
+            connected.redactor.text(why)
+        );
+        return ExitCode::FAILURE;
+    }
     let planned = match plan_or_exit(scenarios, &connected) {
         Ok(p) => p,
         Err(code) => return code,
@@ -1028,6 +1039,9 @@ async fn init(args: TargetArgs) -> ExitCode {
                 }
                 for note in &probe.notes {
                     profile.push_str(&format!("#   note: {}\n", masked(note)));
+                }
+                if let Some(why) = &probe.misconfigured {
+                    profile.push_str(&format!("#   MISCONFIGURED: {}\n", masked(why)));
                 }
             }
         }
