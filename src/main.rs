@@ -154,6 +154,10 @@ struct RunArgs {
     /// so a drop in what is judged cannot pass unnoticed.
     #[arg(long, value_name = "N")]
     min_judged: Option<usize>,
+    /// How long every racing scenario hunts, in place of its own `rounds`: ROUNDS, TIME or
+    /// ROUNDS,TIME (e.g. 1000,20s). A race stops at its first broken round.
+    #[arg(long, value_name = "ROUNDS,TIME", value_parser = contend::scenario::RoundsBudget::parse)]
+    race_budget: Option<contend::scenario::RoundsBudget>,
 }
 
 /// Which server to talk to and how: shared by `run` and `probe`.
@@ -711,6 +715,7 @@ async fn run(args: RunArgs) -> ExitCode {
         allow: args.allow.clone(),
         origin: args.origin.clone(),
         min_judged: args.min_judged,
+        race_budget: args.race_budget,
         ..args.target.flags()
     };
     let connected = match connect(&args.target, flags, false, args.dry_run).await {

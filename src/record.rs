@@ -400,9 +400,25 @@ impl Finding {
 pub struct Rounds {
     /// Rounds that ran.
     pub total: u32,
+    /// Rounds that broke a rule: 0, or 1 (the first broken round ends the hunt).
     pub failed: u32,
-    /// Rounds asked for (more than ran when a round could not be planned).
+    /// The most rounds the budget allowed (`u32::MAX` when only a time bounds it).
     pub asked: u32,
+    /// The time budget, when there is one: no round starts after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_ms: Option<u64>,
+    /// The scenario races (a concurrent group or a workload): its pass rests on its rounds.
+    #[serde(default)]
+    pub races: bool,
+}
+
+impl Rounds {
+    /// The per-round rate of failure `total` independent rounds that all held would have
+    /// caught with 95 % confidence: 1 - 0.05^(1/n), about 3/n. `None` when a round broke.
+    pub fn would_catch(&self) -> Option<f64> {
+        (self.failed == 0 && self.total > 0)
+            .then(|| 1.0 - 0.05f64.powf(1.0 / f64::from(self.total)))
+    }
 }
 
 /// A workload's totals: iterations asked for, iterations that completed, retries on the way.

@@ -36,18 +36,41 @@ pub fn plan_all(
     }
 }
 
-/// Runs a scenario `rounds` times, each round planned afresh (new `uuid`, new scratch path),
-/// so nothing a round did can make the next pass or fail. Races are probabilistic: rounds say
-/// how often a rule broke. The steps kept are the first broken round's, else the last's.
+/// How long a racing scenario hunts when neither it (`rounds:`) nor the run (`--race-budget`)
+/// says: a round of 20 racers on a local server costs a few milliseconds, so 200 rounds fit in
+/// about a second and the built-in suite's races in a few seconds; a slow target stops at 2 s a
+/// scenario. 200 rounds that hold would have caught a race showing in 1.5 % of rounds (95 %).
+pub const DEFAULT_RACE_BUDGET: crate::scenario::RoundsBudget = crate::scenario::RoundsBudget {
+    max: 200,
+    time: Some(std::time::Duration::from_secs(2)),
+};
+
+/// Runs a scenario round after round, each planned afresh (new `uuid`, new scratch path), so
+/// nothing a round did can make the next pass or fail, until a round breaks a rule or the
+/// budget is spent (`--race-budget` for scenarios that race, else the scenario's `rounds`).
+/// Races are probabilistic: a pass says how many rounds it rests on. The steps kept are the
+/// broken round's, else the last's.
 pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
     let started = Instant::now();
-    let asked = planned.scenario.rounds.unwrap_or(1).max(1);
+    let races = planned.scenario.races();
+    let budget = match (runner.settings().race_budget, planned.scenario.rounds) {
+        (Some(budget), _) if races => budget,
+        (_, Some(budget)) => budget,
+        _ if races => DEFAULT_RACE_BUDGET,
+        _ => crate::scenario::RoundsBudget { max: 1, time: None },
+    };
     let mut rounds = Rounds {
-        asked,
+        asked: budget.max,
+        time_ms: budget.time.map(|t| t.as_millis() as u64),
+        races,
         ..Rounds::default()
     };
     let (mut kept, mut secrets, mut round_error) = (None, Vec::new(), None);
-    for round in 0..asked {
+    for round in 0..budget.max {
+        // The time budget ends the hunt between rounds, never inside one.
+        if round > 0 && budget.time.is_some_and(|t| started.elapsed() >= t) {
+            break;
+        }
         let fresh;
         let this = if round == 0 {
             planned
@@ -79,10 +102,9 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
             rounds.failed += 1;
         }
         let interrupted = run.interrupted;
-        if broke && rounds.failed == 1 || rounds.failed == 0 {
-            kept = Some(run);
-        }
-        if interrupted {
+        kept = Some(run);
+        // The first broken round ends the hunt: it is the evidence.
+        if interrupted || broke {
             break;
         }
     }

@@ -3,8 +3,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Output, Stdio};
 
+/// contend as a user runs it, races hunted 3 rounds (the default budget's seconds per race
+/// would add up over these tests; `the_default_race_budget_states_what_a_pass_proves` runs it).
 fn contend(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_contend"))
+        .env("CONTEND_RACE_BUDGET", "3")
         .args(args)
         .output()
         .expect("the binary runs")
@@ -723,6 +726,7 @@ fn accept_reaches_the_create_steps_of_every_scenario() {
 
 fn contend_in(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_contend"))
+        .env("CONTEND_RACE_BUDGET", "3")
         .args(args)
         .current_dir(dir)
         .output()
@@ -1913,5 +1917,42 @@ fn a_server_that_makes_missing_parents_fails_put_missing_parent() {
             .contains("[put.missing-parent, MUST, RFC 4918 9.7.1]: status: expected 409, got 201"),
         "{}",
         stdout(&out)
+    );
+}
+
+/// With no budget given, a race is hunted round after round until one breaks or the default
+/// budget is spent, and a pass says what it proved: its rounds and the rate it would have caught.
+#[test]
+fn the_default_race_budget_states_what_a_pass_proves() {
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", "specs/race-if-match.yaml", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rounds = &report["scenarios"][0]["rounds"];
+    let total = rounds["total"].as_u64().unwrap();
+    // More than the three rounds the suite used to stop at, within the default budget.
+    assert!((4..=200).contains(&total), "{rounds}");
+    assert_eq!(rounds["failed"], 0);
+    let human = contend(&["run", "specs/race-if-match.yaml", "--race-budget", "40"]);
+    assert!(
+        stdout(&human).contains("rounds: held in 40 rounds (all 40 asked): a race that shows in 7.2 % of rounds or more would have been caught (95 % confidence)"),
+        "{}",
+        stdout(&human)
+    );
+    // A race that breaks ends the hunt at its first broken round.
+    let caught = contend(&[
+        "run",
+        "specs/race-if-match.yaml",
+        "--race-budget",
+        "500,10s",
+        "--fault",
+        "check-then-write",
+    ]);
+    assert_eq!(caught.status.code(), Some(1));
+    assert!(
+        stdout(&caught).contains("rounds: broken in"),
+        "{}",
+        stdout(&caught)
     );
 }

@@ -43,6 +43,12 @@ async fn run_suite(mode: &str, config: ServerConfig) -> Report {
             strict: true,
             ..Policy::default()
         },
+        // Three quick rounds a race (a slow one, a workload, gets one): 69 faults in three
+        // modes stay within a minute, and a fault is caught by its first broken round.
+        race_budget: Some(contend::scenario::RoundsBudget {
+            max: 3,
+            time: Some(std::time::Duration::from_millis(100)),
+        }),
         ..Settings::default()
     };
     if collections {

@@ -69,6 +69,7 @@ fn as_user_crate(env: &[(&str, &str)]) -> (bool, String) {
     let mut command = Command::new(std::env::current_exe().expect("the test binary"));
     command
         .env("CONTEND_AS_USER_CRATE", "1")
+        .env("CONTEND_RACE_BUDGET", "3")
         .env_remove("CONTEND_TARGET")
         .env_remove("CONTEND_CONFIG")
         .env_remove("CONTEND_CAPABILITIES")

@@ -22,7 +22,11 @@ async fn run_scenario(server: &RunningServer, yaml: &str) -> ScenarioRun {
         .unwrap()
         .remove(0);
     let target = server.target();
-    let settings = Settings::default();
+    // One round: these tests look at what a single release does.
+    let settings = Settings {
+        race_budget: Some(contend::scenario::RoundsBudget { max: 1, time: None }),
+        ..Settings::default()
+    };
     let planned = plan::plan(
         Arc::new(scenario),
         "race".into(),

@@ -320,6 +320,9 @@ pub struct Settings {
     pub keyed: Option<crate::scenario::KeyedEndpoint>,
     /// The fewest catalog rules a run must judge (`--min-judged`, a profile's `min_judged`).
     pub min_judged: Option<usize>,
+    /// How long every racing scenario hunts (`--race-budget`, a profile's `race_budget`), in
+    /// place of its own `rounds`.
+    pub race_budget: Option<crate::scenario::RoundsBudget>,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -364,6 +367,7 @@ impl Default for Settings {
             keep_exchanges: false,
             keyed: None,
             min_judged: None,
+            race_budget: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{apply_profile, keyed_capabilities, Settings};
-use crate::scenario::{Capability, Profile, Template};
+use crate::scenario::{Capability, Profile, RoundsBudget, Template};
 
 /// What a front end was told directly: command-line flags (the harness has none). `None` and
 /// `false` leave the layer below in place.
@@ -30,6 +30,7 @@ pub struct Flags {
     pub strict: bool,
     pub allow: Vec<String>,
     pub min_judged: Option<usize>,
+    pub race_budget: Option<RoundsBudget>,
 }
 
 /// Everything a run needs to know before it starts the target or probes it.
@@ -50,7 +51,8 @@ pub struct Resolved {
 
 /// The environment contend reads, as one layer: `CONTEND_TARGET`, `CONTEND_AUTHORIZATION`
 /// (masked like `--header` credentials), `CONTEND_CAPABILITIES`, `CONTEND_STRICT=1`,
-/// `CONTEND_ALLOW=rule,rule`, `CONTEND_UPDATE_SNAPSHOTS=1`, `CONTEND_MIN_JUDGED=N`.
+/// `CONTEND_ALLOW=rule,rule`, `CONTEND_UPDATE_SNAPSHOTS=1`, `CONTEND_MIN_JUDGED=N`,
+/// `CONTEND_RACE_BUDGET=ROUNDS,TIME`.
 pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Flags, String> {
     let list = |name: &str| -> Vec<String> {
         var(name)
@@ -83,8 +85,15 @@ pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Flags, String> {
             })?),
             None => None,
         };
+    let race_budget = match var("CONTEND_RACE_BUDGET") {
+        Some(text) => {
+            Some(RoundsBudget::parse(&text).map_err(|e| format!("CONTEND_RACE_BUDGET: {e}"))?)
+        }
+        None => None,
+    };
     Ok(Flags {
         target: var("CONTEND_TARGET").filter(|t| !t.is_empty()),
+        race_budget,
         headers: var("CONTEND_AUTHORIZATION")
             .map(|auth| vec![("Authorization".to_owned(), auth)])
             .unwrap_or_default(),
@@ -128,6 +137,10 @@ pub fn resolve(flags: &Flags, env: &Flags, profile: &Profile) -> Result<Resolved
         return Err("profile: client_cert and client_key go together".to_owned());
     }
     settings.min_judged = flags.min_judged.or(env.min_judged).or(profile.min_judged);
+    settings.race_budget = flags
+        .race_budget
+        .or(env.race_budget)
+        .or(profile.race_budget);
     apply_profile(profile, &mut settings)?;
     for own in &profile.own_capabilities {
         if !own.starts_with("x-") {

@@ -210,6 +210,10 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
                     if let Some(reason) = &scenario.reason {
                         let _ = write!(out, "<br><small>{}</small>", escape(reason));
                     }
+                    if let Some(rounds) = &scenario.rounds {
+                        let said = super::rounds_said(rounds);
+                        let _ = write!(out, "<br><small>rounds: {}</small>", escape(&said));
+                    }
                     for f in findings {
                         let _ = write!(
                             out,

@@ -224,18 +224,7 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
         let _ = writeln!(out, "      {reason}");
     }
     if let Some(rounds) = &scenario.rounds {
-        let verdict = match rounds.failed {
-            0 if rounds.total == rounds.asked => format!("held in all {} rounds", rounds.total),
-            0 => format!(
-                "held in the {} of {} rounds that ran",
-                rounds.total, rounds.asked
-            ),
-            n => format!(
-                "broken in {n} of {} rounds (the first broken round is shown)",
-                rounds.total
-            ),
-        };
-        let _ = writeln!(out, "      rounds: {verdict}");
+        let _ = writeln!(out, "      rounds: {}", super::rounds_said(rounds));
     }
     if let Some(why) = &scenario.round_error {
         let _ = writeln!(out, "      {why}");

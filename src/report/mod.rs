@@ -380,6 +380,48 @@ impl Report {
     }
 }
 
+/// What a scenario's rounds prove, in words: `held in 240 rounds (its 20 s budget): a race that
+/// shows in 1.2 % of rounds or more would have been caught (95 % confidence)`. Never "no race":
+/// a pass bounds how often a race could show, it does not rule one out.
+pub fn rounds_said(rounds: &Rounds) -> String {
+    let plural = |n: u32| if n == 1 { "round" } else { "rounds" };
+    let spent = match (rounds.total >= rounds.asked, rounds.time_ms) {
+        (true, _) => format!("all {} asked", rounds.asked),
+        (false, Some(ms)) => format!(
+            "its {} budget",
+            humantime::format_duration(std::time::Duration::from_millis(ms),)
+        ),
+        (false, None) => format!("of {} asked", rounds.asked),
+    };
+    match rounds.would_catch() {
+        Some(rate) => format!(
+            "held in {} {} ({spent}): a race that shows in {} of rounds or more would have been caught (95 % confidence)",
+            rounds.total,
+            plural(rounds.total),
+            percent(rate)
+        ),
+        None if rounds.total == 1 => "broken in its first round (shown)".to_owned(),
+        None => format!(
+            "broken in round {} (shown), after {} that held",
+            rounds.total,
+            rounds.total - 1
+        ),
+    }
+}
+
+/// `1.2 %`, `95 %`, `0.06 %`: two significant figures, never rounded up to 100.
+fn percent(rate: f64) -> String {
+    let p = rate * 100.0;
+    let text = if p >= 10.0 {
+        format!("{p:.0}")
+    } else if p >= 1.0 {
+        format!("{p:.1}")
+    } else {
+        format!("{p:.2}")
+    };
+    format!("{text} %")
+}
+
 /// A scenario the run never started (interrupted).
 pub fn not_started(planned: &Planned, why: &str) -> ScenarioReport {
     let mut report = scenario_report(planned, None, &Redactor::default(), Kept::None);
@@ -461,7 +503,8 @@ pub fn scenario_report(
         return report;
     };
     report.duration_ms = millis(run.duration);
-    report.rounds = (run.rounds.asked > 1).then_some(run.rounds);
+    // A race states what its rounds prove, one round or many.
+    report.rounds = (run.rounds.asked > 1 || run.rounds.races).then_some(run.rounds);
     report.round_error = run.round_error.as_ref().map(|e| redactor.text(e));
     let mut sampled = 0;
     // Built once: a 20,000-step run must not look through every step for each one.

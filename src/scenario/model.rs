@@ -35,10 +35,11 @@ pub struct Scenario {
     /// Steps that always run after `steps`, even when one of them failed.
     #[serde(default)]
     pub cleanup: Vec<Step>,
-    /// Run the whole scenario this many times, each round with a fresh `uuid` and scratch
-    /// path: races are probabilistic, and the report says in how many rounds a rule broke.
+    /// Run the whole scenario round after round, each with a fresh `uuid` and scratch path,
+    /// until a round breaks a rule or the budget is spent: `rounds: 3`, or `rounds: { max:
+    /// 1000, time: 20s }`. Races are probabilistic; a pass says how many rounds it rests on.
     #[serde(default)]
-    pub rounds: Option<u32>,
+    pub rounds: Option<RoundsBudget>,
     /// The file the scenario came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
@@ -590,6 +591,16 @@ pub struct Capture {
     pub strong: bool,
 }
 
+impl Scenario {
+    /// True when a step releases requests together or loops clients: a race, whose pass rests
+    /// on how many rounds were hunted.
+    pub fn races(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|s| matches!(s.action, Action::Race { .. } | Action::Workload(_)))
+    }
+}
+
 impl Step {
     /// True when the step (or a workload's step) captures a header that must be a strong tag:
     /// what puts a scenario in its `weak:` forms on a target with only weak tags.
@@ -949,6 +960,74 @@ impl<'de, K: Deserialize<'de>, V: Deserialize<'de>> Deserialize<'de> for Ordered
             }
         }
         d.deserialize_map(Visit(PhantomData))
+    }
+}
+
+/// How long a scenario hunts a race: at most `max` rounds, and no new round after `time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoundsBudget {
+    pub max: u32,
+    pub time: Option<Duration>,
+}
+
+impl RoundsBudget {
+    /// `3`, `3,20s`, `20s`: the form of `--race-budget` and `CONTEND_RACE_BUDGET`.
+    pub fn parse(text: &str) -> Result<RoundsBudget, String> {
+        let mut budget = RoundsBudget {
+            max: u32::MAX,
+            time: None,
+        };
+        let mut any = false;
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            any = true;
+            match part.parse::<u32>() {
+                Ok(n) if n > 0 => budget.max = n,
+                _ => {
+                    budget.time = Some(humantime::parse_duration(part).map_err(|e| {
+                        format!("{part:?} is neither a number of rounds nor a duration ({e})")
+                    })?)
+                }
+            }
+        }
+        if !any {
+            return Err("expected ROUNDS, TIME or ROUNDS,TIME (e.g. 1000,20s)".into());
+        }
+        Ok(budget)
+    }
+}
+
+impl<'de> Deserialize<'de> for RoundsBudget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Both {
+            #[serde(default)]
+            max: Option<u32>,
+            #[serde(default, deserialize_with = "duration")]
+            time: Option<Duration>,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(u32),
+            Both(Both),
+        }
+        let raw = Raw::deserialize(d).map_err(|_| {
+            de::Error::custom("`rounds` is a number of rounds (3) or `{ max: 1000, time: 20s }`")
+        })?;
+        let budget = match raw {
+            Raw::Count(n) => RoundsBudget { max: n, time: None },
+            Raw::Both(b) => RoundsBudget {
+                max: b.max.unwrap_or(u32::MAX),
+                time: b.time,
+            },
+        };
+        if budget.max == 0 || (budget.max == u32::MAX && budget.time.is_none()) {
+            return Err(de::Error::custom(
+                "`rounds` needs at least one round, and a `max` or a `time` to stop",
+            ));
+        }
+        Ok(budget)
     }
 }
 

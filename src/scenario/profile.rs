@@ -117,6 +117,10 @@ pub struct Profile {
     /// judged (a capability lost, a scenario turned not applicable) fails the run.
     #[serde(default)]
     pub min_judged: Option<usize>,
+    /// How long every racing scenario hunts, in place of its own `rounds` (`--race-budget`
+    /// wins): `race_budget: 1000` or `race_budget: { max: 1000, time: 20s }`.
+    #[serde(default)]
+    pub race_budget: Option<super::model::RoundsBudget>,
 }
 
 /// A rule a profile declares.

@@ -103,7 +103,11 @@ pub async fn run_yaml(yaml: &str, url: &str) -> Vec<ScenarioReport> {
         capabilities: Capability::ALL.into_iter().collect(),
         own_capabilities: Default::default(),
     };
-    let settings = Settings::default();
+    // One round a race: these helpers look at what one run of a scenario does.
+    let settings = Settings {
+        race_budget: Some(contend::scenario::RoundsBudget { max: 1, time: None }),
+        ..Settings::default()
+    };
     let runner = Runner::new(target.clone(), settings.clone()).unwrap();
     let mut reports = Vec::new();
     for s in scenarios {
