@@ -129,7 +129,9 @@ async fn the_correct_server_passes_and_every_fault_is_caught() {
             .collect();
         // A check-then-write with no await between check and write leaves a window of a few
         // instructions; on 2 cores it is rarely hit. The matrix says whether this run hit it.
-        let rarely_caught = *fault == Fault::CheckThenWriteNoAwait;
+        // A rare race is what a budget of rounds is for; here a race gets three quick rounds
+        // (scripts/race-detection.sh measures the shipped budget against it).
+        let rarely_caught = matches!(fault, Fault::CheckThenWriteNoAwait | Fault::RareLostUpdate);
         if caught.is_empty() && !rarely_caught {
             missed.push(format!(
                 "{fault}: breaks {:?}, suite found {rules:?}",

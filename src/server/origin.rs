@@ -26,6 +26,9 @@ const ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 /// How long the `check-then-write` fault waits between its check and its write.
 const CHECK_THEN_WRITE_GAP: Duration = Duration::from_millis(1);
 
+/// With the `rare-lost-update` fault, how many writes in 10,000 take the check-then-write gap.
+const RARE_WRITES_OF_10000: u128 = 300;
+
 /// How long a write takes to store with the `503-under-contention` fault (an fsync, say).
 const SLOW_WRITE: Duration = Duration::from_millis(1);
 
@@ -323,6 +326,11 @@ impl Origin {
 
     /// With a check-then-write fault, how long its PUTs wait between check and write.
     fn check_then_write_gap(&self) -> Option<Duration> {
+        // One write in RARE_WRITES_OF_10000 takes the gap: uuid's random bits, no RNG crate.
+        if self.has(Fault::RareLostUpdate) {
+            let draw = uuid::Uuid::new_v4().as_u128() % 10_000;
+            return (draw < RARE_WRITES_OF_10000).then_some(CHECK_THEN_WRITE_GAP);
+        }
         [
             (Fault::CheckThenWrite, CHECK_THEN_WRITE_GAP),
             (Fault::CheckThenWrite100us, Duration::from_micros(100)),
