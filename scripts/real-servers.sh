@@ -8,7 +8,9 @@
 # fastapi-idempotency-key (PyPI) and express-idempotency (npm), each behind a small payments app
 # in scripts/real-servers/ (only the idempotency scenarios run there), and a JSON API on Express
 # (npm) written as a team's staging API would be (real-servers/items_app.js: weak ETags, no
-# precondition handling). It then compares the verdicts with scripts/real-servers/expected.txt.
+# precondition handling), and notes on Flask over SQLite (real-servers/notes_app.py: If-Match
+# checked by reading the row, then an UPDATE). It then compares the verdicts with
+# scripts/real-servers/expected.txt.
 #
 #   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
 #   scripts/real-servers.sh --serve    # only starts the servers and prints their URLs, for
@@ -50,6 +52,11 @@ idem_venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/idempotency-venv
 if [ ! -x "$idem_venv/bin/uvicorn" ]; then
   python3 -m venv "$idem_venv"
   "$idem_venv/bin/pip" install -q 'fastapi-idempotency-key==0.1.*' 'starlette<1' 'uvicorn==0.*'
+fi
+flask_venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/flask-venv
+if [ ! -x "$flask_venv/bin/flask" ]; then
+  python3 -m venv "$flask_venv"
+  "$flask_venv/bin/pip" install -q 'flask==3.*'
 fi
 express=${XDG_CACHE_HOME:-$HOME/.cache}/contend/express-idempotency
 if [ ! -d "$express/node_modules/express-idempotency" ]; then
@@ -213,11 +220,15 @@ NODE_PATH="$express/node_modules" node "$here/items_app.js" "$express_items_port
   > "$work/express_items.log" 2>&1 &
 pids+=("$!")
 wait_for "$express_items_port"
+flask_notes_port=$(free_port)
+"$flask_venv/bin/python" "$here/notes_app.py" "$flask_notes_port" > "$work/flask_notes.log" 2>&1 &
+pids+=("$!")
+wait_for "$flask_notes_port"
 # The reference server's JSON API, driven by the built-in suite through a resource profile.
 api_port=$ref_port
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items; do
+  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -229,7 +240,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
