@@ -208,6 +208,7 @@ fn run_suite() -> Result<Report, String> {
         }
         let mut report =
             suite::run_all(&started.runner, &selected, JOBS, &started.redactor, run_id).await;
+        report.add_probe_findings(&started.probe_findings, &started.redactor);
         report.seal();
         drop(started);
         Ok(report)
@@ -218,6 +219,8 @@ fn run_suite() -> Result<Report, String> {
 struct Started {
     runner: Runner,
     redactor: Redactor,
+    /// What the probe's own evidence showed broken (a target-wide finding).
+    probe_findings: Vec<crate::record::Finding>,
     #[cfg(feature = "server")]
     _server: Option<crate::server::RunningServer>,
 }
@@ -245,6 +248,7 @@ async fn start(resolved: &Resolved, run_id: &str) -> Result<Started, (String, St
         return Ok(Started {
             runner,
             redactor,
+            probe_findings: Vec::new(),
             _server: Some(server),
         });
     }
@@ -252,6 +256,7 @@ async fn start(resolved: &Resolved, run_id: &str) -> Result<Started, (String, St
     let redactor = Redactor::for_settings(&settings, &target.url);
     let label = redactor.text(&target.label);
     let runner = Runner::new(target.clone(), settings.clone()).map_err(|e| (label.clone(), e))?;
+    let mut probe_findings = Vec::new();
     if resolved.capabilities.is_none() {
         let mut vars = scenario::Vars::default();
         vars.set("run_id", run_id);
@@ -272,12 +277,14 @@ async fn start(resolved: &Resolved, run_id: &str) -> Result<Started, (String, St
         }
         target.capabilities = found.capabilities.clone();
         target.capabilities.extend(resolved.keyed.iter().copied());
+        probe_findings = found.findings;
     } else if let Some(why) = runner.unreachable().await {
         return Err((label, redactor.text(&format!("target unreachable: {why}"))));
     }
     Ok(Started {
         runner: runner.with_target(target),
         redactor,
+        probe_findings,
         #[cfg(feature = "server")]
         _server: None,
     })

@@ -816,6 +816,9 @@ async fn run(args: RunArgs) -> ExitCode {
         .probe
         .as_ref()
         .map(|p| probe_report(p, &connected.redactor));
+    if let Some(probe) = &connected.probe {
+        report.add_probe_findings(&probe.findings, &connected.redactor);
+    }
     if let Some(origin) = origin {
         match at_origin(&origin, sources, &connected, args.jobs).await {
             Ok(direct) => {

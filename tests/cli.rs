@@ -1956,3 +1956,20 @@ fn the_default_race_budget_states_what_a_pass_proves() {
         stdout(&caught)
     );
 }
+
+/// When a capability's evidence itself breaks a rule, that is a finding about the target, not a
+/// capability it lacks: the probe's `DELETE` with `If-Match: *` of its existing resource refused.
+#[test]
+fn the_probes_own_evidence_is_judged() {
+    let (_server, url) = serve(&["--fault", "star-if-match-refused"]);
+    let out = contend(&["run", "--target", &url, "specs/if-match.yaml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("[if-match.star-exists, EXPECTED, RFC 9110 13.1.1]: the probe's DELETE")
+            && text.contains("got 412"),
+        "{text}"
+    );
+    // The capability still came from the plain DELETE that followed.
+    assert!(text.contains("PASS  if-match::"), "{text}");
+}

@@ -26,6 +26,9 @@ pub struct Probe {
     /// The target answers, but nothing could be written and nothing existing was named (a
     /// wrong path prefix, a static file server): what was tried, and a hint.
     pub misconfigured: Option<String>,
+    /// Where the evidence for a capability itself broke a rule: reported as a finding about
+    /// the target, never turned into a missing capability.
+    pub findings: Vec<crate::record::Finding>,
 }
 
 impl Probe {
@@ -222,6 +225,27 @@ impl Runner {
             .is_some_and(|s| !(200..300).contains(&s) && s != 404)
         {
             let refused = outcome(&delete);
+            // The resource exists (the PUT above stored it): `If-Match: *` is true, and a
+            // 412 breaks the rule the star is for; the capability comes from the plain DELETE.
+            if delete.status() == Some(412) && delete.request.headers.contains_key(IF_MATCH) {
+                probe.findings.push(
+                    self.settings.policy.finding(
+                        Some("if-match.star-exists"),
+                        crate::record::Check::Other {
+                            subject: format!(
+                                "the probe's DELETE {} with If-Match: * of an existing resource",
+                                delete.request.url
+                            ),
+                            expected:
+                                "the method performed (the star matches any current representation)"
+                                    .into(),
+                            actual: refused.clone(),
+                        },
+                        None,
+                        Vec::new(),
+                    ),
+                );
+            }
             delete = self.probe_send(Method::DELETE, path, &[], "").await;
             probe.notes.push(format!(
                 "DELETE with If-Match: * was refused ({refused}); a plain DELETE -> {}",

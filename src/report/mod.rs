@@ -361,6 +361,30 @@ impl Report {
         }
     }
 
+    /// Findings the probe's own evidence showed (a capability's evidence that broke a rule):
+    /// reported once each among the target-wide findings, weighed as they were made.
+    pub fn add_probe_findings(&mut self, findings: &[Finding], redactor: &Redactor) {
+        for f in findings {
+            let shown = finding_report(f, "the probe", redactor);
+            match f.weight {
+                Weight::Fails => self.summary.target_failures += 1,
+                Weight::Warns => self.summary.warnings += 1,
+                _ => {}
+            }
+            if let Some(rule) = &f.rule {
+                if !self.coverage.judged.contains(rule) {
+                    self.coverage.judged.push(rule.clone());
+                }
+                self.coverage.not_judged.retain(|n| &n.rule != rule);
+            }
+            self.target_findings.push(TargetFinding {
+                first: shown,
+                count: 1,
+                scenarios: vec!["(the probe)".to_owned()],
+            });
+        }
+    }
+
     /// The report of a run that stopped before any scenario: the reason is its verdict.
     pub fn stopped(target: String, run_id: String, error: String) -> Self {
         let mut report = Report::new(target, run_id, Vec::new(), std::time::Duration::ZERO);
