@@ -45,9 +45,15 @@ pub fn run_builtin() -> Conclusion {
 /// Runs `trials`, the suite covering only the scenarios these arguments select (all of them
 /// when only target-wide or verdict trials are selected, as `nextest` runs one at a time).
 fn run_selected(args: &Arguments, trials: Vec<Trial>) -> Conclusion {
+    // Only scenario trials choose scenarios; `target::` and `contend::verdict` need them all.
+    let planned: BTreeSet<&str> = SUITE_PLANS
+        .get()
+        .map(|(plans, _)| plans.iter().map(|p| p.id.as_str()).collect())
+        .unwrap_or_default();
     let chosen: BTreeSet<String> = trials
         .iter()
         .filter(|t| t.kind() == SCENARIO && !t.has_ignored_flag() && !args.is_filtered_out(t))
+        .filter(|t| planned.contains(t.name()))
         .map(|t| t.name().to_owned())
         .collect();
     if !chosen.is_empty() {

@@ -92,7 +92,12 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
         };
         let run = runner.run(this).await;
         rounds.total += 1;
-        secrets.extend(run.secrets.iter().cloned());
+        // Each secret once, however many rounds: memory stays bounded by what is secret.
+        for secret in &run.secrets {
+            if !secrets.contains(secret) {
+                secrets.push(secret.clone());
+            }
+        }
         // Warnings and waived findings do not break a round; what fails the scenario does.
         let broke = run
             .steps
