@@ -344,16 +344,13 @@ impl Runner {
             let step = match (&step.on_weak, vars.get(WEAK_TAGS).is_ok()) {
                 (Some(OnWeak::Judge(weak)), true) => weak.as_ref(),
                 (Some(OnWeak::Skip(why)), true) => {
-                    let mut run = StepRun::skipped(
-                        step.name.clone(),
-                        false,
-                        format!(
-                            "needs a strong entity tag and the target gives only weak ones: {why}"
-                        ),
+                    let why = format!(
+                        "needs a strong entity tag and the target gives only weak ones: {why}"
                     );
-                    run.set_aside = true;
-                    run.rule = step.rule.clone();
-                    steps.push(run);
+                    if let Some(run) = set_aside(step, Some(why), false) {
+                        broken.after(step, &run, &vars, self);
+                        steps.push(run);
+                    }
                     continue;
                 }
                 _ => step,
