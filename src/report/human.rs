@@ -62,16 +62,23 @@ pub fn closing(report: &Report) -> String {
                 "failure" => String::new(),
                 other => format!("{other}: "),
             };
+            // A finding of the probe's own evidence has no scenario to point at.
+            let seen = match t.first.step.as_str() {
+                "the probe" => "seen by the probe".to_owned(),
+                _ => format!(
+                    "{} exchanges in {} scenarios, first in {} step `{}`",
+                    t.count,
+                    t.scenarios.len(),
+                    t.scenarios[0],
+                    t.first.step
+                ),
+            };
             let _ = writeln!(
                 out,
-                "      {label}{}{}: {} ({} exchanges in {} scenarios, first in {} step `{}`)",
+                "      {label}{}{}: {} ({seen})",
                 t.first.rule.as_deref().unwrap_or("?"),
                 cite(&t.first),
                 t.first.message,
-                t.count,
-                t.scenarios.len(),
-                t.scenarios[0],
-                t.first.step
             );
         }
     }
