@@ -52,8 +52,7 @@ fn run_selected(args: &Arguments, trials: Vec<Trial>) -> Conclusion {
         .unwrap_or_default();
     let chosen: BTreeSet<String> = trials
         .iter()
-        .filter(|t| t.kind() == SCENARIO && !t.has_ignored_flag() && !args.is_filtered_out(t))
-        .filter(|t| planned.contains(t.name()))
+        .filter(|t| planned.contains(t.name()) && !args.is_filtered_out(t))
         .map(|t| t.name().to_owned())
         .collect();
     if !chosen.is_empty() {
@@ -95,9 +94,6 @@ type Loaded = Vec<(
     Result<Vec<scenario::Scenario>, Vec<scenario::LoadError>>,
     std::path::PathBuf,
 )>;
-
-/// The kind of a scenario's trial: libtest-mimic's plain one (`n/a` marks the ignored ones).
-const SCENARIO: &str = "";
 
 fn trials_of(loaded: Loaded) -> Vec<Trial> {
     let resolved = match config() {

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::plan::{Applicability, Planned};
 use crate::record::{Exchange, Finding, Rounds, ScenarioRun, Weight, WorkloadStats};
 pub use redact::Redactor;
-pub use verdict::{is_precondition, Coverage, NotJudged, Verdict};
+pub use verdict::{about_preconditions_or_conflicts, Coverage, NotJudged, Verdict};
 
 /// Longest content kept per exchange in a report.
 const BODY_LIMIT: usize = 4096;

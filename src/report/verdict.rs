@@ -2,7 +2,7 @@
 //! passes ([`Verdict`]). The CLI's exit code, the `cargo test` harness, JUnit, HTML and JSON
 //! all read these; none re-derives a verdict from statuses or labels.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +34,7 @@ impl Coverage {
     /// What `scenarios` judged. Only scenario and history rules and rules with a finding
     /// count: a passive check that saw nothing wrong cannot say whether it saw anything at all.
     pub fn of(scenarios: &[ScenarioReport], target_rules: &[String]) -> Coverage {
-        let mut judged: BTreeMap<String, ()> = BTreeMap::new();
+        let mut judged: BTreeSet<String> = BTreeSet::new();
         let mut reasons: BTreeMap<String, String> = BTreeMap::new();
         for s in scenarios {
             let ran = matches!(s.status, Status::Passed | Status::Failed);
@@ -51,7 +51,7 @@ impl Coverage {
                     .iter()
                     .find(|f| f.rule.as_deref() == Some(rule.as_str()));
                 if ran && !all_unsent && not_checked.is_none() {
-                    judged.insert(rule.clone(), ());
+                    judged.insert(rule.clone());
                     continue;
                 }
                 let why = match (not_checked, unsent, &s.reason) {
@@ -74,7 +74,7 @@ impl Coverage {
                     .iter()
                     .filter(|st| !st.cleanup && st.not_run.is_none());
                 for rule in sent.filter_map(|st| st.rule.as_ref()) {
-                    judged.insert(rule.clone(), ());
+                    judged.insert(rule.clone());
                 }
             }
             let found = s
@@ -85,12 +85,12 @@ impl Coverage {
                 .chain(&s.accepted_by_profile);
             for f in found {
                 if let Some(rule) = &f.rule {
-                    judged.insert(rule.clone(), ());
+                    judged.insert(rule.clone());
                 }
             }
         }
         for rule in target_rules {
-            judged.insert(rule.clone(), ());
+            judged.insert(rule.clone());
         }
         let requirements: Vec<&[String]> = scenarios
             .iter()
@@ -98,7 +98,7 @@ impl Coverage {
             .collect();
         let mut not_judged = Vec::new();
         for rule in catalog::all() {
-            if judged.contains_key(rule.id) || rule.observability == Observability::Informational {
+            if judged.contains(rule.id) || rule.observability == Observability::Informational {
                 continue;
             }
             let kinds = catalog::kinds(rule.id, requirements.iter().copied());
@@ -116,20 +116,23 @@ impl Coverage {
         }
         // The profile's own rules (`x-team.rule`) are judged too; left out only here.
         for (rule, reason) in reasons {
-            if !judged.contains_key(&rule) && catalog::find(&rule).is_none() {
+            if !judged.contains(&rule) && catalog::find(&rule).is_none() {
                 not_judged.push(NotJudged { rule, reason });
             }
         }
         Coverage {
-            judged: judged.into_keys().collect(),
+            judged: judged.into_iter().collect(),
             not_judged,
             required: None,
         }
     }
 
-    /// The judged rules about preconditions and conflicts ([`is_precondition`]).
+    /// The judged rules about preconditions and conflicts ([`about_preconditions_or_conflicts`]).
     pub fn preconditions_judged(&self) -> usize {
-        self.judged.iter().filter(|r| is_precondition(r)).count()
+        self.judged
+            .iter()
+            .filter(|r| about_preconditions_or_conflicts(r))
+            .count()
     }
 }
 
@@ -137,7 +140,7 @@ impl Coverage {
 /// 423) and the races and retries they guard. False for what any response shows on its own
 /// (validator syntax, 201 versus 204, Content-Length): a run that judged only those tested
 /// nothing of what it promises.
-pub fn is_precondition(rule: &str) -> bool {
+pub fn about_preconditions_or_conflicts(rule: &str) -> bool {
     const GENERAL: &[&str] = &[
         "etag.",
         "last-modified.",
