@@ -204,7 +204,7 @@ fn run_suite() -> Result<Report, String> {
                 continue;
             }
             // Planned again with what the probe found (and the embedded server's real port).
-            let again = plan::replan(p, started.runner.target(), started.runner.settings())
+            let again = plan::replan(p, started.runner.target(), started.runner.settings(), 0)
                 .map_err(|e| e.to_string())?;
             selected.push(again);
         }

@@ -218,6 +218,9 @@ struct TargetArgs {
     /// Plant a fault in the embedded server (repeatable; see `contend serve --list-faults`).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
+    /// With --fault rare-lost-update: the share of writes that take the race (`0.03`, `3%`).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    fault_rate: Option<f64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -317,6 +320,10 @@ struct ServeArgs {
     /// Plant a fault: a realistic bug for contend to catch (repeatable).
     #[arg(long = "fault", value_name = "FAULT")]
     faults: Vec<Fault>,
+    /// With --fault rare-lost-update: the share of writes that take the race (`0.03`, `3%`;
+    /// default 3 %).
+    #[arg(long, value_name = "RATE", value_parser = parse_rate)]
+    fault_rate: Option<f64>,
     /// Give only weak ETags (`W/"..."`), as many web frameworks do.
     #[arg(long)]
     weak_etags: bool,
@@ -523,6 +530,9 @@ impl TargetArgs {
         if !self.faults.is_empty() {
             set.push("--fault");
         }
+        if self.fault_rate.is_some() {
+            set.push("--fault-rate");
+        }
         set
     }
 }
@@ -572,10 +582,14 @@ async fn connect(
                 collections: args.collections,
                 token: None,
                 faults: args.faults.iter().copied().collect(),
+                fault_rate: args.fault_rate,
                 tls: None,
                 tls_client_ca: None,
                 weak_etags: false,
             };
+            if let Some(why) = fault_rate_misused(&args.faults, args.fault_rate) {
+                return Err(Stopped::bad_input(why));
+            }
             let running = server::start(([127, 0, 0, 1], 0).into(), config)
                 .await
                 .map_err(|e| Stopped {
@@ -1074,6 +1088,27 @@ async fn init(args: TargetArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// `0.03` or `3%`: a share of writes, more than 0 and at most 1.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(percent) => (percent.trim(), 100.0),
+        None => (text.trim(), 1.0),
+    };
+    match number.parse::<f64>().map(|n| n / scale) {
+        Ok(rate) if rate > 0.0 && rate <= 1.0 => Ok(rate),
+        _ => Err(format!(
+            "expected a share of writes above 0 and at most 1, like `0.03` or `3%`, not {text:?}"
+        )),
+    }
+}
+
+/// A rate only means something for the fault it sets the rate of.
+fn fault_rate_misused(faults: &[Fault], rate: Option<f64>) -> Option<&'static str> {
+    (rate.is_some() && !faults.contains(&Fault::RareLostUpdate)).then_some(
+        "--fault-rate sets how often --fault rare-lost-update strikes: give that fault too",
+    )
+}
+
 async fn serve(args: ServeArgs) -> ExitCode {
     if args.list_faults {
         for fault in Fault::ALL {
@@ -1086,11 +1121,15 @@ async fn serve(args: ServeArgs) -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    if let Some(why) = fault_rate_misused(&args.faults, args.fault_rate) {
+        return bad_input(why);
+    }
     let config = server::ServerConfig {
         require_preconditions: args.require_preconditions,
         collections: args.collections,
         token: args.require_token.clone(),
         faults: args.faults.iter().copied().collect(),
+        fault_rate: args.fault_rate,
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         tls_client_ca: args.tls_client_ca.clone(),
         weak_etags: args.weak_etags,

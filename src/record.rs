@@ -152,6 +152,9 @@ pub struct RaceWindow {
     pub delayed: usize,
     /// From the first final write to the last: the client side of the race window.
     pub spread: Duration,
+    /// The offset asked between two members (`stagger`): a spread of about `(n - 1) ×
+    /// stagger` is on purpose. Zero: released together.
+    pub stagger: Duration,
 }
 
 /// Where an exchange sits in a scenario's history: step, then position within the step.
@@ -396,7 +399,7 @@ impl Finding {
 }
 
 /// How many times a scenario ran (`rounds:`) and in how many a rule broke.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rounds {
     /// Rounds that ran.
     pub total: u32,
@@ -410,15 +413,71 @@ pub struct Rounds {
     /// The scenario races (a concurrent group or a workload): its pass rests on its rounds.
     #[serde(default)]
     pub races: bool,
+    /// Rounds per release (`last-byte`, `last-byte 50 µs apart`, `http2`), in the order first
+    /// used, and how many of each broke: which mode caught a race, and how hard each hunted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub releases: Vec<ReleaseTally>,
+    /// Operations a workload's clients completed over all rounds: a workload's pass rests on
+    /// them as a group's rests on rounds.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub operations: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Rounds released one way.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ReleaseTally {
+    pub release: String,
+    pub rounds: u32,
+    pub broke: u32,
+}
+
+impl RaceWindow {
+    /// `last-byte`, `http2`, `last-byte 50 µs apart`.
+    pub fn release(&self) -> String {
+        match self.stagger.as_micros() {
+            0 => self.sync.to_owned(),
+            us => format!("{} {us} µs apart", self.sync),
+        }
+    }
 }
 
 impl Rounds {
     /// The per-round rate of failure `total` independent rounds that all held would have
     /// caught with 95 % confidence: 1 - 0.05^(1/n), about 3/n. `None` when a round broke.
     pub fn would_catch(&self) -> Option<f64> {
-        (self.failed == 0 && self.total > 0)
-            .then(|| 1.0 - 0.05f64.powf(1.0 / f64::from(self.total)))
+        (self.failed == 0 && self.total > 0).then(|| bound(f64::from(self.total)))
     }
+
+    /// The same over a workload's operations: the rate per operation a race would have had
+    /// to reach to be caught with 95 % confidence. `None` when a round broke or no workload ran.
+    pub fn would_catch_per_operation(&self) -> Option<f64> {
+        (self.failed == 0 && self.operations > 0).then(|| bound(self.operations as f64))
+    }
+
+    /// Counts a round under the release it used.
+    pub fn tally(&mut self, release: String, broke: bool) {
+        match self.releases.iter_mut().find(|t| t.release == release) {
+            Some(t) => {
+                t.rounds += 1;
+                t.broke += u32::from(broke);
+            }
+            None => self.releases.push(ReleaseTally {
+                release,
+                rounds: 1,
+                broke: u32::from(broke),
+            }),
+        }
+    }
+}
+
+/// With n independent trials that all held, the per-trial rate a failure would have needed
+/// to show at least once with 95 % confidence: 1 - 0.05^(1/n), about 3/n.
+fn bound(n: f64) -> f64 {
+    1.0 - 0.05f64.powf(1.0 / n)
 }
 
 /// A workload's totals: iterations asked for, iterations that completed, retries on the way.

@@ -75,7 +75,7 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
         let this = if round == 0 {
             planned
         } else {
-            match plan::replan(planned, runner.target(), runner.settings()) {
+            match plan::replan(planned, runner.target(), runner.settings(), round) {
                 Ok(p) => {
                     fresh = p;
                     &fresh
@@ -106,6 +106,12 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
         if broke {
             rounds.failed += 1;
         }
+        if let Some(window) = run.steps.iter().find_map(|s| s.window.as_ref()) {
+            rounds.tally(window.release(), broke);
+        }
+        rounds.operations += (run.steps.iter())
+            .filter_map(|s| s.workload.map(|w| w.writes))
+            .sum::<u64>();
         let interrupted = run.interrupted;
         kept = Some(run);
         // The first broken round ends the hunt: it is the evidence.

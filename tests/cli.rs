@@ -1957,6 +1957,115 @@ fn the_default_race_budget_states_what_a_pass_proves() {
     );
 }
 
+/// A group that pins no release rotates through the ones the target takes, round by round
+/// (held together, the same 50 µs apart, HTTP/2 where spoken), and every output says how many
+/// rounds each release hunted; a workload's pass states its power over its operations too.
+#[test]
+fn rounds_rotate_through_the_releases_and_say_so() {
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args([
+            "run",
+            "specs/race-if-match.yaml",
+            "specs/race-counter.yaml",
+            "--race-budget",
+            "6",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenario = |id: &str| {
+        report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"].as_str().unwrap().starts_with(id))
+            .unwrap()
+            .clone()
+    };
+    let race = scenario("race-if-match");
+    let tallies: Vec<(String, u64)> = (race["rounds"]["releases"].as_array().unwrap().iter())
+        .map(|t| {
+            (
+                t["release"].as_str().unwrap().to_owned(),
+                t["rounds"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected = [("last-byte", 2), ("last-byte 50 µs apart", 2), ("http2", 2)];
+    assert_eq!(
+        tallies,
+        expected.map(|(r, n)| (r.to_owned(), n)).to_vec(),
+        "{race}"
+    );
+    // The shown round is the last one: HTTP/2 in a six-round rotation.
+    let step = (race["steps"].as_array().unwrap().iter())
+        .find(|s| s["name"] == "race")
+        .unwrap();
+    assert_eq!(step["race"]["sync"], "http2", "{step}");
+    let counter = scenario("race-counter");
+    let operations = counter["rounds"]["operations"].as_u64().unwrap();
+    assert!(operations >= 6 * 20, "{counter}");
+
+    let human = contend(&["run", "specs/race-if-match.yaml", "--race-budget", "6"]);
+    assert!(
+        stdout(&human)
+            .contains("; rounds by release: last-byte 2, last-byte 50 µs apart 2, http2 2"),
+        "{}",
+        stdout(&human)
+    );
+}
+
+/// A scenario can pin its release and offset; a staggered release says its spread is on purpose.
+#[test]
+fn a_pinned_stagger_is_kept_and_reported() {
+    let out = contend(&["run", "fixtures/staggered-race.yaml", "--race-budget", "2"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("(barrier, 200 µs apart on purpose)"),
+        "{text}"
+    );
+    assert!(text.contains("held in 2 rounds"), "{text}");
+    // One release hunted: nothing to break down.
+    assert!(!text.contains("rounds by release"), "{text}");
+}
+
+/// `--fault-rate` sets how often the planted rare race strikes: at every write it is caught in
+/// the first round; without its fault, or outside (0, 1], it is refused before anything runs.
+#[test]
+fn the_rare_fault_takes_a_rate() {
+    let caught = contend(&[
+        "run",
+        "specs/race-if-match.yaml",
+        "--fault",
+        "rare-lost-update",
+        "--fault-rate",
+        "100%",
+    ]);
+    assert_eq!(caught.status.code(), Some(1), "{}", stdout(&caught));
+    assert!(
+        stdout(&caught).contains("rounds: broken in its first round (shown)"),
+        "{}",
+        stdout(&caught)
+    );
+    let alone = contend(&["run", "specs/race-if-match.yaml", "--fault-rate", "0.5"]);
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(
+        stderr(&alone).contains("give that fault too"),
+        "{}",
+        stderr(&alone)
+    );
+    let zero = contend(&["serve", "--fault", "rare-lost-update", "--fault-rate", "0"]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        stderr(&zero).contains("like `0.03` or `3%`"),
+        "{}",
+        stderr(&zero)
+    );
+}
+
 /// When a capability's evidence itself breaks a rule, that is a finding about the target, not a
 /// capability it lacks: the probe's `DELETE` with `If-Match: *` of its existing resource refused.
 #[test]

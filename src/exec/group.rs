@@ -27,19 +27,60 @@ pub struct GroupRun {
     pub error: Option<String>,
 }
 
-/// The mode a group uses when the scenario does not say: hold the last byte when there is a
-/// body to hold it from, else hold the whole request.
-pub fn default_sync(requests: &[Outgoing]) -> SyncMode {
-    if requests.iter().all(|r| !r.body.is_empty()) {
+/// How a group is released in one round: the mode, and the offset between members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Release {
+    pub sync: SyncMode,
+    /// Member `k` (of those without `after:`) goes `k × stagger` after the first.
+    pub stagger: Duration,
+}
+
+impl Release {
+    pub const fn together(sync: SyncMode) -> Release {
+        Release {
+            sync,
+            stagger: Duration::ZERO,
+        }
+    }
+}
+
+/// The offset of a staggered round: 20 members then straddle about 1 ms, the order of a
+/// check-to-write window in an application that reads, decides and writes in two statements.
+pub const STAGGER: Duration = Duration::from_micros(50);
+
+/// The releases a group rotates through round by round when its scenario pins neither
+/// `sync` nor `stagger`: what one misses another may hit (docs/benchmarks.md has the rates
+/// measured per mode). Holding the last byte where every request has content (the request is
+/// parsed before the release, so the server's handlers start together), else the whole
+/// request; a staggered round of the same; HTTP/2's single packet where the target speaks it
+/// and the group is on one origin.
+pub fn rotation(requests: &[Outgoing], http2: bool) -> Vec<Release> {
+    let held = if requests.iter().all(|r| !r.body.is_empty()) {
         SyncMode::LastByte
     } else {
         SyncMode::Barrier
+    };
+    let mut releases = vec![
+        Release::together(held),
+        Release {
+            sync: held,
+            stagger: STAGGER,
+        },
+    ];
+    let one_origin = requests.windows(2).all(|pair| {
+        pair[0].url.scheme() == pair[1].url.scheme()
+            && connect::authority(&pair[0].url) == connect::authority(&pair[1].url)
+    });
+    if http2 && one_origin {
+        releases.push(Release::together(SyncMode::Http2));
     }
+    releases
 }
 
 /// Runs one group and returns one exchange per request, in request order. `delays[i]`
 /// releases member `i` that long after the others (`after:`; never with `http2`).
-pub async fn run(requests: Vec<Outgoing>, sync: SyncMode, delays: &[Duration]) -> GroupRun {
+pub async fn run(requests: Vec<Outgoing>, release: Release, delays: &[Duration]) -> GroupRun {
+    let sync = release.sync;
     match sync {
         SyncMode::Http2 => super::h2race::run(requests).await,
         SyncMode::LastByte if requests.iter().any(|r| r.body.is_empty()) => {
@@ -49,8 +90,8 @@ pub async fn run(requests: Vec<Outgoing>, sync: SyncMode, delays: &[Duration]) -
                 "sync: last-byte needs content in every request; use sync: barrier",
             )
         }
-        SyncMode::LastByte => run_http1(requests, sync, Hold::LastByte, delays).await,
-        SyncMode::Barrier => run_http1(requests, sync, Hold::All, delays).await,
+        SyncMode::LastByte => run_http1(requests, release, Hold::LastByte, delays).await,
+        SyncMode::Barrier => run_http1(requests, release, Hold::All, delays).await,
     }
 }
 
@@ -63,6 +104,7 @@ pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
             sync: sync.name(),
             released: 0,
             spread: Duration::ZERO,
+            stagger: Duration::ZERO,
         },
         error: Some(why.to_owned()),
     }
@@ -73,7 +115,7 @@ impl GroupRun {
     /// bytes went out (first to last).
     pub(super) fn released(
         exchanges: Vec<Exchange>,
-        sync: SyncMode,
+        release: Release,
         times: &[Instant],
     ) -> GroupRun {
         let spread = match (times.iter().min(), times.iter().max()) {
@@ -84,9 +126,10 @@ impl GroupRun {
             exchanges,
             window: RaceWindow {
                 delayed: 0,
-                sync: sync.name(),
+                sync: release.sync.name(),
                 released: times.len(),
                 spread,
+                stagger: release.stagger,
             },
             error: None,
         }
@@ -98,7 +141,7 @@ type Pending = tokio::task::JoinHandle<(Result<Received, NoResponse>, Instant)>;
 
 async fn run_http1(
     requests: Vec<Outgoing>,
-    sync: SyncMode,
+    release: Release,
     hold: Hold,
     delays: &[Duration],
 ) -> GroupRun {
@@ -130,16 +173,28 @@ async fn run_http1(
     let mut releasing_at: Vec<Option<Instant>> = vec![None; requests.len()];
     let mut released_at: Vec<Option<Instant>> = vec![None; requests.len()];
     let mut release_errors: Vec<Option<String>> = vec![None; requests.len()];
-    let delay = |i: usize| delays.get(i).copied().unwrap_or_default();
-    // Those without `after` first, together; then each delayed one at its time.
+    let late = |i: usize| delays.get(i).copied().unwrap_or_default();
+    // Those without `after` first, together (or `stagger` apart); then each delayed one at
+    // its time.
     let mut order: Vec<usize> = (0..requests.len()).collect();
-    order.sort_by_key(|&i| delay(i));
-    let release_began = tokio::time::Instant::now();
+    order.sort_by_key(|&i| late(i));
+    let offsets: Vec<Duration> = {
+        let mut k = 0;
+        let mut offsets = vec![Duration::ZERO; requests.len()];
+        for &i in &order {
+            offsets[i] = if late(i).is_zero() {
+                k += 1;
+                release.stagger * (k - 1)
+            } else {
+                late(i)
+            };
+        }
+        offsets
+    };
+    let release_began = Instant::now();
     for i in order {
         if let (Ok((gate, _)), Ok(())) = (&members[i], &ready[i]) {
-            if !delay(i).is_zero() {
-                tokio::time::sleep_until(release_began + delay(i)).await;
-            }
+            wait_until(release_began + offsets[i]).await;
             releasing_at[i] = Some(Instant::now());
             match gate.release().await {
                 Ok(()) => released_at[i] = Some(Instant::now()),
@@ -149,7 +204,7 @@ async fn run_http1(
     }
     // The window is of the members released together; a delayed one is late on purpose.
     let times: Vec<Instant> = (0..requests.len())
-        .filter(|&i| delay(i).is_zero())
+        .filter(|&i| late(i).is_zero())
         .filter_map(|i| released_at[i])
         .collect();
 
@@ -178,7 +233,23 @@ async fn run_http1(
             finished,
         });
     }
-    GroupRun::released(exchanges, sync, &times)
+    GroupRun::released(exchanges, release, &times)
+}
+
+/// Waits until `at`: a timer for all but the last millisecond (tokio's timers tick in
+/// milliseconds), then a spin, so a stagger of tens of microseconds is kept.
+async fn wait_until(at: Instant) {
+    const TIMER_TICK: Duration = Duration::from_millis(1);
+    if let Some(long) = at
+        .checked_duration_since(Instant::now())
+        .and_then(|d| d.checked_sub(TIMER_TICK))
+        .filter(|d| !d.is_zero())
+    {
+        tokio::time::sleep(long).await;
+    }
+    while Instant::now() < at {
+        std::hint::spin_loop();
+    }
 }
 
 /// Opens a gated connection and hands it the request; the response is awaited in a task.

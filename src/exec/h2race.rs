@@ -10,7 +10,7 @@ use h2::client::{self, SendRequest};
 use h2::{Ping, PingPong, RecvStream};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 
-use super::group::{failed_group, GroupRun};
+use super::group::{failed_group, GroupRun, Release};
 use super::{classify, connect};
 use crate::record::{Exchange, Outgoing, Received};
 use crate::scenario::SyncMode;
@@ -130,7 +130,7 @@ async fn race(
             finished: Instant::now(),
         });
     }
-    GroupRun::released(exchanges, SyncMode::Http2, &released_at)
+    GroupRun::released(exchanges, Release::together(SyncMode::Http2), &released_at)
 }
 
 type Stream = (h2::SendStream<Bytes>, client::ResponseFuture);

@@ -54,6 +54,8 @@ pub struct Runner {
     /// The target was seen to give only weak entity tags (after the wait for a strong one):
     /// shared by every scenario, so the wait happens once per target, not once per scenario.
     weak_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// A race in HTTP/2 failed to start on this target: rotations leave it out.
+    no_http2: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Set in a scenario's variables once a strong capture could only get a weak tag: steps with
@@ -266,6 +268,7 @@ impl Runner {
             interrupt: Default::default(),
             resolved: Default::default(),
             weak_only: Default::default(),
+            no_http2: Default::default(),
         })
     }
 
@@ -390,6 +393,7 @@ impl Runner {
                     Earlier {
                         seen: &seen,
                         history: &earlier,
+                        round: planned.round,
                     },
                 )
                 .await;
@@ -425,6 +429,7 @@ impl Runner {
                     let earlier = Earlier {
                         seen: &seen,
                         history: &[],
+                        round: planned.round,
                     };
                     (self.run_step(step, &scenario.file, &mut vars, true, index, earlier)).await
                 }
@@ -569,11 +574,10 @@ impl Runner {
                     }
                 }
                 run.concurrent = true;
-                let sync = group.sync.unwrap_or_else(|| group::default_sync(&outgoing));
                 let delays: Vec<Duration> = (0..group.requests.len())
                     .map(|i| group.requests.get(i).after.unwrap_or_default())
                     .collect();
-                let raced = group::run(outgoing, sync, &delays).await;
+                let raced = self.race(group, outgoing, &delays, earlier.round).await;
                 if let Some(why) = raced.error {
                     run.error = Some(why);
                     return run;
@@ -600,6 +604,39 @@ impl Runner {
             run.not_applicable.get_or_insert(why);
         }
         run
+    }
+
+    /// Releases a group as its scenario pins, else as its round's place in the rotation
+    /// says. HTTP/2 the target turns out not to speak is left out from then on, and the round
+    /// released again in the first mode: nothing of it was complete on the wire.
+    async fn race(
+        &self,
+        group: &crate::scenario::Group,
+        outgoing: Vec<Outgoing>,
+        delays: &[Duration],
+        round: u32,
+    ) -> group::GroupRun {
+        let http2 = (self.target.capabilities).contains(&crate::scenario::Capability::Http2)
+            && !self.no_http2.load(std::sync::atomic::Ordering::SeqCst)
+            && delays.iter().all(|d| d.is_zero());
+        let rotation = group::rotation(&outgoing, http2);
+        let release = match (group.sync, group.stagger) {
+            (None, None) => rotation[round as usize % rotation.len()],
+            (sync, stagger) => group::Release {
+                sync: sync.unwrap_or(rotation[0].sync),
+                stagger: stagger.unwrap_or_default(),
+            },
+        };
+        if group.sync.is_some() || release.sync != crate::scenario::SyncMode::Http2 {
+            return group::run(outgoing, release, delays).await;
+        }
+        let raced = group::run(outgoing.clone(), release, delays).await;
+        if raced.error.is_none() {
+            return raced;
+        }
+        self.no_http2
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        group::run(outgoing, rotation[0], delays).await
     }
 
     /// Renders a request's templates against `vars` and resolves it against the target.
@@ -1048,6 +1085,8 @@ fn decode(headers: &HeaderMap, body: Bytes, max_body: usize) -> Result<Bytes, St
 pub(crate) struct Earlier<'e, 'a> {
     pub seen: &'e judge::TagsSeen,
     pub history: &'e [Entry<'a>],
+    /// The round the step is in (from 0): a group that pins no release takes its round's.
+    pub round: u32,
 }
 
 fn history(steps: &[StepRun], upto: usize) -> Vec<Entry<'_>> {

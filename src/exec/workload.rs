@@ -208,6 +208,7 @@ async fn run_client(
                     super::Earlier {
                         seen: &Default::default(),
                         history: &[],
+                        round: 0,
                     },
                 ))
                 .await;

@@ -384,6 +384,8 @@ pub struct Planned {
     pub applicability: Applicability,
     /// Static variables: built-ins, `--var`, scenario `vars`, referenced environment variables.
     pub vars: Vars,
+    /// Which round of a hunt this plan is for (from 0): set by whoever runs the rounds.
+    pub round: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -805,6 +807,7 @@ pub fn plan(
         id,
         applicability,
         vars,
+        round: 0,
     })
 }
 
@@ -897,15 +900,18 @@ pub fn replan(
     planned: &Planned,
     target: &Target,
     settings: &Settings,
+    round: u32,
 ) -> Result<Planned, PlanError> {
     let run_id = planned.vars.get("run_id").unwrap_or_default();
-    plan(
+    let mut fresh = plan(
         planned.source.clone(),
         planned.id.clone(),
         target,
         settings,
         run_id,
-    )
+    )?;
+    fresh.round = round;
+    Ok(fresh)
 }
 
 /// True when some request of the scenario has `headers_if`.

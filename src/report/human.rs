@@ -252,7 +252,10 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
                 race.released,
                 race.requests - race.delayed,
                 race.release_spread_us,
-                race.sync,
+                match race.stagger_us {
+                    0 => race.sync.clone(),
+                    us => format!("{}, {us} µs apart on purpose", race.sync),
+                },
                 match race.delayed {
                     0 => String::new(),
                     n => format!(", {n} released later by `after:`"),

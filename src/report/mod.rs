@@ -212,9 +212,17 @@ pub struct RaceReport {
     pub released: usize,
     /// First to last final write, in microseconds: the client side of the race window.
     pub release_spread_us: f64,
+    /// The offset asked between members (`stagger`), in microseconds: the spread is about
+    /// `(released - 1) ×` it on purpose. 0: released together.
+    #[serde(default, skip_serializing_if = "u64_is_zero")]
+    pub stagger_us: u64,
     /// Requests released later on purpose (`after:`), outside the window.
     #[serde(default, skip_serializing_if = "usize_is_zero")]
     pub delayed: usize,
+}
+
+fn u64_is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -417,7 +425,7 @@ pub fn rounds_said(rounds: &Rounds) -> String {
         ),
         (false, None) => format!("of {} asked", rounds.asked),
     };
-    match rounds.would_catch() {
+    let mut said = match rounds.would_catch() {
         Some(rate) => format!(
             "held in {} {} ({spent}): a race that shows in {} of rounds or more would have been caught (95 % confidence)",
             rounds.total,
@@ -430,20 +438,33 @@ pub fn rounds_said(rounds: &Rounds) -> String {
             rounds.total,
             rounds.total - 1
         ),
+    };
+    if let Some(rate) = rounds.would_catch_per_operation() {
+        said += &format!(
+            "; over its {} operations, one that shows in {} of operations or more",
+            rounds.operations,
+            percent(rate)
+        );
     }
+    // Which releases hunted, and which one caught it: one release says nothing new.
+    if rounds.releases.len() > 1 || rounds.releases.iter().any(|t| t.broke > 0) {
+        let each: Vec<String> = (rounds.releases.iter())
+            .map(|t| match t.broke {
+                0 => format!("{} {}", t.release, t.rounds),
+                b => format!("{} {} ({b} broken)", t.release, t.rounds),
+            })
+            .collect();
+        said += &format!("; rounds by release: {}", each.join(", "));
+    }
+    said
 }
 
 /// `1.2 %`, `95 %`, `0.06 %`: two significant figures, never rounded up to 100.
 fn percent(rate: f64) -> String {
     let p = rate * 100.0;
-    let text = if p >= 10.0 {
-        format!("{p:.0}")
-    } else if p >= 1.0 {
-        format!("{p:.1}")
-    } else {
-        format!("{p:.2}")
-    };
-    format!("{text} %")
+    // Digits after the point so that two significant ones show: 0.30, 0.019.
+    let digits = (1 - p.log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{p:.digits$} %")
 }
 
 /// A scenario the run never started (interrupted).
@@ -528,7 +549,7 @@ pub fn scenario_report(
     };
     report.duration_ms = millis(run.duration);
     // A race states what its rounds prove, one round or many.
-    report.rounds = (run.rounds.asked > 1 || run.rounds.races).then_some(run.rounds);
+    report.rounds = (run.rounds.asked > 1 || run.rounds.races).then(|| run.rounds.clone());
     report.round_error = run.round_error.as_ref().map(|e| redactor.text(e));
     let mut sampled = 0;
     // Built once: a 20,000-step run must not look through every step for each one.
@@ -585,6 +606,7 @@ pub fn scenario_report(
                 requests: step.exchanges.len(),
                 released: w.released,
                 release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
+                stagger_us: w.stagger.as_micros() as u64,
                 delayed: w.delayed,
             }),
             workload: step.workload,

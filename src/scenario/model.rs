@@ -628,8 +628,13 @@ pub enum CaptureSource {
 #[derive(Debug, Clone)]
 pub struct Group {
     pub requests: GroupRequests,
-    /// `None`: chosen from the requests (see [`SyncMode`]).
+    /// `None`: chosen per round (see [`SyncMode`]): the group rotates through the releases
+    /// the target takes, so a race one mode misses is hunted by another.
     pub sync: Option<SyncMode>,
+    /// Member `k` released `k × stagger` after the first (`stagger:`), so the writes straddle
+    /// a server's check-to-write window instead of all landing at its start. `None`: chosen
+    /// per round with `sync`.
+    pub stagger: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -1098,6 +1103,8 @@ struct RawGroup {
     requests: Option<Vec<Request>>,
     #[serde(default)]
     sync: Option<SyncMode>,
+    #[serde(default, deserialize_with = "duration")]
+    stagger: Option<Duration>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -1338,6 +1345,10 @@ fn shape_workload(step: &str, raw: RawWorkload) -> Result<Workload, String> {
     })
 }
 
+/// A stagger is a small offset between members (the release spins between them); a longer
+/// wait is what `after:` says.
+const MAX_STAGGER: Duration = Duration::from_millis(10);
+
 fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
     let requests = match (raw.count, raw.request, raw.requests) {
         (Some(count), Some(request), None) => {
@@ -1393,9 +1404,22 @@ fn shape_group(step: &str, raw: RawGroup) -> Result<Group, String> {
             ));
         }
     }
+    if raw.stagger.is_some() && raw.sync == Some(SyncMode::Http2) {
+        return Err(format!(
+            "step `{step}`: `stagger` offsets members on connections of their own; `sync: \
+             http2` releases the whole group in one packet"
+        ));
+    }
+    if raw.stagger.is_some_and(|s| s > MAX_STAGGER) {
+        return Err(format!(
+            "step `{step}`: `stagger` is the offset between two members, at most {}",
+            humantime::format_duration(MAX_STAGGER)
+        ));
+    }
     Ok(Group {
         requests,
         sync: raw.sync,
+        stagger: raw.stagger,
     })
 }
 

@@ -61,7 +61,7 @@ faults! {
     CheckThenWriteNoAwait "check-then-write-no-await" ["race.one-winner", "race.create-once", "race.counter"]
         "the same with no wait at all: the lock is dropped and taken again at once (rarely caught on 2 cores)";
     RareLostUpdate "rare-lost-update" ["race.one-winner", "race.create-once", "race.counter"]
-        "3 % of PUTs, picked at random, take the check-then-write path with a 1 ms gap: a race that shows in a few rounds of a hundred, as on real servers";
+        "3 % of PUTs (or --fault-rate), picked at random, take the check-then-write path with a 1 ms gap: a race that shows in a few rounds of a hundred, as on real servers";
     StarIfMatchCreates "star-if-match-creates" ["if-match.star-missing"]
         "If-Match: * is treated as true on a missing resource, so the PUT creates it";
     StarInmOverwrites "star-if-none-match-ignored" ["if-none-match.star-exists", "race.create-once"]

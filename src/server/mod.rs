@@ -41,6 +41,8 @@ pub struct ServerConfig {
     pub token: Option<String>,
     /// Planted bugs; empty for the correct server.
     pub faults: Faults,
+    /// The share of writes `rare-lost-update` sends down its racy path (default 3 %).
+    pub fault_rate: Option<f64>,
     /// Serve HTTPS with this certificate chain and key (PEM files), for testing TLS set-ups.
     pub tls: Option<(std::path::PathBuf, std::path::PathBuf)>,
     /// With `tls`: ask every client for a certificate signed by this CA (PEM), refuse without.

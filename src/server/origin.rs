@@ -26,8 +26,9 @@ const ALLOW: &str = "GET, HEAD, PUT, DELETE, OPTIONS";
 /// How long the `check-then-write` fault waits between its check and its write.
 const CHECK_THEN_WRITE_GAP: Duration = Duration::from_millis(1);
 
-/// With the `rare-lost-update` fault, how many writes in 10,000 take the check-then-write gap.
-const RARE_WRITES_OF_10000: u128 = 300;
+/// With the `rare-lost-update` fault and no `fault_rate`, the share of writes that take the
+/// check-then-write gap.
+const RARE_WRITE_RATE: f64 = 0.03;
 
 /// How long a write takes to store with the `503-under-contention` fault (an fsync, say).
 const SLOW_WRITE: Duration = Duration::from_millis(1);
@@ -326,10 +327,11 @@ impl Origin {
 
     /// With a check-then-write fault, how long its PUTs wait between check and write.
     fn check_then_write_gap(&self) -> Option<Duration> {
-        // One write in RARE_WRITES_OF_10000 takes the gap: uuid's random bits, no RNG crate.
+        // A share of writes takes the gap, drawn from uuid's random bits (no RNG crate).
         if self.has(Fault::RareLostUpdate) {
-            let draw = uuid::Uuid::new_v4().as_u128() % 10_000;
-            return (draw < RARE_WRITES_OF_10000).then_some(CHECK_THEN_WRITE_GAP);
+            let rate = self.config.fault_rate.unwrap_or(RARE_WRITE_RATE);
+            let draw = (uuid::Uuid::new_v4().as_u128() % 1_000_000) as f64 / 1e6;
+            return (draw < rate).then_some(CHECK_THEN_WRITE_GAP);
         }
         [
             (Fault::CheckThenWrite, CHECK_THEN_WRITE_GAP),
