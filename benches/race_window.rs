@@ -33,6 +33,7 @@ fn main() {
     runtime.block_on(async {
         let _ = writeln!(doc, "{}", spreads().await);
         let _ = writeln!(doc, "{}", detection().await);
+        let _ = writeln!(doc, "{}", round_cost().await);
     });
     let _ = writeln!(doc, "{}", history_check_speed());
     let _ = writeln!(doc, "{}", linearize_speed(1_000));
@@ -244,12 +245,11 @@ async fn detection() -> String {
          The reference server with a planted check-then-write fault (preconditions checked, the \
          lock released, the write done after the gap). Per round: one race of 20 PUTs with the \
          same If-Match; caught when two or more win. Per run: `specs/race-if-match.yaml` as \
-         shipped (3 rounds, `last-byte`); caught when the scenario fails.\n\n\
+         shipped (its default budget, 200 rounds or 2 s, each round released as the rotation \
+         says); caught when the scenario fails.\n\n\
          | gap | barrier: rounds caught | last-byte: rounds caught | http2: rounds caught | specs/race-if-match.yaml: runs caught |\n\
          |---|---|---|---|---|\n",
     );
-    let spec =
-        std::fs::read_to_string("specs/race-if-match.yaml").expect("the shipped race scenario");
     for (fault, gap) in [
         (Fault::CheckThenWrite, "1 ms"),
         (Fault::CheckThenWrite100us, "100 µs"),
@@ -273,17 +273,7 @@ async fn detection() -> String {
         }
         let mut caught = 0;
         for _ in 0..DETECTION_RUNS {
-            let scenario = scenario::load_str(&spec, Path::new("specs/race-if-match.yaml"))
-                .expect("valid")
-                .remove(0);
-            let planned = plan::plan(
-                Arc::new(scenario),
-                "race".into(),
-                &server.target(),
-                runner.settings(),
-                "bench",
-            )
-            .expect("plans");
+            let planned = shipped_race(&server, &runner);
             let run = contend::suite::run_rounds(&runner, &planned).await;
             if run.rounds.failed > 0 {
                 caught += 1;
@@ -292,6 +282,56 @@ async fn detection() -> String {
         let _ = writeln!(out, "{row} {caught} / {DETECTION_RUNS} |");
     }
     out
+}
+
+/// `specs/race-if-match.yaml` as shipped, planned for `server`.
+fn shipped_race(server: &RunningServer, runner: &Runner) -> plan::Planned {
+    let path = Path::new("specs/race-if-match.yaml");
+    let spec = std::fs::read_to_string(path).expect("the shipped race scenario");
+    let scenario = scenario::load_str(&spec, path).expect("valid").remove(0);
+    plan::plan(
+        Arc::new(scenario),
+        "race".into(),
+        &server.target(),
+        runner.settings(),
+        "bench",
+    )
+    .expect("plans")
+}
+
+/// What one round of the shipped race scenario costs against the correct server (create, read,
+/// 20 racing PUTs, the read after, cleanup, judging), and how much of it is planning the round
+/// afresh: what decides how many rounds a budget's seconds buy.
+async fn round_cost() -> String {
+    const COST_ROUNDS: u32 = 500;
+    let server = start(&[]).await;
+    let settings = Settings {
+        race_budget: Some(scenario::RoundsBudget {
+            max: COST_ROUNDS,
+            time: None,
+        }),
+        ..Settings::default()
+    };
+    let runner = Runner::new(server.target(), settings).expect("a runner");
+    let planned = shipped_race(&server, &runner);
+    let started = Instant::now();
+    let run = contend::suite::run_rounds(&runner, &planned).await;
+    let per_round = started.elapsed() / run.rounds.total.max(1);
+    let started = Instant::now();
+    for round in 0..COST_ROUNDS {
+        let _ = plan::replan(&planned, &server.target(), runner.settings(), round);
+    }
+    let replan = started.elapsed() / COST_ROUNDS;
+    format!(
+        "## What a round costs\n\n\
+         `specs/race-if-match.yaml` against the correct reference server, {} rounds (all held: \
+         {}): {:.2} ms a round (create, read, 20 racing PUTs, the read after, cleanup, judging), \
+         of which planning the round afresh {:.1} µs.\n",
+        run.rounds.total,
+        run.rounds.failed == 0,
+        per_round.as_secs_f64() * 1e3,
+        replan.as_secs_f64() * 1e6,
+    )
 }
 
 /// `n` operations like those below on a target whose ETags repeat (every winner answers `"a"`

@@ -8,8 +8,10 @@
 # fastapi-idempotency-key (PyPI) and express-idempotency (npm), each behind a small payments app
 # in scripts/real-servers/ (only the idempotency scenarios run there), and a JSON API on Express
 # (npm) written as a team's staging API would be (real-servers/items_app.js: weak ETags, no
-# precondition handling), and notes on Flask over SQLite (real-servers/notes_app.py: If-Match
-# checked by reading the row, then an UPDATE). It then compares the verdicts with
+# precondition handling), notes on Flask over SQLite (real-servers/notes_app.py: If-Match
+# checked by reading the row, then an UPDATE), and pages on Flask over SQLite
+# (real-servers/pages_app.py: a write-through cache of versions checked, then set, with a rare
+# race between the two). It then compares the verdicts with
 # scripts/real-servers/expected.txt.
 #
 #   scripts/real-servers.sh            # installs what is missing (apt-get needs root)
@@ -224,11 +226,15 @@ flask_notes_port=$(free_port)
 "$flask_venv/bin/python" "$here/notes_app.py" "$flask_notes_port" > "$work/flask_notes.log" 2>&1 &
 pids+=("$!")
 wait_for "$flask_notes_port"
+flask_pages_port=$(free_port)
+"$flask_venv/bin/python" "$here/pages_app.py" "$flask_pages_port" > "$work/flask_pages.log" 2>&1 &
+pids+=("$!")
+wait_for "$flask_pages_port"
 # The reference server's JSON API, driven by the built-in suite through a resource profile.
 api_port=$ref_port
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes; do
+  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -240,7 +246,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
@@ -255,10 +261,11 @@ for server in $servers; do
   # The API's profile is the one the conformance test uses too.
   [ "$server" = api ] && config=fixtures/profiles/api-items.yaml
   "$contend" probe --config "$config" --target "$url" | sed -n '1,12p'
-  # contend exits 1 when a scenario fails: expected here, the comparison below decides.
-  "$contend" run --config "$config" --target "$url" "${origin[@]}" "${paths[@]}" | grep -v '^        ' || true
+  # contend exits 1 when a scenario fails: expected here, the comparison below decides. One run
+  # prints and writes its JSON report, so what is shown is what is compared.
   mkdir -p target/real-servers
-  "$contend" run --config "$config" --target "$url" "${origin[@]}" "${paths[@]}" --format json > "target/real-servers/$server.json" || true
+  "$contend" run --config "$config" --target "$url" "${origin[@]}" "${paths[@]}" \
+    --report "json=target/real-servers/$server.json" | grep -v '^        ' || true
   python3 - "$server" "target/real-servers/$server.json" >> "$verdicts" <<'PY'
 import json, sys
 server, path = sys.argv[1], sys.argv[2]
