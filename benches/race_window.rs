@@ -245,7 +245,7 @@ async fn detection() -> String {
          The reference server with a planted check-then-write fault (preconditions checked, the \
          lock released, the write done after the gap). Per round: one race of 20 PUTs with the \
          same If-Match; caught when two or more win. Per run: `specs/race-if-match.yaml` as \
-         shipped (its default budget, 200 rounds or 2 s, each round released as the rotation \
+         shipped (its default budget, 200 rounds or 10 s, each round released as the rotation \
          says); caught when the scenario fails.\n\n\
          | gap | barrier: rounds caught | last-byte: rounds caught | http2: rounds caught | specs/race-if-match.yaml: runs caught |\n\
          |---|---|---|---|---|\n",

@@ -26,7 +26,9 @@ for i in $(seq 1 "$hunts"); do
 done
 # Sum the rounds and broken rounds of every hunt, per release.
 jq -rs --arg scenario "$scenario" --arg url "$url" '
-  [ .[].scenarios[] | select(.rounds != null) | .rounds.releases[]? ] as $tallies
+  [ .[].scenarios[] | select(.rounds != null) | .rounds
+    | if (.releases // []) == [] then {release: "(no group: a workload)", rounds: .total, broke: .failed}
+      else .releases[] end ] as $tallies
   | ($tallies | group_by(.release)
      | map({release: .[0].release, rounds: (map(.rounds) | add), broke: (map(.broke) | add)})) as $per
   | ($per | map(.rounds) | add // 0) as $rounds | ($per | map(.broke) | add // 0) as $broke

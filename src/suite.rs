@@ -38,11 +38,13 @@ pub fn plan_all(
 
 /// How long a racing scenario hunts when neither it (`rounds:`) nor the run (`--race-budget`)
 /// says: a round of 20 racers on a local server costs a few milliseconds, so 200 rounds fit in
-/// about a second and the built-in suite's races in a few seconds; a slow target stops at 2 s a
-/// scenario. 200 rounds that hold would have caught a race showing in 1.5 % of rounds (95 %).
+/// about a second and the built-in suite's races in a few seconds. A slow target stops at 10 s a
+/// scenario: a WebDAV server whose tags are strong only a second after a write takes about a
+/// second a round, and 2 s (the first default) bought it 2 rounds. 200 rounds that hold would
+/// have caught a race showing in 1.5 % of rounds (95 %).
 pub const DEFAULT_RACE_BUDGET: crate::scenario::RoundsBudget = crate::scenario::RoundsBudget {
     max: 200,
-    time: Some(std::time::Duration::from_secs(2)),
+    time: Some(std::time::Duration::from_secs(10)),
 };
 
 /// Runs a scenario round after round, each planned afresh (new `uuid`, new scratch path), so
