@@ -10,7 +10,7 @@ use h2::client::{self, SendRequest};
 use h2::{Ping, PingPong, RecvStream};
 use hyper::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 
-use super::group::{failed_group, GroupRun, Release};
+use super::release::{failed_group, GroupRun, Release};
 use super::{classify, connect};
 use crate::record::{Exchange, Outgoing, Received};
 use crate::scenario::SyncMode;

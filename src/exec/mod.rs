@@ -11,6 +11,7 @@ mod h2race;
 mod http1;
 mod probe;
 mod raw;
+mod release;
 mod snapshot;
 mod tls;
 mod workload;
@@ -615,22 +616,22 @@ impl Runner {
         outgoing: Vec<Outgoing>,
         delays: &[Duration],
         round: u32,
-    ) -> group::GroupRun {
+    ) -> release::GroupRun {
         let http2 = (self.target.capabilities).contains(&crate::scenario::Capability::Http2)
             && !self.no_http2.load(std::sync::atomic::Ordering::SeqCst)
             && delays.iter().all(|d| d.is_zero());
-        let rotation = group::rotation(&outgoing, http2);
-        let release = match (group.sync, group.stagger) {
+        let rotation = release::rotation(&outgoing, http2);
+        let chosen = match (group.sync, group.stagger) {
             (None, None) => rotation[round as usize % rotation.len()],
-            (sync, stagger) => group::Release {
+            (sync, stagger) => release::Release {
                 sync: sync.unwrap_or(rotation[0].sync),
                 stagger: stagger.unwrap_or_default(),
             },
         };
-        if group.sync.is_some() || release.sync != crate::scenario::SyncMode::Http2 {
-            return group::run(outgoing, release, delays).await;
+        if group.sync.is_some() || chosen.sync != crate::scenario::SyncMode::Http2 {
+            return group::run(outgoing, chosen, delays).await;
         }
-        let raced = group::run(outgoing.clone(), release, delays).await;
+        let raced = group::run(outgoing.clone(), chosen, delays).await;
         if raced.error.is_none() {
             return raced;
         }

@@ -23,7 +23,7 @@ use serde_json::{json, Map, Value};
 
 use super::conditions::{evaluate, Current, Verdict};
 use super::faults::{Fault, Faults};
-use super::origin::{etag_of, now_in_seconds, Reply};
+use super::reply::{etag_of, json_reply, now_in_seconds, Reply};
 use crate::validators::fmt_http_date;
 
 pub const PREFIX: &str = "/api/items";
@@ -489,16 +489,6 @@ fn representation(id: u64, item: &Item) -> Value {
     out.insert("version".into(), json!(item.version));
     out.extend(item.fields.clone());
     Value::Object(out)
-}
-
-pub(super) fn json_reply(status: StatusCode, value: &Value) -> Reply {
-    let mut reply = Response::new(Full::new(Bytes::from(value.to_string())));
-    *reply.status_mut() = status;
-    reply.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    reply
 }
 
 fn set_validators(reply: &mut Reply, current: &Current) {

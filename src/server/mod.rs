@@ -8,6 +8,7 @@ mod conditions;
 mod faults;
 mod origin;
 mod payments;
+mod reply;
 
 pub use faults::{Fault, Faults};
 

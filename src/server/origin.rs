@@ -5,9 +5,8 @@
 //! `If-Match` PUTs have exactly one winner: the property contend's race scenarios check.
 
 use std::collections::BTreeMap;
-use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -18,6 +17,7 @@ use super::api::{self, Api};
 use super::conditions::{evaluate, has_write_precondition, if_range_holds, Current, Verdict};
 use super::faults::Fault;
 use super::payments::Payments;
+use super::reply::{etag_of, now_in_seconds, Reply};
 use super::ServerConfig;
 use crate::validators::{fmt_http_date, EntityTag};
 
@@ -58,8 +58,6 @@ pub(super) struct Origin {
     /// Per path: writes in flight and how many overlaps were seen (only `contention-fails-all`).
     contention: Mutex<std::collections::HashMap<String, (usize, u64)>>,
 }
-
-pub(super) type Reply = Response<Full<Bytes>>;
 
 /// Marks a reply the server must not send: the connection is closed instead (a fault).
 #[derive(Clone, Copy)]
@@ -674,22 +672,6 @@ fn parse_byte_range(value: &[u8], total: u64) -> RangeRequest {
         return RangeRequest::Unsatisfiable;
     }
     RangeRequest::Satisfiable { first, last }
-}
-
-/// A strong ETag derived from the content: it changes exactly when the bytes change.
-pub(super) fn etag_of(content: &[u8]) -> EntityTag {
-    let mut hasher = std::hash::DefaultHasher::new();
-    content.hash(&mut hasher);
-    EntityTag::strong(format!("{:016x}", hasher.finish()))
-}
-
-/// HTTP dates have one-second resolution; storing the truncated time keeps comparisons exact.
-pub(super) fn now_in_seconds() -> SystemTime {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    UNIX_EPOCH + Duration::from_secs(secs)
 }
 
 fn set(reply: &mut Reply, name: header::HeaderName, value: &str) {

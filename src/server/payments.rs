@@ -21,9 +21,8 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
-use super::api::json_reply;
 use super::faults::{Fault, Faults};
-use super::origin::Reply;
+use super::reply::{json_reply, Reply};
 
 pub const PAYMENTS: &str = "/api/payments";
 pub const REFUNDS: &str = "/api/refunds";
