@@ -157,8 +157,7 @@ impl Broken {
         // or 200 for 201). Races and workloads do not: judging the state they leave is what
         // the steps after them are for.
         if let Action::Send { request, .. } = &step.action {
-            let read = matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS");
-            if !read && !unchanged && !state_as_planned(run) {
+            if !request.method.reads() && !unchanged && !state_as_planned(run) {
                 for path in paths(step, vars, runner) {
                     self.resources.entry(path).or_insert_with(|| Cause {
                         why: format!(
@@ -789,10 +788,7 @@ impl Runner {
         let conditional = CONDITIONS
             .iter()
             .any(|name| refused.request.headers.contains_key(*name));
-        if matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS")
-            || !(400..500).contains(&status)
-            || !conditional
-        {
+        if request.method.reads() || !(400..500).contains(&status) || !conditional {
             return false;
         }
         let url = refused.request.url.clone();
@@ -810,7 +806,7 @@ impl Runner {
             let full_read = e.request.method == hyper::Method::GET
                 && !e.request.headers.contains_key(hyper::header::RANGE)
                 && r.status == 200;
-            let read = matches!(e.request.method.as_str(), "GET" | "HEAD" | "OPTIONS");
+            let read = crate::scenario::method_reads(e.request.method.as_str());
             if full_read {
                 before = Some(r.body.clone());
             } else if !read && !(400..500).contains(&r.status) {

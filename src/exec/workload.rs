@@ -103,9 +103,7 @@ pub(super) async fn run(
     };
     // Whether the clients' order says anything: not when one of them may change what another reads.
     let writes = workload.steps.iter().any(|s| match &s.action {
-        Action::Send { request, .. } => {
-            !matches!(request.method.0.as_str(), "GET" | "HEAD" | "OPTIONS")
-        }
+        Action::Send { request, .. } => !request.method.reads(),
         _ => true,
     });
     let clients = (0..workload.clients).map(|client| {

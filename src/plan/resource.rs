@@ -282,10 +282,7 @@ fn group_statuses(expect: &mut GroupExpect, stale: u16) {
     }
 }
 
-/// True for a method that changes nothing on the server.
-pub(super) fn is_read(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PROPFIND")
-}
+pub(super) use crate::scenario::method_reads as is_read;
 
 /// The first request of the scenario (cleanup included) that writes, if any.
 pub(super) fn writes(scenario: &Scenario) -> Option<String> {

@@ -299,6 +299,20 @@ impl Default for MethodName {
     }
 }
 
+impl MethodName {
+    /// See [`method_reads`].
+    pub fn reads(&self) -> bool {
+        method_reads(&self.0)
+    }
+}
+
+/// True for a method that changes nothing on the target: RFC 9110's safe methods (9.2.1: GET,
+/// HEAD, OPTIONS, TRACE) and WebDAV's PROPFIND (RFC 4918 9.1). The one place contend decides
+/// whether a request writes: planning, execution and the race checks all ask here.
+pub fn method_reads(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PROPFIND")
+}
+
 impl<'de> Deserialize<'de> for MethodName {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

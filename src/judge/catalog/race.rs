@@ -363,10 +363,7 @@ fn and_more(count: usize, what: &str) -> String {
 }
 
 fn is_write(e: &Exchange) -> bool {
-    !matches!(
-        e.request.method,
-        Method::GET | Method::HEAD | Method::OPTIONS
-    )
+    !crate::scenario::method_reads(e.request.method.as_str())
 }
 
 fn won(e: &Exchange) -> bool {
