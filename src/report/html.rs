@@ -98,7 +98,7 @@ pub fn cell<'r>(
     if report
         .target_findings
         .iter()
-        .any(|t| t.first.rule.as_deref() == Some(rule) && t.first.weight == "failure")
+        .any(|t| t.first.rule.as_deref() == Some(rule) && t.first.weight == super::Shown::Failure)
     {
         cell = Some(Cell::Fail);
     }

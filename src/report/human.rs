@@ -58,9 +58,9 @@ pub fn closing(report: &Report) -> String {
     if !report.target_findings.is_empty() {
         let _ = writeln!(out, "\nthe target as a whole (each rule once):");
         for t in &report.target_findings {
-            let label = match t.first.weight.as_str() {
-                "failure" => String::new(),
-                other => format!("{other}: "),
+            let label = match t.first.weight {
+                super::Shown::Failure => String::new(),
+                other => format!("{}: ", other.label()),
             };
             // A finding of the probe's own evidence has no scenario to point at.
             let seen = match t.first.step.as_str() {

@@ -65,7 +65,46 @@ pub struct TargetFinding {
 impl TargetFinding {
     /// True when it fails the run (its weight, decided once when it was found).
     pub fn fails(&self) -> bool {
-        self.first.weight == Weight::Fails.label()
+        self.first.weight == Shown::Failure
+    }
+}
+
+/// A finding's weight as the report model keeps it: decided once (`record::Weight`, by the
+/// policy), matched on by renderers, written to JSON as the words they show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Shown {
+    #[serde(rename = "failure")]
+    Failure,
+    #[serde(rename = "warning")]
+    Warning,
+    #[serde(rename = "waived")]
+    Waived,
+    #[serde(rename = "accepted by the profile, not RFC 9110")]
+    AcceptedByProfile,
+    #[serde(rename = "not checked")]
+    NotChecked,
+}
+
+impl Shown {
+    pub fn of(weight: &Weight) -> Shown {
+        match weight {
+            Weight::Fails => Shown::Failure,
+            Weight::Warns => Shown::Warning,
+            Weight::Waived => Shown::Waived,
+            Weight::AcceptedByProfile => Shown::AcceptedByProfile,
+            Weight::NotChecked(_) => Shown::NotChecked,
+        }
+    }
+
+    /// The words a person reads: the same as [`Weight::label`].
+    pub fn label(self) -> &'static str {
+        match self {
+            Shown::Failure => Weight::Fails.label(),
+            Shown::Warning => Weight::Warns.label(),
+            Shown::Waived => Weight::Waived.label(),
+            Shown::AcceptedByProfile => Weight::AcceptedByProfile.label(),
+            Shown::NotChecked => Weight::NotChecked(String::new()).label(),
+        }
     }
 }
 
@@ -145,7 +184,7 @@ pub struct FailureReport {
     pub section: Option<String>,
     pub step: String,
     /// `failure`, `warning`, `waived`, `accepted by the profile, not RFC 9110`, `not checked`.
-    pub weight: String,
+    pub weight: Shown,
     /// Why it could not be checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -347,7 +386,7 @@ impl Report {
         summary.target_failures = target_findings.iter().filter(|t| t.fails()).count();
         summary.warnings += target_findings
             .iter()
-            .filter(|t| t.first.weight == Weight::Warns.label())
+            .filter(|t| t.first.weight == Shown::Warning)
             .count();
         let target_rules: Vec<String> = target_findings
             .iter()
@@ -702,7 +741,7 @@ fn finding_report(f: &Finding, step: &str, redactor: &Redactor) -> FailureReport
         level: f.cite.as_ref().map(|c| c.level.to_owned()),
         section: f.cite.as_ref().map(|c| c.section.clone()),
         step: step.to_owned(),
-        weight: f.weight.label().to_owned(),
+        weight: Shown::of(&f.weight),
         reason: match &f.weight {
             Weight::NotChecked(why) => Some(redactor.text(why)),
             _ => None,
