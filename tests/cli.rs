@@ -2016,6 +2016,41 @@ fn rounds_rotate_through_the_releases_and_say_so() {
     );
 }
 
+/// A version template is checked like every other, wherever the profile puts the version (a
+/// header, or a member of the JSON content), and the dry run shows the member it will send.
+#[test]
+fn a_version_template_is_checked_and_previewed() {
+    for config in [None, Some("fixtures/profiles/api-items.yaml")] {
+        let mut args = vec!["check", "fixtures/invalid/version-template-typo.yaml"];
+        args.extend(config.iter().flat_map(|c| ["--config", c]));
+        let out = contend(&args);
+        assert_eq!(out.status.code(), Some(2), "{config:?}: {}", stdout(&out));
+        assert!(
+            stderr(&out).contains("version-template-typo.yaml:10:")
+                && stderr(&out).contains("`verison` is not defined"),
+            "{config:?}: {}",
+            stderr(&out)
+        );
+    }
+    let dry = contend(&[
+        "run",
+        "--dry-run",
+        "--config",
+        "fixtures/profiles/api-items.yaml",
+        "--target",
+        "http://127.0.0.1:9/",
+        "--capabilities",
+        "create,delete,example-api,versions",
+        "specs/race-version.yaml",
+    ]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("(in the content) \"version\": <version>"),
+        "{}",
+        stdout(&dry)
+    );
+}
+
 /// A scenario can pin its release and offset; a staggered release says its spread is on purpose.
 #[test]
 fn a_pinned_stagger_is_kept_and_reported() {

@@ -1063,6 +1063,9 @@ pub fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
 fn request_templates(request: &Request, out: &mut Vec<Template>) -> Result<(), String> {
     out.push(request.path.clone());
     out.extend(request.headers.0.iter().map(|(_, v)| v.clone()));
+    // The version, before planning puts it where the profile says, and after (JSON members).
+    out.extend(request.version.iter().cloned());
+    out.extend(request.json_members.iter().map(|(_, v)| v.clone()));
     for (_, headers) in &request.headers_if.0 {
         out.extend(headers.0.iter().map(|(_, v)| v.clone()));
     }

@@ -84,6 +84,14 @@ fn request_line(
         }
         None => {}
     }
+    // The profile's version, put into the JSON content when it is sent.
+    for (name, value) in &request.json_members {
+        let _ = writeln!(
+            out,
+            "      (in the content) \"{name}\": {}",
+            lenient(value, vars)
+        );
+    }
 }
 
 /// `template` rendered with what is known now; what a step will capture shows as `<name>`.
