@@ -5,6 +5,7 @@ pub mod builtin;
 mod load;
 mod model;
 mod profile;
+mod shape;
 pub mod template;
 
 pub use load::{
