@@ -214,21 +214,7 @@ fn state_as_planned(run: &StepRun) -> bool {
 
 /// The URLs a step addresses, as far as they render now.
 fn paths(step: &Step, vars: &Vars, runner: &Runner) -> Vec<String> {
-    let requests: Vec<&Request> = match &step.action {
-        Action::Send { request, .. } => vec![request],
-        Action::Race { group, .. } => (0..group.requests.len())
-            .map(|i| group.requests.get(i))
-            .collect(),
-        Action::Workload(w) => w
-            .steps
-            .iter()
-            .filter_map(|s| match &s.action {
-                Action::Send { request, .. } => Some(request),
-                _ => None,
-            })
-            .collect(),
-    };
-    requests
+    step.requests()
         .into_iter()
         .filter_map(|r| r.path.render(vars).ok())
         .filter_map(|p| runner.resolve(&p).ok())

@@ -12,7 +12,7 @@ use futures::future::join_all;
 use super::Runner;
 use crate::judge::{ClientJudge, Entry};
 use crate::record::{At, Exchange, Finding, Sample};
-use crate::scenario::{Action, Vars, Workload};
+use crate::scenario::{Step, Vars, Workload};
 
 /// What all clients of a workload did together.
 pub(super) struct WorkloadRun {
@@ -102,10 +102,9 @@ pub(super) async fn run(
         stated: Mutex::new(HashMap::new()),
     };
     // Whether the clients' order says anything: not when one of them may change what another reads.
-    let writes = workload.steps.iter().any(|s| match &s.action {
-        Action::Send { request, .. } => !request.method.reads(),
-        _ => true,
-    });
+    let writes = (workload.steps.iter())
+        .flat_map(Step::requests)
+        .any(|r| !r.method.reads());
     let clients = (0..workload.clients).map(|client| {
         let judge = ClientJudge::new(earlier, writes);
         run_client(

@@ -142,32 +142,17 @@ mod bodies {
         Ok(scenario)
     }
 
-    type Each<'a> = dyn Fn(&mut Request) -> Result<(), String> + 'a;
-
     /// Every request of a step, in order (a workload's inner steps included), to read.
     pub(super) fn requests(step: &Step) -> Vec<&Request> {
-        match &step.action {
-            Action::Send { request, .. } => vec![request],
-            Action::Race { group, .. } => match &group.requests {
-                GroupRequests::Repeat { request, .. } => vec![request],
-                GroupRequests::List(list) => list.iter().collect(),
-            },
-            Action::Workload(workload) => workload.steps.iter().flat_map(requests).collect(),
-        }
+        step.requests()
     }
 
-    pub(super) fn each_request(step: &mut Step, f: &Each) -> Result<(), String> {
-        match &mut step.action {
-            Action::Send { request, .. } => f(request),
-            Action::Race { group, .. } => match &mut group.requests {
-                GroupRequests::Repeat { request, .. } => f(request),
-                GroupRequests::List(list) => list.iter_mut().try_for_each(f),
-            },
-            Action::Workload(workload) => workload
-                .steps
-                .iter_mut()
-                .try_for_each(|s| each_request(s, f)),
-        }
+    /// Every request of a step, to change.
+    pub(super) fn each_request(
+        step: &mut Step,
+        f: &dyn Fn(&mut Request) -> Result<(), String>,
+    ) -> Result<(), String> {
+        step.each_request_mut(f)
     }
 
     type Wrap<'a> = dyn Fn(&mut Template) -> Result<(), String> + 'a;
@@ -916,21 +901,9 @@ pub fn replan(
 
 /// True when some request of the scenario has `headers_if`.
 fn has_capability_headers(scenario: &Scenario) -> bool {
-    let any = |r: &Request| !r.headers_if.0.is_empty();
-    scenario
-        .steps
-        .iter()
-        .chain(&scenario.cleanup)
-        .any(|step| match &step.action {
-            Action::Send { request, .. } => any(request),
-            Action::Race { group, .. } => {
-                (0..group.requests.len()).any(|i| any(group.requests.get(i)))
-            }
-            Action::Workload(w) => w
-                .steps
-                .iter()
-                .any(|s| matches!(&s.action, Action::Send { request, .. } if any(request))),
-        })
+    (scenario.steps.iter().chain(&scenario.cleanup))
+        .flat_map(Step::requests)
+        .any(|r| !r.headers_if.0.is_empty())
 }
 
 /// Names `NAME` of every `{{env.NAME}}` the scenario uses.
