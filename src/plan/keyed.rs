@@ -4,7 +4,6 @@
 //! executed at `GET /api/payments?reference={{key}}`, read at `/count`. Planned for a target
 //! with a profile, each of those goes where the profile says, in its shape.
 
-use super::bodies::each_request;
 use crate::scenario::{
     Action, Body, CaptureSource, Expect, FieldName, JsonQuery, KeyedEndpoint, Request, Scenario,
     Step, Template,
@@ -23,7 +22,7 @@ pub(super) fn place(mut scenario: Scenario, keyed: &KeyedEndpoint) -> Result<Sce
 }
 
 fn place_in_step(step: &mut Step, keyed: &KeyedEndpoint) -> Result<(), String> {
-    each_request(step, &|request: &mut Request| {
+    step.each_request_mut(&|request: &mut Request| {
         let path = request.path.as_str();
         if path.starts_with(COUNT) {
             request.path = keyed.count.clone();

@@ -69,7 +69,7 @@ mod bodies {
             .steps
             .iter()
             .chain(&scenario.cleanup)
-            .flat_map(requests)
+            .flat_map(Step::requests)
             .any(|request| matches!(request.body.as_deref(), Some(Body::Text(_))))
     }
 
@@ -122,7 +122,7 @@ mod bodies {
             Ok(())
         };
         for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
-            let _ = each_request(step, &fold);
+            let _ = step.each_request_mut(&fold);
         }
         scenario
     }
@@ -137,22 +137,9 @@ mod bodies {
             Ok(())
         };
         for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
-            each_request(step, &rename)?;
+            step.each_request_mut(&rename)?;
         }
         Ok(scenario)
-    }
-
-    /// Every request of a step, in order (a workload's inner steps included), to read.
-    pub(super) fn requests(step: &Step) -> Vec<&Request> {
-        step.requests()
-    }
-
-    /// Every request of a step, to change.
-    pub(super) fn each_request(
-        step: &mut Step,
-        f: &dyn Fn(&mut Request) -> Result<(), String>,
-    ) -> Result<(), String> {
-        step.each_request_mut(f)
     }
 
     type Wrap<'a> = dyn Fn(&mut Template) -> Result<(), String> + 'a;
@@ -861,7 +848,7 @@ fn check_body_files(scenario: &Scenario) -> Vec<String> {
     let dir = scenario.file.parent().unwrap_or(Path::new("."));
     let mut problems = Vec::new();
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
-        for request in bodies::requests(step) {
+        for request in step.requests() {
             if let Some(Body::File(file)) = request.body.as_deref() {
                 if !dir.join(file).is_file() {
                     problems.push(located(

@@ -8,8 +8,6 @@ use crate::scenario::{
     VersionRead, VersionSend,
 };
 
-use super::bodies::{each_request, requests};
-
 /// The rule the built-in create steps name; a profile's `create` takes their place.
 const CREATE_RULE: &str = "put.created";
 
@@ -83,7 +81,7 @@ pub(super) fn create_by(mut scenario: Scenario, create: &CreateBy) -> Result<Sce
 }
 
 fn rename_paths(step: &mut Step, renamed: &[(String, String)]) -> Result<(), String> {
-    each_request(step, &|request: &mut Request| {
+    step.each_request_mut(&|request: &mut Request| {
         let path = request.path.as_str();
         for (from, to) in renamed {
             if let Some(rest) = path.strip_prefix(from.as_str()) {
@@ -194,7 +192,7 @@ fn place_in_step(step: &mut Step, at: &VersionAt, stale: u16) -> Result<(), Stri
             };
         }
     }
-    each_request(step, &|request: &mut Request| {
+    step.each_request_mut(&|request: &mut Request| {
         let Some(version) = request.version.take() else {
             return Ok(());
         };
@@ -244,7 +242,7 @@ fn step_mentions_versions(step: &Step) -> bool {
     step.capture
         .values()
         .any(|c| matches!(c.source, CaptureSource::Version))
-        || requests(step).iter().any(|r| r.version.is_some())
+        || step.requests().iter().any(|r| r.version.is_some())
         || match &step.action {
             Action::Send { expect, .. } => expect.status.as_ref().is_some_and(stale),
             Action::Race { expect, .. } => {
@@ -292,7 +290,8 @@ pub(super) fn writes(scenario: &Scenario) -> Option<String> {
         .chain(&scenario.cleanup)
         .filter(|step| step.set_aside.is_none())
         .find_map(|step| {
-            let write = requests(step)
+            let write = step
+                .requests()
                 .into_iter()
                 .find(|request| !is_read(&request.method.0))?;
             Some(format!(
@@ -329,7 +328,7 @@ pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Sc
     });
     let body = Template::literal(&existing.body);
     for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
-        each_request(step, &|request: &mut Request| {
+        step.each_request_mut(&|request: &mut Request| {
             if request.path.as_str() == path {
                 request.path = existing.path.clone();
             }
@@ -345,7 +344,8 @@ pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Sc
         }
     }
     for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
-        let write = requests(step)
+        let write = step
+            .requests()
             .into_iter()
             .find(|request| !is_read(&request.method.0))
             .map(|w| format!("{} {}", w.method.0, w.path.as_str()));
@@ -361,7 +361,7 @@ pub(super) fn on_existing(scenario: &Scenario, existing: &Existing) -> Option<Sc
 pub(super) fn unversioned_update(scenario: &Scenario) -> Option<String> {
     let mut written: Vec<&str> = Vec::new();
     for step in &scenario.steps {
-        for request in requests(step) {
+        for request in step.requests() {
             let (method, path) = (request.method.0.as_str(), request.path.as_str());
             if is_read(method) || method == "DELETE" {
                 continue;
