@@ -26,7 +26,7 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE, USER_AGENT
 pub use probe::Probe;
 
 use crate::judge::{self, Entry};
-use crate::plan::{self, Planned, Settings, Target};
+use crate::plan::{Planned, Settings, Target};
 use crate::record::{
     At, Check, Exchange, NoResponse, NoResponseKind, Outgoing, Received, ScenarioRun, StepRun,
     Weight, WorkloadStats,
@@ -88,7 +88,7 @@ impl Broken {
         if self.vars.is_empty() {
             return None; // nothing broken: no need to read every template of every step
         }
-        let templates = plan::step_templates(step).unwrap_or_default();
+        let templates = step.templates().unwrap_or_default();
         templates.iter().find_map(|template| {
             template.variables().find_map(|name| {
                 let cause = self.vars.get(name)?;

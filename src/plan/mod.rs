@@ -7,12 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::scenario::template::json_templates;
 use crate::scenario::Profile;
-use crate::scenario::{
-    Action, Body, Capability, Expect, GroupExpect, GroupRequests, Need, Request, Scenario, Step,
-    Template, Vars,
-};
+use crate::scenario::{Action, Body, Capability, Need, Scenario, Step, Template, Vars};
 
 mod keyed;
 mod preview;
@@ -899,7 +895,7 @@ fn referenced_env(scenario: &Scenario) -> Result<BTreeSet<String>, String> {
     let mut add = |t: &Template| names.extend(env_names_in(t));
     scenario.vars.values().for_each(|d| add(&d.value));
     for step in scenario.steps.iter().chain(&scenario.cleanup) {
-        step_templates(step)?.iter().for_each(&mut add);
+        step.templates()?.iter().for_each(&mut add);
     }
     Ok(names)
 }
@@ -961,7 +957,7 @@ fn undefined(
     vars: &Vars,
     part: &str,
 ) -> Vec<(String, String)> {
-    let templates = match step_templates(step) {
+    let templates = match step.templates() {
         Ok(t) => t,
         Err(e) => return vec![(String::new(), e)],
     };
@@ -987,87 +983,6 @@ fn undefined(
         }
     }
     out
-}
-
-/// All templates of a step: its requests and its expectations.
-pub fn step_templates(step: &Step) -> Result<Vec<Template>, String> {
-    let mut out = Vec::new();
-    let label = |e: String| format!("step `{}`: {e}", step.name);
-    match &step.action {
-        Action::Send { request, expect } => {
-            request_templates(request, &mut out).map_err(label)?;
-            expect_templates(expect, &mut out).map_err(label)?;
-        }
-        Action::Race { group, expect } => {
-            match &group.requests {
-                GroupRequests::Repeat { request, .. } => request_templates(request, &mut out),
-                GroupRequests::List(list) => {
-                    list.iter().try_for_each(|r| request_templates(r, &mut out))
-                }
-            }
-            .map_err(label)?;
-            let GroupExpect { others, each, .. } = expect;
-            for e in others.iter().chain(each) {
-                expect_templates(e, &mut out).map_err(label)?;
-            }
-        }
-        Action::Workload(workload) => {
-            for each in &workload.steps {
-                out.extend(step_templates(each)?);
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn request_templates(request: &Request, out: &mut Vec<Template>) -> Result<(), String> {
-    out.push(request.path.clone());
-    out.extend(request.headers.0.iter().map(|(_, v)| v.clone()));
-    // The version, before planning puts it where the profile says, and after (JSON members).
-    out.extend(request.version.iter().cloned());
-    out.extend(request.json_members.iter().map(|(_, v)| v.clone()));
-    for (_, headers) in &request.headers_if.0 {
-        out.extend(headers.0.iter().map(|(_, v)| v.clone()));
-    }
-    match request.body.as_deref() {
-        Some(Body::Text(t)) => out.push(t.clone()),
-        Some(Body::Json(value)) => out.extend(json_templates(value)?),
-        Some(Body::File(_)) | None => {}
-    }
-    Ok(())
-}
-
-fn expect_templates(expect: &Expect, out: &mut Vec<Template>) -> Result<(), String> {
-    for (_, check) in &expect.headers.0 {
-        out.extend(
-            [&check.equals, &check.not_equals, &check.contains]
-                .into_iter()
-                .flatten()
-                .cloned(),
-        );
-    }
-    if let Some(body) = expect.body.as_deref() {
-        out.extend(
-            [
-                &body.equals,
-                &body.contains,
-                &body.not_contains,
-                &body.counter,
-            ]
-            .into_iter()
-            .flatten()
-            .cloned(),
-        );
-        for value in body
-            .json
-            .iter()
-            .chain(&body.json_subset)
-            .chain(body.json_path.0.iter().flat_map(|(_, v)| v.values()))
-        {
-            out.extend(json_templates(value)?);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

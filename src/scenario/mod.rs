@@ -7,6 +7,7 @@ mod model;
 mod profile;
 mod shape;
 pub mod template;
+mod walk;
 
 pub use load::{
     load_file, load_file_lenient, load_lenient, load_paths, load_profile, load_profile_str,

@@ -616,37 +616,6 @@ impl Scenario {
 }
 
 impl Step {
-    /// Every request the step sends, in order: its own, a group's (a `count` group's one
-    /// request once), a workload's steps'. The one walk over a step's requests: planning
-    /// passes, applicability and execution read them here.
-    pub fn requests(&self) -> Vec<&Request> {
-        match &self.action {
-            Action::Send { request, .. } => vec![request],
-            Action::Race { group, .. } => match &group.requests {
-                GroupRequests::Repeat { request, .. } => vec![request],
-                GroupRequests::List(list) => list.iter().collect(),
-            },
-            Action::Workload(workload) => workload.steps.iter().flat_map(Step::requests).collect(),
-        }
-    }
-
-    /// The same walk, to change each request; stops at the first error.
-    pub fn each_request_mut(
-        &mut self,
-        f: &dyn Fn(&mut Request) -> Result<(), String>,
-    ) -> Result<(), String> {
-        match &mut self.action {
-            Action::Send { request, .. } => f(request),
-            Action::Race { group, .. } => match &mut group.requests {
-                GroupRequests::Repeat { request, .. } => f(request),
-                GroupRequests::List(list) => list.iter_mut().try_for_each(f),
-            },
-            Action::Workload(workload) => {
-                (workload.steps.iter_mut()).try_for_each(|s| s.each_request_mut(f))
-            }
-        }
-    }
-
     /// True when the step (or a workload's step) captures a header that must be a strong tag:
     /// what puts a scenario in its `weak:` forms on a target with only weak tags.
     pub fn wants_strong_tag(&self) -> bool {
