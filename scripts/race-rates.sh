@@ -9,19 +9,21 @@
 #   PROFILE=scripts/real-servers/wsgidav.yaml scripts/race-rates.sh http://127.0.0.1:8080/ specs/race-if-match.yaml 20
 #
 # Bounded: HUNTS hunts (default 20) of at most BUDGET (default 2000 rounds or 60 s) each.
+# CONTEND=path/to/contend compares another build (default: target/release/contend, built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 url=${1:?usage: scripts/race-rates.sh URL SCENARIO [HUNTS]}
 scenario=${2:?usage: scripts/race-rates.sh URL SCENARIO [HUNTS]}
 hunts=${3:-20}
 budget=${BUDGET:-2000,60s}
-[ -x target/release/contend ] || cargo build --release --locked --quiet
+contend=${CONTEND:-target/release/contend}
+[ -x "$contend" ] || cargo build --release --locked --quiet
 work=$(mktemp -d /tmp/contend-race-rates.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 profile=()
 [ -n "${PROFILE:-}" ] && profile=(--config "$PROFILE")
 for i in $(seq 1 "$hunts"); do
-  target/release/contend run --quiet --target "$url" "${profile[@]}" --race-budget "$budget" \
+  "$contend" run --quiet --target "$url" "${profile[@]}" --race-budget "$budget" \
     --report "json=$work/hunt-$i.json" "$scenario" > /dev/null 2>&1 || true
 done
 # Sum the rounds and broken rounds of every hunt, per release.

@@ -155,6 +155,9 @@ pub struct RaceWindow {
     /// The offset asked between two members (`stagger`): a spread of about `(n - 1) ×
     /// stagger` is on purpose. Zero: released together.
     pub stagger: Duration,
+    /// Requests sent on connections kept open from an earlier round (no connect, no
+    /// handshake): the rest were opened for this round.
+    pub warm: usize,
 }
 
 /// Where an exchange sits in a scenario's history: step, then position within the step.

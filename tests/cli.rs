@@ -1960,6 +1960,31 @@ fn the_default_race_budget_states_what_a_pass_proves() {
 /// A group that pins no release rotates through the ones the target takes, round by round
 /// (last byte held, whole request held, HTTP/2 where spoken), and every output says how many
 /// rounds each release hunted; a workload's pass states its power over its operations too.
+/// A round's racers go out on the connections the round before left open: no connect, no
+/// handshake, the server meets them already accepted.
+#[test]
+fn racers_reuse_the_connections_of_the_round_before() {
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args([
+            "run",
+            "specs/race-if-match.yaml",
+            "--race-budget",
+            "5",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = report["scenarios"][0]["steps"].as_array().unwrap();
+    let race = &steps.iter().find(|s| s["name"] == "race").unwrap()["race"];
+    // Round 5 of the rotation (last byte, barrier, HTTP/2) is a barrier round after a
+    // last-byte one: HTTP/1.1 both, so its racers can go out on the connections kept.
+    assert_eq!(race["sync"], "barrier", "{race}");
+    let warm = race["warm"].as_u64().unwrap_or(0);
+    assert!(warm > 0 && warm <= 20, "{race}");
+}
+
 #[test]
 fn rounds_rotate_through_the_releases_and_say_so() {
     let out = Command::new(env!("CARGO_BIN_EXE_contend"))

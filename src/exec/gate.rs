@@ -76,6 +76,19 @@ impl Gate {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Makes the gate hold the next request on its connection (kept from an earlier round) as
+    /// it held the first. Called before the request is handed to hyper.
+    pub(super) fn rearm(&self, hold: Hold, content_length: usize) {
+        let mut state = self.lock();
+        state.hold = hold;
+        state.content_length = content_length;
+        state.terminator_matched = 0;
+        state.content_left = None;
+        state.held.clear();
+        state.ended = false;
+        state.ready = false;
+    }
+
     /// Waits until the request has been written up to the held bytes.
     pub(super) async fn ready(&self) {
         loop {

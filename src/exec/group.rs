@@ -8,20 +8,29 @@
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::future::join_all;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1;
 use hyper_util::rt::TokioIo;
 
 use super::gate::{self, Gate, Hold};
 use super::release::{failed_group, GroupRun, Release};
+use super::warm::{self, Conn, Warm};
 use super::{classify, connect, error_chain};
 use crate::record::{Exchange, NoResponse, NoResponseKind, Outgoing, Received};
 use crate::scenario::SyncMode;
 
 /// Runs one group and returns one exchange per request, in request order. `delays[i]`
 /// releases member `i` that long after the others (`after:`; never with `http2`).
-pub async fn run(requests: Vec<Outgoing>, release: Release, delays: &[Duration]) -> GroupRun {
+/// HTTP/1.1 members go out on connections `warm` kept from earlier rounds where it has them,
+/// and leave theirs there.
+pub async fn run(
+    requests: Vec<Outgoing>,
+    release: Release,
+    delays: &[Duration],
+    warm: &Warm,
+) -> GroupRun {
     let sync = release.sync;
     match sync {
         SyncMode::Http2 => super::h2race::run(requests).await,
@@ -32,34 +41,45 @@ pub async fn run(requests: Vec<Outgoing>, release: Release, delays: &[Duration])
                 "sync: last-byte needs content in every request; use sync: barrier",
             )
         }
-        SyncMode::LastByte => run_http1(requests, release, Hold::LastByte, delays).await,
-        SyncMode::Barrier => run_http1(requests, release, Hold::All, delays).await,
+        SyncMode::LastByte => run_http1(requests, release, Hold::LastByte, delays, warm).await,
+        SyncMode::Barrier => run_http1(requests, release, Hold::All, delays, warm).await,
     }
 }
 
-/// The response, and when it was complete.
-type Pending = tokio::task::JoinHandle<(Result<Received, NoResponse>, Instant)>;
+/// The response, when it was complete, and the connection when it can carry another request.
+type Pending = tokio::task::JoinHandle<(Result<Received, NoResponse>, Instant, Option<Sender>)>;
+type Sender = http1::SendRequest<Full<Bytes>>;
+
+/// A member ready to be released: its gate, its response to come, and whether its connection
+/// was kept from an earlier round.
+struct Member {
+    gate: Gate,
+    pending: Pending,
+    warm: bool,
+}
 
 async fn run_http1(
     requests: Vec<Outgoing>,
     release: Release,
     hold: Hold,
     delays: &[Duration],
+    warm: &Warm,
 ) -> GroupRun {
-    // Connect, handshake and hand each request to its connection; none is complete on the wire.
-    let members: Vec<Result<(Gate, Pending), String>> = join_all(
+    // Connect (or take a kept connection), hand each request to its connection; none is
+    // complete on the wire.
+    let members: Vec<Result<Member, String>> = join_all(
         requests
             .iter()
-            .map(|r| connect::within(r.timeout, dispatch(r, hold))),
+            .map(|r| connect::within(r.timeout, dispatch(r, hold, warm))),
     )
     .await;
     // Wait until every request is out but its held bytes.
     let ready: Vec<Result<(), String>> =
         join_all(members.iter().zip(&requests).map(|(member, r)| async move {
             match member {
-                Ok((gate, _)) => {
+                Ok(member) => {
                     connect::within(r.timeout, async {
-                        gate.ready().await;
+                        member.gate.ready().await;
                         Ok(())
                     })
                     .await
@@ -94,10 +114,10 @@ async fn run_http1(
     };
     let release_began = Instant::now();
     for i in order {
-        if let (Ok((gate, _)), Ok(())) = (&members[i], &ready[i]) {
+        if let (Ok(member), Ok(())) = (&members[i], &ready[i]) {
             wait_until(release_began + offsets[i]).await;
             releasing_at[i] = Some(Instant::now());
-            match gate.release().await {
+            match member.gate.release().await {
                 Ok(()) => released_at[i] = Some(Instant::now()),
                 Err(e) => release_errors[i] = Some(format!("releasing the request failed: {e}")),
             }
@@ -109,6 +129,7 @@ async fn run_http1(
         .filter_map(|i| released_at[i])
         .collect();
 
+    let warmed = members.iter().flatten().filter(|m| m.warm).count();
     let mut exchanges = Vec::with_capacity(requests.len());
     for (index, ((request, member), ready)) in
         requests.into_iter().zip(members).zip(ready).enumerate()
@@ -118,13 +139,21 @@ async fn run_http1(
             (Err(why), _, _) | (_, Err(why), _) | (_, _, Some(why)) => {
                 (Err(classify(why)), Instant::now())
             }
-            (Ok((_, pending)), Ok(()), None) => pending.await.unwrap_or_else(|e| {
-                let why = format!("the request's task failed: {e}");
-                (
-                    Err(NoResponse::new(NoResponseKind::Reset, why)),
-                    Instant::now(),
-                )
-            }),
+            (Ok(Member { gate, pending, .. }), Ok(()), None) => match pending.await {
+                Ok((response, finished, sender)) => {
+                    if let Some(sender) = sender {
+                        warm.put(&request.url, Conn { gate, sender });
+                    }
+                    (response, finished)
+                }
+                Err(e) => {
+                    let why = format!("the request's task failed: {e}");
+                    (
+                        Err(NoResponse::new(NoResponseKind::Reset, why)),
+                        Instant::now(),
+                    )
+                }
+            },
         };
         exchanges.push(Exchange {
             index: Some(index),
@@ -134,7 +163,9 @@ async fn run_http1(
             finished,
         });
     }
-    GroupRun::released(exchanges, release, &times)
+    let mut run = GroupRun::released(exchanges, release, &times);
+    run.window.warm = warmed;
+    run
 }
 
 /// Waits until `at`: a timer for all but the last millisecond (tokio's timers tick in
@@ -153,20 +184,31 @@ async fn wait_until(at: Instant) {
     }
 }
 
-/// Opens a gated connection and hands it the request; the response is awaited in a task.
-async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), String> {
-    let io = connect::open(&outgoing.url).await?;
-    let (gate, gated) = gate::gate(io, hold, outgoing.body.len());
-    let (mut sender, connection) = http1::handshake(TokioIo::new(gated))
-        .await
-        .map_err(|e| format!("HTTP handshake failed: {}", error_chain(&e)))?;
-    tokio::spawn(connection);
+/// Hands the request to a gated connection, kept from an earlier round or opened now; the
+/// response is awaited in a task.
+async fn dispatch(outgoing: &Outgoing, hold: Hold, warm: &Warm) -> Result<Member, String> {
+    let content_length = outgoing.body.len();
+    let (gate, mut sender, was_warm) = match warm.take(&outgoing.url).await {
+        Some(Conn { gate, sender }) => {
+            gate.rearm(hold, content_length);
+            (gate, sender, true)
+        }
+        None => {
+            let io = connect::open(&outgoing.url).await?;
+            let (gate, gated) = gate::gate(io, hold, content_length);
+            let (sender, connection) = http1::handshake(TokioIo::new(gated))
+                .await
+                .map_err(|e| format!("HTTP handshake failed: {}", error_chain(&e)))?;
+            tokio::spawn(connection);
+            (gate, sender, false)
+        }
+    };
     let request = connect::request(outgoing)?;
+    let reuse_asked = !warm::closes(request.headers());
     let response = sender.send_request(request);
     let timeout = outgoing.timeout;
     let max_body = outgoing.max_body;
     let pending = tokio::spawn(async move {
-        let _keep_open = sender;
         // The instant the response is complete, for when members' ends are compared.
         let read = async move {
             let deadline = tokio::time::Instant::now() + timeout;
@@ -175,6 +217,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
             })
             .await
             .map_err(classify)?;
+            let reusable = reuse_asked && warm::reusable(&response);
             let (parts, body) = response.into_parts();
             let status = parts.status.as_u16();
             // The status and headers are in: a content that never ends is reported as that.
@@ -190,15 +233,23 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold) -> Result<(Gate, Pending), St
                 .map_err(|e| classify(format!("reading the response content failed: {e}")))
                 .map_err(|e| e.after_status(status))?
                 .to_bytes();
-            Ok(Received {
+            let received = Received {
                 status,
                 version: format!("{:?}", parts.version),
                 headers: super::owned_headers(&parts.headers),
                 body,
-            })
+            };
+            Ok((received, reusable))
         };
-        let response = read.await;
-        (response, Instant::now())
+        match read.await {
+            // Read to its end: the connection is free for the next round.
+            Ok((received, reusable)) => (Ok(received), Instant::now(), reusable.then_some(sender)),
+            Err(no_response) => (Err(no_response), Instant::now(), None),
+        }
     });
-    Ok((gate, pending))
+    Ok(Member {
+        gate,
+        pending,
+        warm: was_warm,
+    })
 }

@@ -14,6 +14,7 @@ mod raw;
 mod release;
 mod snapshot;
 mod tls;
+mod warm;
 mod workload;
 
 use std::collections::HashMap;
@@ -57,6 +58,8 @@ pub struct Runner {
     weak_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// A race in HTTP/2 failed to start on this target: rotations leave it out.
     no_http2: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    /// Racers' connections left open by one round for the next.
+    warm: std::sync::Arc<warm::Warm>,
 }
 
 /// Set in a scenario's variables once a strong capture could only get a weak tag: steps with
@@ -255,6 +258,7 @@ impl Runner {
             resolved: Default::default(),
             weak_only: Default::default(),
             no_http2: Default::default(),
+            warm: Default::default(),
         })
     }
 
@@ -614,15 +618,15 @@ impl Runner {
             },
         };
         if group.sync.is_some() || chosen.sync != crate::scenario::SyncMode::Http2 {
-            return group::run(outgoing, chosen, delays).await;
+            return group::run(outgoing, chosen, delays, &self.warm).await;
         }
-        let raced = group::run(outgoing.clone(), chosen, delays).await;
+        let raced = group::run(outgoing.clone(), chosen, delays, &self.warm).await;
         if raced.error.is_none() {
             return raced;
         }
         self.no_http2
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        group::run(outgoing, rotation[0], delays).await
+        group::run(outgoing, rotation[0], delays, &self.warm).await
     }
 
     /// Renders a request's templates against `vars` and resolves it against the target.

@@ -71,6 +71,7 @@ pub(super) fn failed_group(sync: SyncMode, why: &str) -> GroupRun {
             released: 0,
             spread: Duration::ZERO,
             stagger: Duration::ZERO,
+            warm: 0,
         },
         error: Some(why.to_owned()),
     }
@@ -96,6 +97,7 @@ impl GroupRun {
                 released: times.len(),
                 spread,
                 stagger: release.stagger,
+                warm: 0,
             },
             error: None,
         }

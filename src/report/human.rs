@@ -247,7 +247,7 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
         if let Some(race) = &step.race {
             let _ = writeln!(
                 out,
-                "      race `{}`: {} of {} requests released within {:.0} µs ({}){}",
+                "      race `{}`: {} of {} requests released within {:.0} µs ({}){}{}",
                 step.name,
                 race.released,
                 race.requests - race.delayed,
@@ -259,6 +259,10 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
                 match race.delayed {
                     0 => String::new(),
                     n => format!(", {n} released later by `after:`"),
+                },
+                match race.warm {
+                    0 => String::new(),
+                    n => format!(", {n} on connections kept from the round before"),
                 }
             );
         }

@@ -258,6 +258,9 @@ pub struct RaceReport {
     /// Requests released later on purpose (`after:`), outside the window.
     #[serde(default, skip_serializing_if = "usize_is_zero")]
     pub delayed: usize,
+    /// Requests sent on connections kept open from the previous round.
+    #[serde(default, skip_serializing_if = "usize_is_zero")]
+    pub warm: usize,
 }
 
 fn u64_is_zero(n: &u64) -> bool {
@@ -647,6 +650,7 @@ pub fn scenario_report(
                 release_spread_us: (w.spread.as_secs_f64() * 1e7).round() / 10.0,
                 stagger_us: w.stagger.as_micros() as u64,
                 delayed: w.delayed,
+                warm: w.warm,
             }),
             workload: step.workload,
             error: step.error.as_ref().map(|e| redactor.text(e)),
