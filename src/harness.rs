@@ -10,9 +10,9 @@
 //! `./contend.yaml`) under the environment (`CONTEND_TARGET`, ...); without a target, the
 //! embedded reference server. Nothing is sent to list the trials (`--list`). The first trial
 //! that runs starts the target (probing it like `contend run` when the profile declares no
-//! capabilities) and runs every selected scenario once, `--jobs` 4 at a time; each trial then
-//! reads its part of that one report and its verdict, so `cargo test` and `contend run` cannot
-//! disagree.
+//! capabilities) and runs every selected scenario once, `jobs` at a time (4 unless
+//! `CONTEND_JOBS` says); each trial then reads its part of that one report and its verdict, so
+//! `cargo test` and `contend run` cannot disagree.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -26,9 +26,6 @@ use crate::plan::{self, Applicability, Planned, Resolved, Target};
 use crate::report::{human, Redactor, Report, Status};
 use crate::scenario;
 use crate::suite;
-
-/// Scenarios run at once, as `contend run`'s default `--jobs`.
-const JOBS: usize = 4;
 
 /// Runs every scenario under `dir` as a test, with the command line's libtest arguments.
 pub fn run_dir(dir: impl AsRef<Path>) -> Conclusion {
@@ -208,8 +205,10 @@ fn run_suite() -> Result<Report, String> {
                 .map_err(|e| e.to_string())?;
             selected.push(again);
         }
-        let mut report =
-            suite::run_all(&started.runner, &selected, JOBS, &started.redactor, run_id).await;
+        let mut report = {
+            let jobs = started.runner.settings().jobs;
+            suite::run_all(&started.runner, &selected, jobs, &started.redactor, run_id).await
+        };
         report.add_probe_findings(&started.probe_findings, &started.redactor);
         report.seal();
         drop(started);

@@ -45,7 +45,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run scenarios against a target (the embedded reference server when none is given).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run the reference server in the foreground.
     Serve(ServeArgs),
     /// Find out what a target supports, and which scenarios will run against it.
@@ -110,9 +110,9 @@ struct RunArgs {
     /// A variable for the scenarios' templates (repeatable); overrides scenario `vars`.
     #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
-    /// Scenarios run at once.
-    #[arg(long, short = 'j', default_value_t = 4)]
-    jobs: usize,
+    /// Scenarios run at once [default: 4].
+    #[arg(long, short = 'j')]
+    jobs: Option<usize>,
     /// Run only scenarios whose id (`file::name`) contains this text.
     #[arg(long)]
     filter: Option<String>,
@@ -383,7 +383,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Run(args) => runtime.block_on(run(args)),
+        Command::Run(args) => runtime.block_on(run(*args)),
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Probe { paths, target } => runtime.block_on(probe(&paths, target)),
         Command::List {
@@ -692,36 +692,10 @@ async fn run(args: RunArgs) -> ExitCode {
         ColorWhen::Never => anstream::ColorChoice::Never.write_global(),
         ColorWhen::Auto => {}
     }
-    let scenarios = match load(&args.paths) {
+    let scenarios = match select(&args) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let scenarios: Vec<Scenario> = scenarios
-        .into_iter()
-        .filter(|s| args.tags.is_empty() || s.tags.iter().any(|t| args.tags.contains(t)))
-        .filter(|s| {
-            args.filter
-                .as_ref()
-                .is_none_or(|f| plan::scenario_id(s).contains(f))
-        })
-        .collect();
-    if scenarios.is_empty() {
-        let mut asked = Vec::new();
-        if let Some(f) = &args.filter {
-            asked.push(format!("--filter {f:?}"));
-        }
-        if !args.tags.is_empty() {
-            asked.push(format!("--tag {}", args.tags.join(", ")));
-        }
-        let what = if asked.is_empty() {
-            "the paths given hold no scenario".to_owned()
-        } else {
-            format!("{} selects no scenario", asked.join(" with "))
-        };
-        return bad_input(&format!(
-            "{what}: nothing to run (`contend list` shows them)"
-        ));
-    }
     let flags = plan::Flags {
         vars: args.vars.clone(),
         update_snapshots: args.update_snapshots,
@@ -730,25 +704,12 @@ async fn run(args: RunArgs) -> ExitCode {
         origin: args.origin.clone(),
         min_judged: args.min_judged,
         race_budget: args.race_budget,
+        jobs: args.jobs,
         ..args.target.flags()
     };
     let connected = match connect(&args.target, flags, false, args.dry_run).await {
         Ok(c) => c,
-        Err(stopped) => {
-            // The target was chosen: CI keeps a report that says why nothing ran.
-            if let Some(target) = &stopped.target {
-                let mut report =
-                    report::Report::stopped(target.clone(), String::new(), stopped.message.clone());
-                report.seal();
-                if args.format == Format::Json {
-                    progress_free_print(&format!("{}\n", report.to_json()));
-                }
-                if let Err(code) = write_reports(&args.reports, &report) {
-                    return code;
-                }
-            }
-            return stopped.exit();
-        }
+        Err(stopped) => return stopped_before_running(&args, stopped),
     };
     // --quiet is failures and the summary only; `contend probe` shows the evidence.
     if let (Some(probe), Format::Human, false) = (&connected.probe, args.format, args.quiet) {
@@ -775,6 +736,82 @@ async fn run(args: RunArgs) -> ExitCode {
         ));
         return ExitCode::SUCCESS;
     }
+    let (mut report, interrupted) = execute(&args, &connected, &planned).await;
+    report.probe = connected
+        .probe
+        .as_ref()
+        .map(|p| probe_report(p, &connected.redactor));
+    if let Some(probe) = &connected.probe {
+        report.add_probe_findings(&probe.findings, &connected.redactor);
+    }
+    if let Some(origin) = origin {
+        match at_origin(&origin, sources, &connected).await {
+            Ok(direct) => {
+                let label = connected.redactor.text(&direct.target);
+                report.gateway = Some(report::gateway::compare(&label, &report, &direct));
+            }
+            Err(code) => return code,
+        }
+    }
+    finish(&args, report, interrupted)
+}
+
+/// The scenarios of the paths given (or the built-in suite) that `--filter` and `--tag`
+/// select; selecting none is bad input, never an empty green run.
+fn select(args: &RunArgs) -> Result<Vec<Scenario>, ExitCode> {
+    let scenarios: Vec<Scenario> = load(&args.paths)?
+        .into_iter()
+        .filter(|s| args.tags.is_empty() || s.tags.iter().any(|t| args.tags.contains(t)))
+        .filter(|s| {
+            args.filter
+                .as_ref()
+                .is_none_or(|f| plan::scenario_id(s).contains(f))
+        })
+        .collect();
+    if !scenarios.is_empty() {
+        return Ok(scenarios);
+    }
+    let mut asked = Vec::new();
+    if let Some(f) = &args.filter {
+        asked.push(format!("--filter {f:?}"));
+    }
+    if !args.tags.is_empty() {
+        asked.push(format!("--tag {}", args.tags.join(", ")));
+    }
+    let what = if asked.is_empty() {
+        "the paths given hold no scenario".to_owned()
+    } else {
+        format!("{} selects no scenario", asked.join(" with "))
+    };
+    Err(bad_input(&format!(
+        "{what}: nothing to run (`contend list` shows them)"
+    )))
+}
+
+/// A run that stopped before any scenario: once the target was chosen, CI still gets a report
+/// that says why nothing ran.
+fn stopped_before_running(args: &RunArgs, stopped: Stopped) -> ExitCode {
+    if let Some(target) = &stopped.target {
+        let mut report =
+            report::Report::stopped(target.clone(), String::new(), stopped.message.clone());
+        report.seal();
+        if args.format == Format::Json {
+            progress_free_print(&format!("{}\n", report.to_json()));
+        }
+        if let Err(code) = write_reports(&args.reports, &report) {
+            return code;
+        }
+    }
+    stopped.exit()
+}
+
+/// Runs the planned scenarios `jobs` at a time, each block printed as its scenario ends, until
+/// done or interrupted (then `true`).
+async fn execute(
+    args: &RunArgs,
+    connected: &Connected,
+    planned: &[Planned],
+) -> (report::Report, bool) {
     let detail = match (args.quiet, args.verbose) {
         (true, _) => report::human::Detail::Quiet,
         (_, true) => report::human::Detail::Verbose,
@@ -815,10 +852,10 @@ async fn run(args: RunArgs) -> ExitCode {
             }
         })),
     };
-    let mut report = suite::run_all_with(
+    let report = suite::run_all_with(
         &runner,
-        &planned,
-        args.jobs,
+        planned,
+        runner.settings().jobs,
         &connected.redactor,
         &connected.run_id,
         &control,
@@ -826,22 +863,12 @@ async fn run(args: RunArgs) -> ExitCode {
     .await;
     progress.finish();
     let interrupted = control.cancel.load(std::sync::atomic::Ordering::SeqCst);
-    report.probe = connected
-        .probe
-        .as_ref()
-        .map(|p| probe_report(p, &connected.redactor));
-    if let Some(probe) = &connected.probe {
-        report.add_probe_findings(&probe.findings, &connected.redactor);
-    }
-    if let Some(origin) = origin {
-        match at_origin(&origin, sources, &connected, args.jobs).await {
-            Ok(direct) => {
-                let label = connected.redactor.text(&direct.target);
-                report.gateway = Some(report::gateway::compare(&label, &report, &direct));
-            }
-            Err(code) => return code,
-        }
-    }
+    (report, interrupted)
+}
+
+/// The closing summary, the report files, and the exit code: 130 when interrupted; a run that
+/// judged nothing says why each scenario gave no verdict.
+fn finish(args: &RunArgs, mut report: report::Report, interrupted: bool) -> ExitCode {
     let verdict = report.seal();
     // A closed pipe (`| head`) stops the printing, not the report files.
     match args.format {
@@ -897,7 +924,6 @@ async fn at_origin(
     origin: &str,
     scenarios: Vec<Scenario>,
     connected: &Connected,
-    jobs: usize,
 ) -> Result<report::Report, ExitCode> {
     let caps: Vec<Capability> = connected.target.capabilities.iter().copied().collect();
     let mut target =
@@ -912,6 +938,7 @@ async fn at_origin(
         }
         ExitCode::from(BAD_INPUT)
     })?;
+    let jobs = settings.jobs;
     Ok(suite::run_all(&runner, &planned, jobs, &connected.redactor, &run_id).await)
 }
 

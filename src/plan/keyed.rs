@@ -4,9 +4,11 @@
 //! executed at `GET /api/payments?reference={{key}}`, read at `/count`. Planned for a target
 //! with a profile, each of those goes where the profile says, in its shape.
 
+use std::collections::BTreeMap;
+
 use crate::scenario::{
-    Action, Body, CaptureSource, Expect, FieldName, JsonQuery, KeyedEndpoint, Request, Scenario,
-    Step, Template,
+    Body, Capture, CaptureSource, Expect, FieldName, GroupExpect, JsonQuery, KeyedEndpoint,
+    Request, Scenario, Step, Template, VisitMut,
 };
 
 const PAYMENTS: &str = "/api/payments";
@@ -22,49 +24,61 @@ pub(super) fn place(mut scenario: Scenario, keyed: &KeyedEndpoint) -> Result<Sce
 }
 
 fn place_in_step(step: &mut Step, keyed: &KeyedEndpoint) -> Result<(), String> {
-    step.each_request_mut(&|request: &mut Request| {
+    step.walk_mut(&mut Place {
+        keyed,
+        to_other: false,
+    })
+}
+
+/// The keyed requests, count reads and counts placed at the profile's endpoint, through the
+/// shared walk. `to_other`: the request just walked goes to the profile's other endpoint, so
+/// the expectation that follows it is about that endpoint's answer.
+struct Place<'a> {
+    keyed: &'a KeyedEndpoint,
+    to_other: bool,
+}
+
+impl VisitMut for Place<'_> {
+    fn request(&mut self, request: &mut Request) -> Result<(), String> {
         let path = request.path.as_str();
         if path.starts_with(COUNT) {
-            request.path = keyed.count.clone();
+            request.path = self.keyed.count.clone();
         } else if request.method.0 == "POST" && path == PAYMENTS {
-            request.path = keyed.endpoint.clone();
-            shape_body(request, &keyed.body)?;
+            request.path = self.keyed.endpoint.clone();
+            shape_body(request, &self.keyed.body)?;
         } else if let (true, Some(other)) = (
             request.method.0 == "POST" && path == REFUNDS,
-            &keyed.other_endpoint,
+            &self.keyed.other_endpoint,
         ) {
             request.path = other.clone();
-            let body = keyed
-                .other_body
+            let body = (self.keyed.other_body)
                 .as_ref()
                 .ok_or("profile idempotency: other_endpoint needs other_body")?;
             shape_body(request, body)?;
         }
+        self.to_other = self.keyed.other_endpoint.as_ref() == Some(&request.path);
         Ok(())
-    })?;
-    let to_other = match &step.action {
-        Action::Send { request, .. } => keyed.other_endpoint.as_ref() == Some(&request.path),
-        _ => false,
-    };
-    for capture in step.capture.values_mut() {
-        if let CaptureSource::Json(query) = &mut capture.source {
-            recount(query, keyed);
-        }
     }
-    match &mut step.action {
-        Action::Send { expect, .. } => recount_expect(expect, keyed, to_other),
-        Action::Race { expect, .. } => {
-            for e in expect.each.iter_mut().chain(expect.others.iter_mut()) {
-                recount_expect(e, keyed, false);
+
+    fn expect(&mut self, expect: &mut Expect) -> Result<(), String> {
+        recount_expect(expect, self.keyed, self.to_other);
+        Ok(())
+    }
+
+    fn group_expect(&mut self, _: &mut GroupExpect) -> Result<(), String> {
+        // A group's members' expectations are about the keyed endpoint itself.
+        self.to_other = false;
+        Ok(())
+    }
+
+    fn captures(&mut self, captures: &mut BTreeMap<String, Capture>) -> Result<(), String> {
+        for capture in captures.values_mut() {
+            if let CaptureSource::Json(query) = &mut capture.source {
+                recount(query, self.keyed);
             }
         }
-        Action::Workload(workload) => {
-            for step in workload.steps.iter_mut() {
-                place_in_step(step, keyed)?;
-            }
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// The request's JSON content in the profile's shape: `{{amount}}` from what it sent.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use crate::scenario::{Action, Body, GroupRequests, Request, Step, Template, Vars};
+use crate::scenario::{Body, Member, Request, Step, Template, Vars, Visit, Workload};
 
 use super::{Applicability, Planned};
 
@@ -24,32 +24,40 @@ pub fn preview(planned: &Planned, base: &str) -> String {
     out
 }
 
+/// One line per request the step sends, through the walk every pass shares, so whatever a
+/// request gains is previewed too.
 fn step_lines(out: &mut String, step: &Step, vars: &Vars, base: &str, label: &str) {
-    match &step.action {
-        Action::Send { request, .. } => request_line(out, &step.name, label, request, vars, base),
-        Action::Race { group, .. } => match &group.requests {
-            GroupRequests::Repeat { count, request } => {
-                let name = format!("{} ({count} at once)", step.name);
-                request_line(out, &name, label, request, vars, base)
-            }
-            GroupRequests::List(list) => {
-                for (i, request) in list.iter().enumerate() {
-                    let name = format!("{} (#{i}, at once)", step.name);
-                    request_line(out, &name, label, request, vars, base);
-                }
-            }
-        },
-        Action::Workload(workload) => {
+    struct Lines<'o, 'v> {
+        out: &'o mut String,
+        vars: &'v Vars,
+        base: &'v str,
+        label: &'v str,
+    }
+    impl<'a> Visit<'a> for Lines<'_, '_> {
+        fn request(&mut self, step: &'a Step, member: Member, request: &'a Request) {
+            let name = match member {
+                Member::Alone => step.name.clone(),
+                Member::Repeated(count) => format!("{} ({count} at once)", step.name),
+                Member::Listed(i) => format!("{} (#{i}, at once)", step.name),
+            };
+            request_line(self.out, &name, self.label, request, self.vars, self.base);
+        }
+        fn workload(&mut self, step: &'a Step, workload: &'a Workload) {
             let _ = writeln!(
-                out,
-                "  {label}{}: {} clients × {} iterations of:",
-                step.name, workload.clients, workload.repeat
+                self.out,
+                "  {}{}: {} clients × {} iterations of:",
+                self.label, step.name, workload.clients, workload.repeat
             );
-            for inner in &workload.steps {
-                step_lines(out, inner, vars, base, "    ");
-            }
+            // What follows is the workload's steps.
+            self.label = "    ";
         }
     }
+    step.walk(&mut Lines {
+        out,
+        vars,
+        base,
+        label,
+    });
 }
 
 fn request_line(

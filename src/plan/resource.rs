@@ -2,10 +2,12 @@
 //! deletes and reads its resources, in place of the built-in suite's WebDAV-like defaults
 //! (PUT to a path creates, the version is the ETag, DELETE takes `If-Match: *`).
 
+use std::collections::BTreeMap;
+
 use crate::scenario::{
     Action, Body, Capture, CaptureSource, CreateBy, DeleteStyle, Existing, Expect, FieldName,
-    GroupExpect, Request, Scenario, StatusPattern, StatusSet, Step, Template, VersionAt,
-    VersionRead, VersionSend,
+    GroupExpect, Member, Request, Scenario, StatusPattern, StatusSet, Step, Template, VersionAt,
+    VersionRead, VersionSend, Visit, VisitMut,
 };
 
 /// The rule the built-in create steps name; a profile's `create` takes their place.
@@ -184,19 +186,31 @@ pub(super) fn place_versions(mut scenario: Scenario, at: &VersionAt) -> Result<S
 }
 
 fn place_in_step(step: &mut Step, at: &VersionAt, stale: u16) -> Result<(), String> {
-    for capture in step.capture.values_mut() {
-        if matches!(capture.source, CaptureSource::Version) {
-            capture.source = match &at.read {
-                VersionRead::Header(name) => CaptureSource::Header(name.clone()),
-                VersionRead::Json(query) => CaptureSource::Json(query.clone()),
-            };
+    step.walk_mut(&mut PlaceVersions { at, stale })
+}
+
+/// The version where the profile says, through the shared walk: each request's `version:`
+/// sent as a header, a JSON member or a query parameter; `{version: true}` captures read from
+/// where it comes back; `stale` statuses made the target's own.
+struct PlaceVersions<'a> {
+    at: &'a VersionAt,
+    stale: u16,
+}
+
+impl PlaceVersions<'_> {
+    fn stale_of(&self, pattern: &mut StatusPattern) {
+        if *pattern == StatusPattern::Stale {
+            *pattern = StatusPattern::Exact(self.stale);
         }
     }
-    step.each_request_mut(&|request: &mut Request| {
+}
+
+impl VisitMut for PlaceVersions<'_> {
+    fn request(&mut self, request: &mut Request) -> Result<(), String> {
         let Some(version) = request.version.take() else {
             return Ok(());
         };
-        match &at.send {
+        match &self.at.send {
             VersionSend::Header(name) => request.headers.0.push((FieldName(name.clone()), version)),
             VersionSend::Json(name) => request.json_members.push((name.clone(), version)),
             VersionSend::Query(name) => {
@@ -206,24 +220,34 @@ fn place_in_step(step: &mut Step, at: &VersionAt, stale: u16) -> Result<(), Stri
             }
         }
         Ok(())
-    })?;
-    let stale_of = |set: &mut StatusSet| {
-        for pattern in set.0.iter_mut() {
-            if *pattern == StatusPattern::Stale {
-                *pattern = StatusPattern::Exact(stale);
-            }
-        }
-    };
-    match &mut step.action {
-        Action::Send { expect, .. } => expect.status.iter_mut().for_each(stale_of),
-        Action::Race { expect, .. } => group_statuses(expect, stale),
-        Action::Workload(workload) => {
-            for step in workload.steps.iter_mut() {
-                place_in_step(step, at, stale)?;
-            }
-        }
     }
-    Ok(())
+
+    fn expect(&mut self, expect: &mut Expect) -> Result<(), String> {
+        for set in expect.status.iter_mut() {
+            set.0.iter_mut().for_each(|p| self.stale_of(p));
+        }
+        Ok(())
+    }
+
+    fn group_expect(&mut self, expect: &mut GroupExpect) -> Result<(), String> {
+        let counts = (expect.exactly.iter_mut())
+            .chain(expect.at_least.iter_mut())
+            .chain(expect.at_most.iter_mut());
+        counts.for_each(|(pattern, _)| self.stale_of(pattern));
+        Ok(())
+    }
+
+    fn captures(&mut self, captures: &mut BTreeMap<String, Capture>) -> Result<(), String> {
+        for capture in captures.values_mut() {
+            if matches!(capture.source, CaptureSource::Version) {
+                capture.source = match &self.at.read {
+                    VersionRead::Header(name) => CaptureSource::Header(name.clone()),
+                    VersionRead::Json(query) => CaptureSource::Json(query.clone()),
+                };
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Whether anything in `scenario` is for [`place_versions`] to place (a request's `version:`,
@@ -238,46 +262,28 @@ pub(super) fn mentions_versions(scenario: &Scenario) -> bool {
 }
 
 fn step_mentions_versions(step: &Step) -> bool {
-    let stale = |set: &StatusSet| set.0.contains(&StatusPattern::Stale);
-    step.capture
-        .values()
-        .any(|c| matches!(c.source, CaptureSource::Version))
-        || step.requests().iter().any(|r| r.version.is_some())
-        || match &step.action {
-            Action::Send { expect, .. } => expect.status.as_ref().is_some_and(stale),
-            Action::Race { expect, .. } => {
-                (expect.exactly.iter())
-                    .chain(&expect.at_least)
-                    .chain(&expect.at_most)
-                    .any(|(p, _)| *p == StatusPattern::Stale)
-                    || (expect.others.iter())
-                        .chain(&expect.each)
-                        .any(|e| e.status.as_ref().is_some_and(stale))
-            }
-            Action::Workload(workload) => workload.steps.iter().any(step_mentions_versions),
+    #[derive(Default)]
+    struct Mentions(bool);
+    impl<'a> Visit<'a> for Mentions {
+        fn request(&mut self, _: &'a Step, _: Member, request: &'a Request) {
+            self.0 |= request.version.is_some();
         }
-}
-
-fn group_statuses(expect: &mut GroupExpect, stale: u16) {
-    let counts = expect
-        .exactly
-        .iter_mut()
-        .chain(expect.at_least.iter_mut())
-        .chain(expect.at_most.iter_mut());
-    for (pattern, _) in counts {
-        if *pattern == StatusPattern::Stale {
-            *pattern = StatusPattern::Exact(stale);
+        fn expect(&mut self, _: &'a Step, expect: &'a Expect) {
+            self.0 |= (expect.status.iter()).any(|set| set.0.contains(&StatusPattern::Stale));
+        }
+        fn group_expect(&mut self, _: &'a Step, expect: &'a GroupExpect) {
+            self.0 |= (expect.exactly.iter())
+                .chain(&expect.at_least)
+                .chain(&expect.at_most)
+                .any(|(p, _)| *p == StatusPattern::Stale);
+        }
+        fn captures(&mut self, _: &'a Step, captures: &'a BTreeMap<String, Capture>) {
+            self.0 |= (captures.values()).any(|c| matches!(c.source, CaptureSource::Version));
         }
     }
-    for e in expect.others.iter_mut().chain(expect.each.iter_mut()) {
-        for set in e.status.iter_mut() {
-            for pattern in set.0.iter_mut() {
-                if *pattern == StatusPattern::Stale {
-                    *pattern = StatusPattern::Exact(stale);
-                }
-            }
-        }
-    }
+    let mut mentions = Mentions::default();
+    step.walk(&mut mentions);
+    mentions.0
 }
 
 pub(super) use crate::scenario::method_reads as is_read;

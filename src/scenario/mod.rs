@@ -8,6 +8,7 @@ mod profile;
 mod shape;
 pub mod template;
 mod walk;
+pub use walk::{Member, Visit, VisitMut};
 
 pub use load::{
     load_file, load_file_lenient, load_lenient, load_paths, load_profile, load_profile_str,
