@@ -149,7 +149,7 @@ pub fn resolve(flags: &Flags, env: &Flags, profile: &Profile) -> Result<Resolved
         .race_budget
         .or(env.race_budget)
         .or(profile.race_budget);
-    settings.jobs = flags.jobs.or(env.jobs).unwrap_or(settings.jobs);
+    settings.jobs = (flags.jobs.or(env.jobs).or(profile.jobs)).unwrap_or(settings.jobs);
     if settings.jobs == 0 {
         return Err("jobs: at least 1 scenario must run at a time".to_owned());
     }
@@ -469,5 +469,34 @@ mod tests {
         let both = resolve(&flags, &env, &profile).unwrap();
         assert_eq!(both.target.as_deref(), Some("http://flag.test/"));
         assert_eq!(both.settings.min_judged, Some(9));
+    }
+
+    #[test]
+    fn jobs_come_from_flags_then_the_environment_then_the_profile() {
+        let profile: Profile = serde_yaml::from_str("jobs: 1\n").unwrap();
+        let env = |jobs: Option<&str>| {
+            from_env(|name| {
+                (name == "CONTEND_JOBS")
+                    .then(|| jobs.map(str::to_owned))
+                    .flatten()
+            })
+            .unwrap()
+        };
+        let flags = |jobs| Flags {
+            jobs,
+            ..Flags::default()
+        };
+        let jobs = |f: &Flags, e: &Flags, p: &Profile| resolve(f, e, p).unwrap().settings.jobs;
+        assert_eq!(
+            jobs(&flags(None), &env(None), &Profile::default()),
+            DEFAULT_JOBS
+        );
+        assert_eq!(jobs(&flags(None), &env(None), &profile), 1);
+        assert_eq!(jobs(&flags(None), &env(Some("3")), &profile), 3);
+        assert_eq!(jobs(&flags(Some(8)), &env(Some("3")), &profile), 8);
+        let none: Profile = serde_yaml::from_str("jobs: 0\n").unwrap();
+        let refused = resolve(&flags(None), &env(None), &none).unwrap_err();
+        assert!(refused.contains("jobs"), "{refused}");
+        assert!(from_env(|_| Some("many".into())).is_err());
     }
 }

@@ -121,6 +121,11 @@ pub struct Profile {
     /// wins): `race_budget: 1000` or `race_budget: { max: 1000, time: 20s }`.
     #[serde(default)]
     pub race_budget: Option<super::model::RoundsBudget>,
+    /// Scenarios run at once (`--jobs` and `CONTEND_JOBS` win): `jobs: 1` for a target whose
+    /// only evidence is global (one count for every client), so scenarios cannot move it for
+    /// each other.
+    #[serde(default)]
+    pub jobs: Option<usize>,
 }
 
 /// A rule a profile declares.
