@@ -37,7 +37,7 @@ impl LoadError {
             .into_owned();
         let message = with_hint(message);
         let index = err.location().map(|l| on_char(text, l.index()));
-        let (message, index) = plainer(message, text, index);
+        let (message, index) = plainer(message, text, index, is_syntax(text));
         let location = index.map(|at| line_column(text, at));
         LoadError {
             file: file.to_owned(),
@@ -116,10 +116,16 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// The parser's words for three common mistakes, said plainly and pointed at the right place:
-/// a tab in the indentation, a key given twice (serde_yaml points at the mapping, not at the
-/// second one), a line indented to no enclosing block.
-fn plainer(message: String, text: &str, index: Option<usize>) -> (String, Option<usize>) {
+/// Three common mistakes said plainly and pointed at the right place, each recognised from the
+/// text's structure, not from the parser's words: a tab in the indentation, a key given twice in
+/// the mapping the error is in (serde_yaml points at the mapping, not at the second one), and,
+/// in text that is not YAML, a line indented to no enclosing block.
+fn plainer(
+    message: String,
+    text: &str,
+    index: Option<usize>,
+    syntax: bool,
+) -> (String, Option<usize>) {
     let Some(at) = index else {
         return (message, index);
     };
@@ -133,50 +139,94 @@ fn plainer(message: String, text: &str, index: Option<usize>) -> (String, Option
             Some(line_start + tab),
         );
     }
-    if let Some(key) = message
-        .strip_prefix("duplicate field `")
-        .and_then(|rest| rest.split_once('`'))
-        .map(|(key, _)| key.to_owned())
-    {
-        // The second line from here that opens with `key:` at the first one's indentation.
-        let mut seen: Option<(usize, usize)> = None;
-        let mut offset = line_start;
-        for l in text[line_start..].split_inclusive('\n') {
-            let indent = l.len() - l.trim_start().len();
-            if l.trim_start().starts_with(&format!("{key}:")) {
-                match seen {
-                    Some((first, i)) if i == indent => {
-                        let (first_line, _) = line_column(text, first);
-                        return (
-                            format!("`{key}` is given twice in one mapping (first on line {first_line})"),
-                            Some(offset + indent),
-                        );
-                    }
-                    None => seen = Some((offset + indent, indent)),
-                    _ => {}
-                }
-            }
-            offset += l.len();
-        }
+    if let Some((key, first, second)) = twice(text, line_start) {
+        let (first_line, _) = line_column(text, first);
+        return (
+            format!("`{key}` is given twice in one mapping (first on line {first_line})"),
+            Some(second),
+        );
     }
-    if message.starts_with("did not find expected") && message.contains("while parsing a block") {
-        let indent = line.len() - line.trim_start().len();
+    let indent = line.len() - line.trim_start().len();
+    if syntax && lines_up_with_nothing(&text[..line_start], indent) {
         let above = text[..line_start]
             .lines()
             .rev()
             .find(|l| !l.trim().is_empty())
-            .map(|l| l.len() - l.trim_start().len());
-        if let Some(above) = above.filter(|&a| a != indent) {
-            return (
-                format!(
-                    "this line is indented {indent} spaces, which lines up with no enclosing \
-                     block (the line above: {above}): misindented? ({message})"
-                ),
-                index,
-            );
-        }
+            .map_or(0, |l| l.len() - l.trim_start().len());
+        return (
+            format!(
+                "this line is indented {indent} spaces, which lines up with no enclosing \
+                 block (the line above: {above}): misindented? ({message})"
+            ),
+            index,
+        );
     }
     (message, index)
+}
+
+/// Whether the text parses as YAML at all (every document a YAML value): when it does, a
+/// mistake is in what the model expects, not in the YAML.
+fn is_syntax(text: &str) -> bool {
+    serde_yaml::Deserializer::from_str(text).any(|d| serde_yaml::Value::deserialize(d).is_err())
+}
+
+/// A key given twice in the block mapping whose first line starts at `line_start`: the key,
+/// where it first is and where it is again.
+fn twice(text: &str, line_start: usize) -> Option<(String, usize, usize)> {
+    let first_line = text[line_start..].lines().next()?;
+    let column = first_line.len() - first_line.trim_start_matches([' ', '-']).len();
+    let mut seen: Vec<(&str, usize)> = Vec::new();
+    let mut offset = line_start;
+    for (n, line) in text[line_start..].split_inclusive('\n').enumerate() {
+        let body = line.trim_end();
+        let indent = body.len() - body.trim_start().len();
+        let key_column = if n == 0 { column } else { indent };
+        let content = !body.trim().is_empty() && !body.trim_start().starts_with('#');
+        if n > 0 && content && indent < column {
+            break;
+        }
+        if key_column == column && !body.trim().is_empty() {
+            let entry = &body[key_column..];
+            if let Some((key, _)) = entry.split_once(':') {
+                let key = key.trim();
+                let plain = !key.is_empty() && !key.contains([' ', '"', '\'', '{', '[', '#']);
+                if plain {
+                    if let Some(&(_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                        return Some((key.to_owned(), first, offset + key_column));
+                    }
+                    seen.push((key, offset + key_column));
+                }
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// Whether a line indented `indent` spaces lines up with no block it could belong to: less
+/// indented than the line above it, and at no indentation of the lines that enclose that one.
+fn lines_up_with_nothing(above: &str, indent: usize) -> bool {
+    let mut enclosing = above
+        .lines()
+        .rev()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| l.len() - l.trim_start().len());
+    let Some(nearest) = enclosing.next() else {
+        return false;
+    };
+    if indent >= nearest {
+        return false;
+    }
+    let mut deepest = nearest;
+    for at in enclosing {
+        if at < deepest {
+            if at == indent {
+                return false;
+            }
+            deepest = at;
+        }
+    }
+    indent != 0
 }
 
 /// serde's "unknown field `bdy`, expected one of `method`, ..., `body`" (or "unknown
@@ -429,20 +479,20 @@ pub fn load_lenient(text: &str, file: &Path) -> Lenient {
             }
             Err(err) => err,
         };
-        let syntax = serde_yaml::Deserializer::from_str(&work)
-            .any(|d| serde_yaml::Value::deserialize(d).is_err());
+        let syntax = is_syntax(&work);
         let message = err.to_string();
+        let mistake = Mistake::of(&message, syntax);
         // A step's own checks run once its mapping is read, and serde_yaml then points at the
         // sequence: the step's `name:` line is where the mistake is.
-        let step = step_named(&message).and_then(|name| step_at(&work, name));
+        let step = mistake.step().and_then(|name| step_at(&work, name));
         let index = step.or(err.location().map(|l| on_char(&work, l.index())));
-        let whole = step.is_some() || message.contains("missing field");
+        let whole = step.is_some() || matches!(mistake, Mistake::MissingKey { .. });
         let region = index
             .filter(|_| !syntax)
             .and_then(|at| entry_at(&work, at, whole));
         // A key reported missing where a near-named key was left out is that key, already
         // reported.
-        let caused = (message.contains("missing field") || message.contains(" needs "))
+        let caused = mistake.names_keys()
             && named_keys(&message).any(|name| {
                 out.left_out.iter().any(|t| {
                     let key = t
@@ -468,11 +518,10 @@ pub fn load_lenient(text: &str, file: &Path) -> Lenient {
             if let Some(at) = step {
                 error.relocate(text, at);
             }
-            if message.contains("while scanning a quoted scalar") {
-                if let Some(at) = unclosed_quote(text) {
-                    error.message = "this string is never closed".into();
-                    error.relocate(text, at);
-                }
+            // Text that is not YAML with a quote never closed: that quote is the mistake.
+            if let (Mistake::Syntax, Some(at)) = (&mistake, unclosed_quote(text)) {
+                error.message = "this string is never closed".into();
+                error.relocate(text, at);
             }
             if whole_items.iter().any(|&start| start < index.unwrap_or(0)) {
                 // Items left out above shift serde's `steps[N]`: the line says where it is.
@@ -573,7 +622,58 @@ fn unclosed_quote(text: &str) -> Option<usize> {
     open.map(|(at, _)| at)
 }
 
-/// `step `NAME`...` → NAME.
+/// What kind of mistake stopped a read, for the recovery that reads past it. Whether the text
+/// is YAML at all is decided by parsing it as YAML values; past that, the kind is named by the
+/// one thing every error carries besides its place, its message, in words that are not
+/// serde_yaml's: serde's derive (`missing field`, pinned by a test through serde_yaml) and
+/// contend's own step checks (`step `NAME`...`). A serde_yaml update cannot move them.
+#[derive(Debug, PartialEq, Eq)]
+enum Mistake<'m> {
+    /// The text is not YAML: nothing after the error can be trusted.
+    Syntax,
+    /// A key the model needs is absent from the mapping at the error: the whole entry goes.
+    MissingKey,
+    /// A step's own check failed (it names the step; `needs` when a key it requires is absent).
+    InStep { name: &'m str, needs: bool },
+    /// Anything else about the entry at the error: an unknown key, a value of the wrong type.
+    Entry,
+}
+
+impl<'m> Mistake<'m> {
+    fn of(message: &'m str, syntax: bool) -> Mistake<'m> {
+        if syntax {
+            return Mistake::Syntax;
+        }
+        if let Some(name) = step_named(message) {
+            let needs = message.contains(" needs ");
+            return Mistake::InStep { name, needs };
+        }
+        if message.contains(SERDE_MISSING_FIELD) {
+            return Mistake::MissingKey;
+        }
+        Mistake::Entry
+    }
+
+    fn step(&self) -> Option<&'m str> {
+        match self {
+            Mistake::InStep { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The message names keys that should have been there.
+    fn names_keys(&self) -> bool {
+        matches!(
+            self,
+            Mistake::MissingKey | Mistake::InStep { needs: true, .. }
+        )
+    }
+}
+
+/// serde's derive, reporting a required field absent (`de::Error::missing_field`).
+const SERDE_MISSING_FIELD: &str = "missing field `";
+
+/// `step `NAME`...` → NAME: how contend's own step checks begin their messages (`shape.rs`).
 fn step_named(message: &str) -> Option<&str> {
     let rest = message.split_once("step `")?.1;
     Some(rest.split_once('`')?.0)
@@ -684,4 +784,77 @@ fn flow_item(line: &str, at: usize) -> Option<std::ops::Range<usize>> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The recovery's kinds come from structure, and from words that are serde's derive or
+    /// contend's own, never serde_yaml's: produced here through serde_yaml as a file would be,
+    /// so an update that changed them fails this test instead of silently changing which
+    /// mistakes a file reports.
+    #[test]
+    fn mistakes_are_told_apart_by_structure_and_words_that_are_not_serde_yamls() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Needs {
+            method: String,
+            path: Option<String>,
+        }
+        let missing = serde_yaml::from_str::<Needs>("path: /x\n").unwrap_err();
+        assert_eq!(
+            Mistake::of(&missing.to_string(), is_syntax("path: /x\n")),
+            Mistake::MissingKey
+        );
+        let step = load_str("name: s\nsteps:\n  - name: lonely\n", Path::new("s.yaml"))
+            .unwrap_err()
+            .remove(0)
+            .message;
+        assert!(
+            matches!(
+                Mistake::of(&step, false),
+                Mistake::InStep {
+                    name: "lonely",
+                    needs: true
+                }
+            ),
+            "{step}"
+        );
+        let unknown = serde_yaml::from_str::<Needs>("method: GET\nbdy: x\n").unwrap_err();
+        assert_eq!(Mistake::of(&unknown.to_string(), false), Mistake::Entry);
+        // Not YAML: decided by parsing, whatever the parser says.
+        assert!(is_syntax("steps: [\n"));
+        assert!(!is_syntax("steps: []\n"));
+        assert_eq!(Mistake::of("missing field `x`", true), Mistake::Syntax);
+
+        // A line indented to no block, and a key given twice: found in the text, so any words
+        // from the parser give the plain message.
+        let misindented = "name: s\nsteps:\n    - name: a\n  request: x\n";
+        let at = misindented.find("request").unwrap();
+        let (said, _) = plainer(
+            "words a parser may change".into(),
+            misindented,
+            Some(at),
+            true,
+        );
+        assert!(said.starts_with("this line is indented 2 spaces"), "{said}");
+        let twice_given = "name: x\nname: y\nsteps: []\n";
+        let (said, where_) = plainer("other words".into(), twice_given, Some(0), true);
+        assert_eq!(
+            said,
+            "`name` is given twice in one mapping (first on line 1)"
+        );
+        assert_eq!(where_, Some(8));
+        // Lines that do line up are left to the parser's words.
+        let fine = "name: s\nsteps:\n  - name: a\n";
+        let (said, _) = plainer(
+            "words".into(),
+            fine,
+            fine.find("- name").map(|a| a + 2),
+            true,
+        );
+        assert_eq!(said, "words");
+    }
 }

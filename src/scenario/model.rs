@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::template::Template;
+use super::template::{json_templates, Template};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -1057,4 +1057,67 @@ pub(super) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duratio
             "invalid duration {text:?} ({e}); write e.g. `500ms` or `5s`"
         ))
     })
+}
+
+// What each part holds for the static check that every `{{name}}` is defined: declared
+// beside the types, so a field added to a request or an expectation is checked where it is
+// declared (the walk over a step is `walk.rs`).
+
+impl Request {
+    /// Every template the request sends: path, headers (those under `headers_if` too), the
+    /// version wherever it goes, the content.
+    pub fn templates(&self, out: &mut Vec<Template>) -> Result<(), String> {
+        let request = self;
+        out.push(request.path.clone());
+        out.extend(request.headers.0.iter().map(|(_, v)| v.clone()));
+        // The version, before planning puts it where the profile says, and after (JSON members).
+        out.extend(request.version.iter().cloned());
+        out.extend(request.json_members.iter().map(|(_, v)| v.clone()));
+        for (_, headers) in &request.headers_if.0 {
+            out.extend(headers.0.iter().map(|(_, v)| v.clone()));
+        }
+        match request.body.as_deref() {
+            Some(Body::Text(t)) => out.push(t.clone()),
+            Some(Body::Json(value)) => out.extend(json_templates(value)?),
+            Some(Body::File(_)) | None => {}
+        }
+        Ok(())
+    }
+}
+
+impl Expect {
+    /// Every template an expectation compares with.
+    pub fn templates(&self, out: &mut Vec<Template>) -> Result<(), String> {
+        let expect = self;
+        for (_, check) in &expect.headers.0 {
+            out.extend(
+                [&check.equals, &check.not_equals, &check.contains]
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+        if let Some(body) = expect.body.as_deref() {
+            out.extend(
+                [
+                    &body.equals,
+                    &body.contains,
+                    &body.not_contains,
+                    &body.counter,
+                ]
+                .into_iter()
+                .flatten()
+                .cloned(),
+            );
+            for value in body
+                .json
+                .iter()
+                .chain(&body.json_subset)
+                .chain(body.json_path.0.iter().flat_map(|(_, v)| v.values()))
+            {
+                out.extend(json_templates(value)?);
+            }
+        }
+        Ok(())
+    }
 }
