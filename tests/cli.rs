@@ -537,6 +537,46 @@ fn a_profile_accepts_a_documented_deviation_and_says_so() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A target that answers 201 to a PUT that replaces breaks `put.replaced`, and only that: the
+/// scenarios that replace a resource on the way (`status: replaced`) take the 201 as the write
+/// performed. A profile that holds replaces to RFC 9110's two statuses makes them say so again;
+/// one that accepts the 201 under its rule makes the run pass.
+#[test]
+fn a_201_on_replace_is_judged_once_under_its_rule() {
+    let failed = |extra: &[&str]| -> Vec<(String, Vec<String>)> {
+        let args = ["run", "--fault", "201-on-replace", "--race-budget", "2"];
+        let out = contend(&[&args[..], &["--format", "json"], extra].concat());
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (report["scenarios"].as_array().unwrap().iter())
+            .filter(|s| s["status"] == "failed")
+            .map(|s| {
+                let rules = (s["failures"].as_array().unwrap().iter())
+                    .map(|f| f["rule"].as_str().unwrap_or("").to_owned())
+                    .collect();
+                (s["id"].as_str().unwrap().to_owned(), rules)
+            })
+            .collect()
+    };
+    let plain = failed(&[]);
+    assert_eq!(plain.len(), 1, "{plain:?}");
+    assert!(plain[0].0.starts_with("put-status::"), "{plain:?}");
+    assert!(!plain[0].1.is_empty(), "{plain:?}");
+    assert!(plain[0].1.iter().all(|r| r == "put.replaced"), "{plain:?}");
+
+    let dir = temp_dir("replace");
+    let strict = dir.join("strict.yaml");
+    std::fs::write(&strict, "replace: { status: [200, 204] }\n").unwrap();
+    let held = failed(&["--config", strict.to_str().unwrap()]);
+    assert!(
+        held.iter().any(|(id, _)| id.starts_with("if-match::")),
+        "{held:?}"
+    );
+    let accepting = dir.join("accepting.yaml");
+    std::fs::write(&accepting, "accept: { put.replaced: [201] }\n").unwrap();
+    assert_eq!(failed(&["--config", accepting.to_str().unwrap()]), vec![]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);

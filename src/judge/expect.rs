@@ -21,7 +21,7 @@ pub(super) fn codes(pattern: StatusPattern) -> Codes {
             high: u16::from(class) * 100 + 99,
         },
         // Planning replaces it; an unplanned one matches nothing.
-        StatusPattern::Stale => Codes { low: 0, high: 0 },
+        StatusPattern::Stale | StatusPattern::Replaced => Codes { low: 0, high: 0 },
     }
 }
 

@@ -13,6 +13,7 @@ mod checks;
 mod headers_if;
 mod keyed;
 mod preview;
+mod replace;
 mod resource;
 mod resource_path;
 mod settings;
@@ -107,6 +108,13 @@ fn shape(
         _ => None,
     };
     let (scenario, on_existing) = resources(scenario, &settings.resources).map_err(fail)?;
+    let scenario = match replace::mentioned(&scenario) {
+        true => {
+            let replaced = settings.resources.replaced.as_ref();
+            Arc::new(replace::place((*scenario).clone(), replaced).map_err(fail)?)
+        }
+        false => scenario,
+    };
     let keyed_need = Need::Builtin(Capability::IdempotencyKey);
     let scenario = match &settings.keyed {
         Some(keyed) if scenario.requires.contains(&keyed_need) => {

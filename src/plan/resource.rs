@@ -272,10 +272,7 @@ fn step_mentions_versions(step: &Step) -> bool {
             self.0 |= (expect.status.iter()).any(|set| set.0.contains(&StatusPattern::Stale));
         }
         fn group_expect(&mut self, _: &'a Step, expect: &'a GroupExpect) {
-            self.0 |= (expect.exactly.iter())
-                .chain(&expect.at_least)
-                .chain(&expect.at_most)
-                .any(|(p, _)| *p == StatusPattern::Stale);
+            self.0 |= expect.counts(StatusPattern::Stale);
         }
         fn captures(&mut self, _: &'a Step, captures: &'a BTreeMap<String, Capture>) {
             self.0 |= (captures.values()).any(|c| matches!(c.source, CaptureSource::Version));

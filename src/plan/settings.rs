@@ -243,6 +243,9 @@ pub struct Resources {
     pub version: Option<crate::scenario::VersionAt>,
     pub delete: Option<crate::scenario::DeleteStyle>,
     pub existing: Vec<crate::scenario::Existing>,
+    /// What `status: replaced` stands for (a profile's `replace.status`); `None`: 200, 201 or
+    /// 204, a write performed.
+    pub replaced: Option<crate::scenario::StatusSet>,
     /// Send nothing that writes (`--read-only`).
     pub read_only: bool,
 }
@@ -386,6 +389,8 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         .extend(profile.secret_headers.iter().cloned());
     let resources = &mut settings.resources;
     resources.create = resources.create.take().or(profile.create.clone());
+    resources.replaced =
+        (resources.replaced.take()).or(profile.replace.as_ref().map(|r| r.status.clone()));
     resources.version = resources.version.take().or(profile.version.clone());
     resources.delete = resources.delete.or(profile.delete);
     if resources.existing.is_empty() {

@@ -16,7 +16,7 @@ pub use load::{
 };
 pub use model::*;
 pub use profile::{
-    CreateBy, DeleteStyle, Existing, KeyedEndpoint, OwnRule, Profile, UrlFrom, VersionAt,
-    VersionRead, VersionSend,
+    CreateBy, DeleteStyle, Existing, KeyedEndpoint, OwnRule, Profile, ReplaceBy, UrlFrom,
+    VersionAt, VersionRead, VersionSend,
 };
 pub use template::{Template, Vars};

@@ -405,6 +405,16 @@ pub struct GroupExpect {
     pub identical_2xx: bool,
 }
 
+impl GroupExpect {
+    /// Whether one of the counts (`exactly`, `at_least`, `at_most`) names `pattern`.
+    pub fn counts(&self, pattern: StatusPattern) -> bool {
+        (self.exactly.iter())
+            .chain(&self.at_least)
+            .chain(&self.at_most)
+            .any(|(p, _)| *p == pattern)
+    }
+}
+
 /// An exact status (`412`) or a class (`2xx`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StatusPattern {
@@ -413,6 +423,9 @@ pub enum StatusPattern {
     /// `stale`: what the target answers to a stale version (the profile's `version.stale`:
     /// 412 for If-Match, 409 for a version in the content); replaced when planned.
     Stale,
+    /// `replaced`: what the target answers to a PUT that replaced the resource (the profile's
+    /// `replace.status`; 200, 201 or 204 by default); replaced when planned.
+    Replaced,
 }
 
 impl StatusPattern {
@@ -420,7 +433,7 @@ impl StatusPattern {
         match self {
             StatusPattern::Exact(code) => code == status,
             StatusPattern::Class(class) => status / 100 == u16::from(class),
-            StatusPattern::Stale => false,
+            StatusPattern::Stale | StatusPattern::Replaced => false,
         }
     }
 
@@ -428,6 +441,9 @@ impl StatusPattern {
         let s = s.trim();
         if s == "stale" {
             return Some(StatusPattern::Stale);
+        }
+        if s == "replaced" {
+            return Some(StatusPattern::Replaced);
         }
         if let [d, b'x' | b'X', b'x' | b'X'] = s.as_bytes() {
             return (b'1'..=b'5')
@@ -447,11 +463,12 @@ impl fmt::Display for StatusPattern {
             StatusPattern::Exact(code) => write!(f, "{code}"),
             StatusPattern::Class(class) => write!(f, "{class}xx"),
             StatusPattern::Stale => f.write_str("the stale-version status"),
+            StatusPattern::Replaced => f.write_str("the replace status"),
         }
     }
 }
 
-const STATUS_EXPECTED: &str = "a status code (200), a class (2xx) or `stale`";
+const STATUS_EXPECTED: &str = "a status code (200), a class (2xx), `stale` or `replaced`";
 
 impl<'de> Deserialize<'de> for StatusPattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

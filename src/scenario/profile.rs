@@ -88,6 +88,12 @@ pub struct Profile {
     /// taken from `Location` or the response's JSON. The scenarios' create steps use it.
     #[serde(default)]
     pub create: Option<CreateBy>,
+    /// How the target answers a PUT that replaces a resource (`status: replaced` in the
+    /// scenarios): `{ status: [200, 204] }` to hold it to RFC 9110's two, `[200, 201, 204]`
+    /// (the default) where a 201 is by design. Which of them a replace must use is
+    /// `put.replaced`'s to judge, once.
+    #[serde(default)]
+    pub replace: Option<ReplaceBy>,
     /// Where a resource's version lives when it is not (only) the ETag: a JSON member of the
     /// content (`_rev`), a query parameter on writes (`rev`), or a header. The version
     /// scenarios (`requires: [versions]`) read and send it there.
@@ -140,6 +146,14 @@ pub struct OwnRule {
     pub section: Option<String>,
     #[serde(default)]
     pub link: Option<String>,
+}
+
+/// `replace:` in a profile: how the target answers a PUT that replaces a resource.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplaceBy {
+    /// The statuses that mean replaced (what `status: replaced` in a scenario stands for).
+    pub status: StatusSet,
 }
 
 /// `create:` in a profile.
