@@ -577,6 +577,25 @@ fn a_201_on_replace_is_judged_once_under_its_rule() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A CalDAV-style body format: the counter and the expected contents are read from the sample's
+/// place in the document, so a correct target passes (the `2` of `VERSION:2.0` once read as
+/// the counter: "48 acknowledged updates were lost").
+#[test]
+fn a_text_body_format_is_read_back_from_where_the_sample_sits() {
+    let out = contend(&[
+        "run",
+        "specs/race-counter.yaml",
+        "specs/validators.yaml",
+        "specs/if-match-delete.yaml",
+        "--config",
+        "fixtures/profiles/icalendar.yaml",
+        "--race-budget",
+        "3",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("3 passed"), "{}", stdout(&out));
+}
+
 #[test]
 fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);

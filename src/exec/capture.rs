@@ -87,6 +87,9 @@ pub fn extract(capture: &Capture, response: &Received) -> Result<String, String>
                 Some(other) => other.to_string(),
             }
         }
+        CaptureSource::Sample(at) => at
+            .find(&response.body)
+            .ok_or_else(|| "the content is not in the target's body format".to_owned())?,
         // Planning puts the profile's source in its place.
         CaptureSource::Version => return Err("the version's place was not planned".to_owned()),
     };
@@ -111,6 +114,7 @@ fn describe(source: &CaptureSource) -> String {
         CaptureSource::Status => "the status".into(),
         CaptureSource::Body => "the content".into(),
         CaptureSource::Json(q) => format!("a JSON value at {}", q.as_str()),
+        CaptureSource::Sample(_) => "the sample in the content".into(),
         CaptureSource::Version => "the version".into(),
     }
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::scenario::{
-    Body, Capture, CaptureSource, Expect, JsonQuery, Request, Scenario, Step, Template, VisitMut,
+    Body, Capture, CaptureSource, Expect, JsonQuery, Request, SampleAt, Scenario, Step, Template,
+    VisitMut,
 };
 
 pub(super) fn reshape(mut scenario: Scenario, format: &Template) -> Result<Scenario, String> {
@@ -14,16 +15,23 @@ pub(super) fn reshape(mut scenario: Scenario, format: &Template) -> Result<Scena
             format.as_str()
         ));
     }
+    // A scenario that sends no text sample (its own JSON, a keyed payment) is left as written.
+    if !sends_text(&scenario) {
+        return Ok(scenario);
+    }
     let Some(at) = json_place(format.as_str()) else {
-        // Not JSON (XML, iCalendar): the sample is put in as text, and so is what is expected.
+        // Not JSON (XML, iCalendar): the sample is put in as text, and the checks and
+        // `body: true` captures read it back from between the format's text around it.
         let wrap = |t: &mut Template| -> Result<(), String> {
             *t = Template::parse(&format.as_str().replace("{{body}}", t.as_str()))?;
             Ok(())
         };
+        let at = text_place(format.as_str());
+        let within = |check: &mut crate::scenario::BodyCheck| check.sample_at = Some(at.clone());
         let mut pass = Reshape {
             wrap: &wrap,
-            within: &|_| {},
-            sample_at: None,
+            within: &within,
+            sample_at: Some(&at),
         };
         for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
             step.walk_mut(&mut pass)?;
@@ -31,17 +39,14 @@ pub(super) fn reshape(mut scenario: Scenario, format: &Template) -> Result<Scena
         return Ok(scenario);
     };
     // JSON: the sample goes in as a JSON string, and the checks and `body: true` captures
-    // read it back from where it sits, whatever else the target adds (ids, versions). A
-    // scenario that sends no text sample (its own JSON) is left as written.
-    if !sends_text(&scenario) {
-        return Ok(scenario);
-    }
+    // read it back from where it sits, whatever else the target adds (ids, versions).
     let wrap = |t: &mut Template| -> Result<(), String> {
         let quoted = serde_json::to_string(t.as_str()).map_err(|e| e.to_string())?;
         let escaped = &quoted[1..quoted.len() - 1];
         *t = Template::parse(&format.as_str().replace("{{body}}", escaped))?;
         Ok(())
     };
+    let at = SampleAt::Json(at);
     let within = |check: &mut crate::scenario::BodyCheck| check.sample_at = Some(at.clone());
     let mut pass = Reshape {
         wrap: &wrap,
@@ -61,6 +66,36 @@ fn sends_text(scenario: &Scenario) -> bool {
         .chain(&scenario.cleanup)
         .flat_map(Step::requests)
         .any(|request| matches!(request.body.as_deref(), Some(Body::Text(_))))
+}
+
+/// Where the sample sits in a text format: after the format's text before `{{body}}` on its
+/// line (the whole line before, when `{{body}}` starts its line), up to the format's text after
+/// it through the end of the next line that has any (nothing: to the end); indentation before
+/// it left out.
+fn text_place(format: &str) -> SampleAt {
+    let format = format.replace("\r\n", "\n");
+    let (prefix, suffix) = format.split_once("{{body}}").unwrap_or((&format, ""));
+    let line_start = prefix.rfind('\n').map_or(0, |nl| nl + 1);
+    let before = match prefix[line_start..].trim().is_empty() && line_start > 0 {
+        true => {
+            let previous = prefix[..line_start - 1].rfind('\n').map_or(0, |nl| nl + 1);
+            &prefix[previous..]
+        }
+        false => &prefix[line_start..],
+    };
+    let first_text = suffix.find(|c: char| !c.is_whitespace());
+    let after = match first_text {
+        Some(at) => {
+            let end = suffix[at..].find('\n').map_or(suffix.len(), |nl| at + nl);
+            &suffix[..end]
+        }
+        None => "",
+    };
+    // Indentation is the format's layout, which a target may not keep.
+    SampleAt::Text {
+        before: before.trim_start().to_owned(),
+        after: after.to_owned(),
+    }
 }
 
 /// The JSON pointer of the `"{{body}}"` string in a JSON format, if the format is JSON.
@@ -93,7 +128,7 @@ type Within<'a> = dyn Fn(&mut crate::scenario::BodyCheck) + 'a;
 struct Reshape<'a> {
     wrap: &'a Wrap<'a>,
     within: &'a Within<'a>,
-    sample_at: Option<&'a JsonQuery>,
+    sample_at: Option<&'a SampleAt>,
 }
 
 impl VisitMut for Reshape<'_> {
@@ -107,9 +142,11 @@ impl VisitMut for Reshape<'_> {
 
     fn captures(&mut self, captures: &mut BTreeMap<String, Capture>) -> Result<(), String> {
         for capture in captures.values_mut() {
-            if let (Some(at), CaptureSource::Body) = (self.sample_at, &capture.source) {
-                capture.source = CaptureSource::Json(at.clone());
-            }
+            capture.source = match (self.sample_at, &capture.source) {
+                (Some(SampleAt::Json(at)), CaptureSource::Body) => CaptureSource::Json(at.clone()),
+                (Some(at), CaptureSource::Body) => CaptureSource::Sample(at.clone()),
+                _ => continue,
+            };
         }
         Ok(())
     }
@@ -131,5 +168,34 @@ fn expected_body(expect: &mut Expect, wrap: &Wrap, within: &Within) -> Result<()
     match (&check.sample_at, check.equals.as_mut()) {
         (None, Some(equals)) => wrap(equals),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_format_gives_the_sample_back_from_between_its_own_text() {
+        let found = |format: &str, body: &str| text_place(format).find(body.as_bytes());
+        let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nSUMMARY:{{body}}\r\nEND:VCALENDAR\r\n";
+        let stored = "BEGIN:VCALENDAR\r\nPRODID:x\r\nVERSION:2.0\r\nSUMMARY:7\r\nEND:VCALENDAR\r\n";
+        assert_eq!(found(ics, stored).as_deref(), Some("7"));
+        // A sample of several lines, and line ends the target changed.
+        let lines = "BEGIN:VCALENDAR\nVERSION:2.0\nSUMMARY:first\n\nEND:VCALENDAR\n";
+        assert_eq!(found(ics, lines).as_deref(), Some("first\n"));
+        let xml = "<doc>\n  <value>{{body}}</value>\n</doc>";
+        assert_eq!(
+            found(xml, "<doc><id>2</id><value>v2, longer</value></doc>").as_deref(),
+            Some("v2, longer")
+        );
+        // On a line of its own: read from after the line before.
+        let own_line = "<doc>\n{{body}}\n</doc>\n";
+        assert_eq!(
+            found(own_line, "<doc>\n12\n</doc>\n").as_deref(),
+            Some("12")
+        );
+        // Not in the format (an error page): nothing, and the checks read the whole content.
+        assert_eq!(found(ics, "Not Found"), None);
     }
 }

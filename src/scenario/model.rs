@@ -590,10 +590,47 @@ pub struct BodyCheck {
     /// The content is a decimal counter equal to this; a shortfall is reported as lost updates
     /// (`counter: "{{workload.writes}}"`).
     pub counter: Option<Template>,
-    /// Where the sample content sits in a JSON document (a profile's JSON `body_format`):
-    /// the checks above apply to the string found there. Set when planned.
+    /// Where the sample content sits in a document of the target's format (a profile's
+    /// `body_format`): the checks above apply to what is found there. Set when planned.
     #[serde(skip)]
-    pub sample_at: Option<JsonQuery>,
+    pub sample_at: Option<SampleAt>,
+}
+
+/// Where the sample content sits in a document of the target's format (a profile's
+/// `body_format`), so checks and captures read the sample, never whatever else the format holds
+/// (the `2` of an iCalendar `VERSION:2.0` is no counter).
+#[derive(Debug, Clone)]
+pub enum SampleAt {
+    /// A JSON format: the value at this pointer.
+    Json(JsonQuery),
+    /// A text format (iCalendar, XML): what follows `before` up to `after`, the format's text
+    /// around `{{body}}` (line ends compared as `\n`, so a target's CRLF does not matter).
+    Text { before: String, after: String },
+}
+
+impl SampleAt {
+    /// The sample in `body`; `None` when the content is not in the format (a 404's text).
+    pub fn find(&self, body: &[u8]) -> Option<String> {
+        match self {
+            SampleAt::Json(at) => {
+                let doc: serde_json::Value = serde_json::from_slice(body).ok()?;
+                match at.select(&doc)? {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    other => Some(other.to_string()),
+                }
+            }
+            SampleAt::Text { before, after } => {
+                let text = String::from_utf8_lossy(body).replace("\r\n", "\n");
+                let start = text.find(before.as_str())? + before.len();
+                let rest = &text[start..];
+                let end = match after.is_empty() {
+                    true => rest.len(),
+                    false => rest.find(after.as_str())?,
+                };
+                Some(rest[..end].to_owned())
+            }
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for Shorthand<BodyCheck> {
@@ -650,6 +687,8 @@ pub enum CaptureSource {
     Status,
     Body,
     Json(JsonQuery),
+    /// The sample content inside the target's body format (a `body: true` capture, planned).
+    Sample(SampleAt),
     /// The resource's version, wherever the profile says it is (the ETag by default);
     /// replaced when planned.
     Version,
