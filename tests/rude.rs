@@ -53,9 +53,16 @@ fn misbehave(path: &str, mut stream: TcpStream) {
         "/length-too-short" => {
             write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nfar more than two bytes")
         }
+        "/locked" => {
+            LOCKED_HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            write(b"HTTP/1.1 423 Locked\r\nContent-Length: 0\r\n\r\n")
+        }
         _ => write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
     }
 }
+
+/// Requests that reached `/locked`.
+static LOCKED_HITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 const CASES: [&str; 11] = [
     "/reset-in-headers",
@@ -242,4 +249,45 @@ fn kept_alive_connections_are_reused_a_closed_one_replaced_and_a_proxy_honoured(
     assert_eq!(out.status.code(), Some(0), "through {proxy}\n{stdout}");
     assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A write answered 423 Locked by a target whose lock someone else holds (with several
+/// scenarios at once, often contend itself) is sent again once; locked again, it is not checked
+/// and the scenario stops with the reason: never a finding under the step's rule.
+#[test]
+fn a_write_locked_by_someone_else_is_sent_again_once_then_not_checked() {
+    let url = start();
+    let dir = std::env::temp_dir().join(format!("contend-locked-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("locked.yaml"),
+        "name: locked\nsteps:\n  - name: create\n    rule: put.created\n    request: { method: PUT, \
+         path: /locked, body: x }\n    expect: { status: 201 }\n  - name: read\n    request: { path: \
+         /locked }\n    expect: { status: 200 }\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", "--target", &url, "--capabilities", "put-create"])
+        .args(["--format", "json"])
+        .arg(dir.join("locked.yaml"))
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["status"], "not_applicable", "{scenario}");
+    let reason = scenario["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("423 Locked twice"), "{reason}");
+    assert_eq!(
+        scenario["failures"].as_array().map_or(0, Vec::len),
+        0,
+        "{scenario}"
+    );
+    // The create and its one retry; the read after it is not run.
+    assert_eq!(LOCKED_HITS.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "nothing was tested: never green"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -62,6 +62,9 @@ pub struct Runner {
     warm: std::sync::Arc<warm::Warm>,
 }
 
+/// How long a step answered 423 Locked waits before it is sent again, once.
+const LOCKED_PAUSE: Duration = Duration::from_millis(500);
+
 /// Set in a scenario's variables once a strong capture could only get a weak tag: steps with
 /// `weak:` then run their weak form.
 pub const WEAK_TAGS: &str = "contend.weak_tags";
@@ -496,13 +499,41 @@ impl Runner {
                         return run;
                     }
                 };
-                let exchange = self.send(outgoing).await;
+                let again = outgoing.clone();
+                let mut exchange = self.send(outgoing).await;
+                // 423 Locked where the step expects no lock: another write holds the target's
+                // lock, with several scenarios at once most likely one of contend's own. Sent
+                // again once after a pause; locked again, the step is not the target's to
+                // answer for, and the scenario stops there with the reason.
+                let locked = |e: &Exchange| {
+                    e.status() == Some(423)
+                        && !(expect.status.iter()).any(|set| set.0.iter().any(|p| p.matches(423)))
+                };
+                if locked(&exchange) {
+                    tokio::time::sleep(LOCKED_PAUSE).await;
+                    exchange = self.send(again).await;
+                }
                 let at = At {
                     step: index,
                     exchange: 0,
                 };
                 run.findings =
                     judge::judge_response(expect, &exchange, at, seen, vars, rule, policy);
+                if locked(&exchange) {
+                    let why = format!(
+                        "the target answered 423 Locked twice, {} apart: another write held its \
+                         lock (with --jobs {}, most likely another scenario of this run; \
+                         `jobs: 1` in the profile runs them one at a time)",
+                        humantime::format_duration(LOCKED_PAUSE),
+                        self.settings.jobs
+                    );
+                    for finding in run.findings.iter_mut() {
+                        finding.weight = crate::record::Weight::NotChecked(why.clone());
+                    }
+                    run.not_applicable = Some(why);
+                    run.exchanges.push(exchange);
+                    return run;
+                }
                 if let (Some(snap), Ok(response)) = (&expect.snapshot, &exchange.response) {
                     let (name, mut text) = (&snap.name, response.body_text().into_owned());
                     for (pattern, with) in &snap.redact.0 {

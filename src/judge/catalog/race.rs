@@ -149,7 +149,9 @@ pub(crate) fn history(history: &History) -> Vec<(&'static str, Vec<usize>, Check
                     None => drop(winner_of.insert((url, tag.opaque.clone()), at)),
                 }
             }
-            if let Some(new_tag) = response_tag(exchange) {
+            // A weak tag may stand for several contents (RFC 9110 8.8.1): only a strong one
+            // shared by two contents breaks etag.changes.
+            if let Some(new_tag) = response_tag(exchange).filter(|t| !t.weak) {
                 match tag_holder.get(&(url, new_tag.opaque.clone())) {
                     Some(&other)
                         if history[other].exchange.request.body != exchange.request.body =>
@@ -560,6 +562,12 @@ mod tests {
             cas(VA, "b", &[("etag", "\"x\"")]),
         ];
         assert_eq!(fired("etag.changes", &shared).len(), 1);
+        // Weak tags may be shared by different contents: the rule is about strong ones.
+        let weak = [
+            cas(V0, "a", &[("etag", "W/\"x\"")]),
+            cas(VA, "b", &[("etag", "W/\"x\"")]),
+        ];
+        assert_eq!(fired("etag.changes", &weak), vec![]);
     }
 
     #[test]
