@@ -183,14 +183,28 @@ pub async fn run_all_with(
     control: &Control,
 ) -> Report {
     let started = Instant::now();
-    let scenarios: Vec<ScenarioReport> = stream::iter(
-        planned
-            .iter()
-            .map(|p| run_controlled(runner, p, redactor, control)),
-    )
-    .buffered(jobs.max(1))
-    .collect()
-    .await;
+    // Those that must run alone (`alone:`) wait until the others are done, then go one by one;
+    // the report keeps the order given.
+    let (alone, together): (Vec<usize>, Vec<usize>) =
+        (0..planned.len()).partition(|&i| planned[i].scenario.alone);
+    let mut done: Vec<(usize, ScenarioReport)> =
+        stream::iter(together.into_iter().map(|i| async move {
+            (
+                i,
+                run_controlled(runner, &planned[i], redactor, control).await,
+            )
+        }))
+        .buffered(jobs.max(1))
+        .collect()
+        .await;
+    for i in alone {
+        done.push((
+            i,
+            run_controlled(runner, &planned[i], redactor, control).await,
+        ));
+    }
+    done.sort_by_key(|(i, _)| *i);
+    let scenarios: Vec<ScenarioReport> = done.into_iter().map(|(_, report)| report).collect();
     let mut report = Report::new(
         redactor.text(&runner.target().label),
         run_id.to_owned(),

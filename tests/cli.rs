@@ -596,6 +596,19 @@ fn a_text_body_format_is_read_back_from_where_the_sample_sits() {
     assert!(stdout(&out).contains("3 passed"), "{}", stdout(&out));
 }
 
+/// A scenario that reads what the whole target shares runs once the others are done, on its
+/// own: listed first and quick, it still finishes after a slow one (without `alone` it is
+/// done first).
+#[test]
+fn a_scenario_marked_alone_runs_with_no_other_at_once() {
+    let out = contend(&["run", "fixtures/alone", "-j", "4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = stdout(&out);
+    let (alone, slow) = (text.find("PASS  a-alone::"), text.find("PASS  b-slow::"));
+    assert!(alone.is_some() && slow.is_some(), "{text}");
+    assert!(slow < alone, "{text}");
+}
+
 #[test]
 fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);

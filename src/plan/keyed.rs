@@ -17,8 +17,16 @@ const COUNT: &str = "/api/payments?reference=";
 
 /// `scenario` with its keyed requests and its count reads placed at `keyed`.
 pub(super) fn place(mut scenario: Scenario, keyed: &KeyedEndpoint) -> Result<Scenario, String> {
+    let reads_count = (scenario.steps.iter().chain(&scenario.cleanup))
+        .flat_map(Step::requests)
+        .any(|r| r.path.as_str().starts_with(COUNT));
     for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
         place_in_step(step, keyed)?;
+    }
+    // A count that filters by nothing (`/stats`) is every scenario's: one that reads it runs
+    // alone, so no other scenario's payment moves it.
+    if reads_count && keyed.count.variables().next().is_none() {
+        scenario.alone = true;
     }
     Ok(scenario)
 }

@@ -332,4 +332,27 @@ mod tests {
             "profile accept: \"no.such-rule\" is not a catalog rule"
         );
     }
+
+    /// A keyed count that filters by nothing is the whole target's: the scenarios that read it
+    /// run alone; one filtered by the key does not need to.
+    #[test]
+    fn a_global_count_makes_its_readers_run_alone() {
+        let once = crate::scenario::load_file(Path::new("specs/idempotency/once.yaml"))
+            .unwrap()
+            .remove(0);
+        let planned = |count: &str| {
+            let yaml = format!(
+                "idempotency:\n  endpoint: /pay\n  body: '{{\"amount\": {{{{amount}}}}}}'\n  \
+                 count: \"{count}\"\n"
+            );
+            let mut settings = Settings::default();
+            apply_profile(&profile_from(&yaml), &mut settings).unwrap();
+            let mut target = Target::remote("http://127.0.0.1:1/", None).unwrap();
+            target.capabilities.insert(Capability::IdempotencyKey);
+            let id = scenario_id(&once);
+            plan(Arc::new(once.clone()), id, &target, &settings, "run").unwrap()
+        };
+        assert!(planned("/stats").scenario.alone);
+        assert!(!planned("/pay?reference={{key}}").scenario.alone);
+    }
 }

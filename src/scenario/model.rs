@@ -40,6 +40,11 @@ pub struct Scenario {
     /// 1000, time: 20s }`. Races are probabilistic; a pass says how many rounds it rests on.
     #[serde(default)]
     pub rounds: Option<RoundsBudget>,
+    /// Run with no other scenario at once: the scenario reads something the whole target
+    /// shares (a count of every client's executions), which other scenarios would move.
+    /// Planning sets it too, for a profile's keyed count that filters by nothing.
+    #[serde(default)]
+    pub alone: bool,
     /// The file the scenario came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,
