@@ -190,7 +190,24 @@ impl fmt::Display for Codes {
     }
 }
 
+/// The statuses IANA's HTTP Status Code Registry assigns.
+const REGISTERED: &[u16] = &[
+    100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304,
+    305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415,
+    416, 417, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506,
+    507, 508, 510, 511,
+];
+
+/// `412 or 428`; a list that leaves out only a few registered statuses, as what it leaves out
+/// (`anything but 412`).
 fn codes_list(codes: &[Codes]) -> String {
+    let left_out: Vec<String> = (REGISTERED.iter())
+        .filter(|s| !codes.iter().any(|c| c.contains(**s)))
+        .map(u16::to_string)
+        .collect();
+    if !left_out.is_empty() && left_out.len() <= 3 && codes.len() > 3 {
+        return format!("anything but {}", left_out.join(" or "));
+    }
     let shown: Vec<String> = codes.iter().map(Codes::to_string).collect();
     shown.join(" or ")
 }

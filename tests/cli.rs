@@ -609,6 +609,35 @@ fn a_scenario_marked_alone_runs_with_no_other_at_once() {
     assert!(slow < alone, "{text}");
 }
 
+/// RFC 9110 13.2.2's evaluation order binds origin servers; a cache MAY ignore If-Match and
+/// If-Unmodified-Since (13.1.1, 13.1.4). A target a profile calls a cache is not failed under
+/// the order rules: they are not checked, with the sentence why.
+#[test]
+fn a_cache_is_not_judged_on_rules_for_origin_servers() {
+    let args = [
+        "run",
+        "--fault",
+        "if-none-match-first",
+        "specs/precedence.yaml",
+    ];
+    let origin = contend(&[&args[..], &["--format", "json"]].concat());
+    let report: serde_json::Value = serde_json::from_slice(&origin.stdout).unwrap();
+    assert_eq!(report["scenarios"][0]["status"], "failed");
+    let cached = contend(&[&args[..], &["--config", "fixtures/profiles/cache.yaml"]].concat());
+    let text = stdout(&cached);
+    assert!(!text.contains("FAIL"), "{text}");
+    for rule in ["order.if-match-first", "order.ius-before-inm"] {
+        assert!(
+            text.contains(&format!("not judged: {rule}: not checked")),
+            "{rule}: {text}"
+        );
+    }
+    assert!(
+        text.contains("the target is a cache: RFC 9110 13.2.2"),
+        "{text}"
+    );
+}
+
 #[test]
 fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);

@@ -7,12 +7,21 @@ use std::net::{TcpListener, TcpStream};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// What the server does for each path.
-fn misbehave(path: &str, mut stream: TcpStream) {
+/// What the server does for each path (and under `/cors-storage/`, for each method).
+fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
     let mut write = |bytes: &[u8]| {
         let _ = stream.write_all(bytes);
         let _ = stream.flush();
     };
+    if path.starts_with("/cors-storage/") {
+        // Storage behind CORS: a preflight without `Origin` is refused, whatever else it has.
+        let answer: &[u8] = match method {
+            "PUT" => b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
+            "OPTIONS" => b"HTTP/1.1 403 Forbidden\r\nContent-Length: 19\r\n\r\nCORS not configured",
+            _ => b"HTTP/1.1 204 No Content\r\n\r\n",
+        };
+        return write(answer);
+    }
     match path {
         "/reset-in-headers" => write(b"HTTP/1.1 200 OK\r\nContent-Le"),
         "/reset-in-body" => write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b"),
@@ -95,8 +104,9 @@ fn start() -> String {
                     }
                 }
                 let line = String::from_utf8_lossy(&request);
+                let method = line.split(' ').next().unwrap_or("GET").to_owned();
                 let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
-                misbehave(&path, stream);
+                misbehave(&method, &path, stream);
             });
         }
     });
@@ -290,4 +300,26 @@ fn a_write_locked_by_someone_else_is_sent_again_once_then_not_checked() {
         "nothing was tested: never green"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Storage behind CORS refuses an OPTIONS without `Origin` (403) whether or not it carries
+/// If-Match: nothing about preconditions, so `scope.options` holds.
+#[test]
+fn an_options_refused_for_cors_is_no_precondition_finding() {
+    let url = start();
+    let target = format!("{url}/cors-storage");
+    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", "specs/options.yaml", "--target", &target])
+        .args([
+            "--capabilities",
+            "create,put-create,delete",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenario = &report["scenarios"][0];
+    assert_eq!(scenario["status"], "passed", "{scenario}");
+    assert_eq!(out.status.code(), Some(0));
 }

@@ -27,6 +27,9 @@ pub struct Policy {
     pub own_rules: Vec<OwnRule>,
     /// Findings are a cleanup step's: housekeeping, not a verdict; those under no rule warn.
     pub cleanup: bool,
+    /// The target is a cache in front of the origin (a profile's `cache: true`): rules that
+    /// bind only origin servers are not its to answer for.
+    pub cache: bool,
 }
 
 /// A rule a profile declares, checked: an id under the `x-` namespace and a known level.
@@ -142,6 +145,9 @@ impl Policy {
         }
         if self.accepts(id, check) {
             return Weight::AcceptedByProfile;
+        }
+        if let (true, Some(why)) = (self.cache, catalog::origin_only(id)) {
+            return Weight::NotChecked(format!("the target is a cache: {why}"));
         }
         match self.level_of(id) {
             Some(level) if level.is_advisory() && !self.strict => Weight::Warns,

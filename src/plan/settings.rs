@@ -398,6 +398,7 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
     }
     resources.read_only |= profile.read_only;
     settings.policy.strict |= profile.strict;
+    settings.policy.cache |= profile.cache;
     settings.policy.allow.extend(profile.allow.iter().cloned());
     settings
         .policy

@@ -185,8 +185,11 @@ fn twice(text: &str, line_start: usize) -> Option<(String, usize, usize)> {
         if n > 0 && content && indent < column {
             break;
         }
-        if key_column == column && !body.trim().is_empty() {
-            let entry = &body[key_column..];
+        // `get`: a line shorter than the column, or a column inside a character, holds no key.
+        let entry = body
+            .get(key_column..)
+            .filter(|_| key_column == column && content);
+        if let Some(entry) = entry {
             if let Some((key, _)) = entry.split_once(':') {
                 let key = key.trim();
                 let plain = !key.is_empty() && !key.contains([' ', '"', '\'', '{', '[', '#']);

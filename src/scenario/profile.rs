@@ -132,6 +132,10 @@ pub struct Profile {
     /// each other.
     #[serde(default)]
     pub jobs: Option<usize>,
+    /// The target is a cache (a caching proxy, a CDN) in front of the origin: rules that bind
+    /// origin servers only (RFC 9110 13.2.2's evaluation order) are said as not checked.
+    #[serde(default)]
+    pub cache: bool,
 }
 
 /// A rule a profile declares.

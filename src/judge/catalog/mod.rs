@@ -138,6 +138,13 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
     FAMILIES.iter().flat_map(|f| f.iter())
 }
 
+/// Why a rule binds origin servers only, when it does (a cache in front is not judged on it).
+pub fn origin_only(id: &str) -> Option<&'static str> {
+    (scope::ORIGIN_ONLY.iter())
+        .find(|(rule, _)| *rule == id)
+        .map(|(_, why)| *why)
+}
+
 pub fn find(id: &str) -> Option<&'static Rule> {
     all().find(|r| r.id == id)
 }

@@ -2,6 +2,21 @@
 
 use super::rules;
 
+/// Rules of this family that bind origin servers only, with the sentence that says so: a
+/// cache in front of the origin (a profile's `cache: true`) is not judged on them.
+pub(crate) const ORIGIN_ONLY: &[(&str, &str)] = &[
+    (
+        "order.if-match-first",
+        "RFC 9110 13.2.2 orders the evaluation \"when the recipient is the origin server\"; \
+         a cache MAY ignore If-Match (13.1.1)",
+    ),
+    (
+        "order.ius-before-inm",
+        "RFC 9110 13.2.2 orders the evaluation \"when the recipient is the origin server\"; \
+         a cache MAY ignore If-Unmodified-Since (13.1.4)",
+    ),
+];
+
 rules! {
     "order.if-match-first" Must Checkable ["RFC 9110 13.2.2", "https://www.rfc-editor.org/rfc/rfc9110#section-13.2.2"]
         "If-Match is evaluated before If-None-Match";
