@@ -15,10 +15,13 @@ fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
     };
     if path.starts_with("/cors-storage/") {
         // Storage behind CORS: a preflight without `Origin` is refused, whatever else it has.
+        // One exchange per connection, said so: the server closes after answering.
         let answer: &[u8] = match method {
-            "PUT" => b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n",
-            "OPTIONS" => b"HTTP/1.1 403 Forbidden\r\nContent-Length: 19\r\n\r\nCORS not configured",
-            _ => b"HTTP/1.1 204 No Content\r\n\r\n",
+            "PUT" => b"HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            "OPTIONS" => {
+                b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 19\r\n\r\nCORS not configured"
+            }
+            _ => b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
         };
         return write(answer);
     }
@@ -64,7 +67,7 @@ fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
         }
         "/locked" => {
             LOCKED_HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            write(b"HTTP/1.1 423 Locked\r\nContent-Length: 0\r\n\r\n")
+            write(b"HTTP/1.1 423 Locked\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
         }
         _ => write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
     }

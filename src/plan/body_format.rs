@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::scenario::{
     Body, Capture, CaptureSource, Expect, JsonQuery, Request, SampleAt, Scenario, Step, Template,
-    VisitMut,
+    TextEscape, VisitMut,
 };
 
 pub(super) fn reshape(mut scenario: Scenario, format: &Template) -> Result<Scenario, String> {
@@ -19,39 +19,29 @@ pub(super) fn reshape(mut scenario: Scenario, format: &Template) -> Result<Scena
     if !sends_text(&scenario) {
         return Ok(scenario);
     }
-    let Some(at) = json_place(format.as_str()) else {
-        // Not JSON (XML, iCalendar): the sample is put in as text, and the checks and
-        // `body: true` captures read it back from between the format's text around it.
-        let wrap = |t: &mut Template| -> Result<(), String> {
-            *t = Template::parse(&format.as_str().replace("{{body}}", t.as_str()))?;
-            Ok(())
-        };
-        let at = text_place(format.as_str());
-        let within = |check: &mut crate::scenario::BodyCheck| check.sample_at = Some(at.clone());
-        let mut pass = Reshape {
-            wrap: &wrap,
-            within: &within,
-            sample_at: Some(&at),
-        };
-        for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
-            step.walk_mut(&mut pass)?;
+    // JSON: the sample goes in as a JSON string. Any other format (XML, iCalendar) takes it as
+    // text, escaped as the format escapes text. Either way every check and `body: true`
+    // capture reads it back from where it sits, whatever else the target puts around it.
+    let (at, escape): (SampleAt, Box<Escape>) = match json_place(format.as_str()) {
+        Some(at) => (
+            SampleAt::Json(at),
+            Box::new(|text: &str| {
+                let quoted = serde_json::to_string(text).unwrap_or_default();
+                quoted[1..quoted.len() - 1].to_owned()
+            }),
+        ),
+        None => {
+            let escape = TextEscape::of(format.as_str());
+            (
+                text_place(format.as_str(), escape),
+                Box::new(move |text: &str| escape.escape(text)),
+            )
         }
-        return Ok(scenario);
     };
-    // JSON: the sample goes in as a JSON string, and the checks and `body: true` captures
-    // read it back from where it sits, whatever else the target adds (ids, versions).
-    let wrap = |t: &mut Template| -> Result<(), String> {
-        let quoted = serde_json::to_string(t.as_str()).map_err(|e| e.to_string())?;
-        let escaped = &quoted[1..quoted.len() - 1];
-        *t = Template::parse(&format.as_str().replace("{{body}}", escaped))?;
-        Ok(())
-    };
-    let at = SampleAt::Json(at);
-    let within = |check: &mut crate::scenario::BodyCheck| check.sample_at = Some(at.clone());
     let mut pass = Reshape {
-        wrap: &wrap,
-        within: &within,
-        sample_at: Some(&at),
+        format,
+        escape: &*escape,
+        sample_at: &at,
     };
     for step in scenario.steps.iter_mut().chain(scenario.cleanup.iter_mut()) {
         step.walk_mut(&mut pass)?;
@@ -72,7 +62,7 @@ fn sends_text(scenario: &Scenario) -> bool {
 /// line (the whole line before, when `{{body}}` starts its line), up to the format's text after
 /// it through the end of the next line that has any (nothing: to the end); indentation before
 /// it left out.
-fn text_place(format: &str) -> SampleAt {
+fn text_place(format: &str, escape: TextEscape) -> SampleAt {
     let format = format.replace("\r\n", "\n");
     let (prefix, suffix) = format.split_once("{{body}}").unwrap_or((&format, ""));
     let line_start = prefix.rfind('\n').map_or(0, |nl| nl + 1);
@@ -95,6 +85,7 @@ fn text_place(format: &str) -> SampleAt {
     SampleAt::Text {
         before: before.trim_start().to_owned(),
         after: after.to_owned(),
+        escape,
     }
 }
 
@@ -119,32 +110,44 @@ fn json_place(format: &str) -> Option<JsonQuery> {
     JsonQuery::parse(&find(&doc, String::new())?).ok()
 }
 
-type Wrap<'a> = dyn Fn(&mut Template) -> Result<(), String> + 'a;
-type Within<'a> = dyn Fn(&mut crate::scenario::BodyCheck) + 'a;
-
-/// The rewrite, step by step through the shared walk: request content wrapped, expected
-/// content wrapped (text) or read back from where the sample sits (JSON), and there too what a
-/// `body: true` capture takes.
+/// The rewrite, step by step through the shared walk: each text sample sent put in the format
+/// (escaped, the resource's name for `{{name}}`), and every body check and `body: true`
+/// capture pointed at where the sample sits.
 struct Reshape<'a> {
-    wrap: &'a Wrap<'a>,
-    within: &'a Within<'a>,
-    sample_at: Option<&'a SampleAt>,
+    format: &'a Template,
+    escape: &'a Escape,
+    sample_at: &'a SampleAt,
 }
 
 impl VisitMut for Reshape<'_> {
     fn request(&mut self, request: &mut Request) -> Result<(), String> {
-        request_body(request, self.wrap)
+        let Some(Body::Text(text)) = request.body.as_mut().map(|b| &mut b.0) else {
+            return Ok(());
+        };
+        // The resource's name: what follows the scratch prefix (`doc`), else the last segment.
+        let path = request.path.as_str();
+        let name = (path.strip_prefix("{{scratch}}/"))
+            .unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
+        let sample = outside_expressions(text.as_str(), self.escape);
+        let wrapped = (self.format.as_str())
+            .replace("{{name}}", name)
+            .replace("{{body}}", &sample);
+        *text = Template::parse(&wrapped)?;
+        Ok(())
     }
 
     fn expect(&mut self, expect: &mut Expect) -> Result<(), String> {
-        expected_body(expect, self.wrap, self.within)
+        if let Some(check) = expect.body.as_mut().map(|b| &mut b.0) {
+            check.sample_at = Some(self.sample_at.clone());
+        }
+        Ok(())
     }
 
     fn captures(&mut self, captures: &mut BTreeMap<String, Capture>) -> Result<(), String> {
         for capture in captures.values_mut() {
             capture.source = match (self.sample_at, &capture.source) {
-                (Some(SampleAt::Json(at)), CaptureSource::Body) => CaptureSource::Json(at.clone()),
-                (Some(at), CaptureSource::Body) => CaptureSource::Sample(at.clone()),
+                (SampleAt::Json(at), CaptureSource::Body) => CaptureSource::Json(at.clone()),
+                (at, CaptureSource::Body) => CaptureSource::Sample(at.clone()),
                 _ => continue,
             };
         }
@@ -152,23 +155,29 @@ impl VisitMut for Reshape<'_> {
     }
 }
 
-fn request_body(request: &mut Request, wrap: &Wrap) -> Result<(), String> {
-    match request.body.as_mut().map(|b| &mut b.0) {
-        Some(Body::Text(text)) => wrap(text),
-        _ => Ok(()),
-    }
-}
+/// How a sample's text is escaped for the format.
+type Escape = dyn Fn(&str) -> String;
 
-/// Text mode wraps the exact expectation; JSON mode points every check at the sample.
-fn expected_body(expect: &mut Expect, wrap: &Wrap, within: &Within) -> Result<(), String> {
-    let Some(check) = expect.body.as_mut().map(|b| &mut b.0) else {
-        return Ok(());
-    };
-    within(check);
-    match (&check.sample_at, check.equals.as_mut()) {
-        (None, Some(equals)) => wrap(equals),
-        _ => Ok(()),
+/// `template` with `f` applied to its text outside `{{...}}` expressions (those are rendered
+/// when sent).
+fn outside_expressions(template: &str, f: &Escape) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find("{{") {
+        out.push_str(&f(&rest[..open]));
+        match rest[open..].find("}}") {
+            Some(close) => {
+                out.push_str(&rest[open..open + close + 2]);
+                rest = &rest[open + close + 2..];
+            }
+            None => {
+                out.push_str(&f(&rest[open..]));
+                rest = "";
+            }
+        }
     }
+    out.push_str(&f(rest));
+    out
 }
 
 #[cfg(test)]
@@ -177,7 +186,8 @@ mod tests {
 
     #[test]
     fn a_text_format_gives_the_sample_back_from_between_its_own_text() {
-        let found = |format: &str, body: &str| text_place(format).find(body.as_bytes());
+        let found =
+            |format: &str, body: &str| text_place(format, TextEscape::None).find(body.as_bytes());
         let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nSUMMARY:{{body}}\r\nEND:VCALENDAR\r\n";
         let stored = "BEGIN:VCALENDAR\r\nPRODID:x\r\nVERSION:2.0\r\nSUMMARY:7\r\nEND:VCALENDAR\r\n";
         assert_eq!(found(ics, stored).as_deref(), Some("7"));
@@ -197,5 +207,24 @@ mod tests {
         );
         // Not in the format (an error page): nothing, and the checks read the whole content.
         assert_eq!(found(ics, "Not Found"), None);
+    }
+
+    #[test]
+    fn a_sample_travels_escaped_as_its_format_escapes_text() {
+        let ics = "BEGIN:VCALENDAR\r\nSUMMARY:{{body}}\r\nEND:VCALENDAR\r\n";
+        let escape = TextEscape::of(ics);
+        assert_eq!(escape, TextEscape::ICalendar);
+        assert_eq!(escape.escape("v2, longer;\n"), "v2\\, longer\\;\\n");
+        let stored = "BEGIN:VCALENDAR\r\nSUMMARY:v2\\, longer\\;\\n\r\nEND:VCALENDAR\r\n";
+        let read = text_place(ics, escape).find(stored.as_bytes());
+        assert_eq!(read.as_deref(), Some("v2, longer;\n"));
+        let xml = "<doc><value>{{body}}</value></doc>";
+        assert_eq!(TextEscape::of(xml).escape("a < b & c"), "a &lt; b &amp; c");
+        let read =
+            text_place(xml, TextEscape::Xml).find(b"<doc><value>a &lt; b &amp; c</value></doc>");
+        assert_eq!(read.as_deref(), Some("a < b & c"));
+        // Only the text is escaped: an expression is rendered when the request is sent.
+        let escaped = outside_expressions("v{{value+1}}, done", &move |t: &str| escape.escape(t));
+        assert_eq!(escaped, "v{{value+1}}\\, done");
     }
 }

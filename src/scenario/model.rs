@@ -609,8 +609,80 @@ pub enum SampleAt {
     /// A JSON format: the value at this pointer.
     Json(JsonQuery),
     /// A text format (iCalendar, XML): what follows `before` up to `after`, the format's text
-    /// around `{{body}}` (line ends compared as `\n`, so a target's CRLF does not matter).
-    Text { before: String, after: String },
+    /// around `{{body}}` (line ends compared as `\n`, so a target's CRLF does not matter),
+    /// unescaped as the format escapes text.
+    Text {
+        before: String,
+        after: String,
+        escape: TextEscape,
+    },
+}
+
+/// How a text format escapes the text put in it, so a sample's `,` or `<` survives the trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextEscape {
+    /// As written.
+    None,
+    /// An iCalendar TEXT value (RFC 5545 3.3.11): `\\`, `\;`, `\,`, `\n`.
+    ICalendar,
+    /// XML character data: `&amp;`, `&lt;`, `&gt;` (and `&quot;`, `&apos;` read back).
+    Xml,
+}
+
+impl TextEscape {
+    /// The escaping a format's text calls for: iCalendar by its `BEGIN:V...`, XML by its `<`.
+    pub fn of(format: &str) -> TextEscape {
+        let start = format.trim_start();
+        if start.starts_with("BEGIN:V") {
+            TextEscape::ICalendar
+        } else if start.starts_with('<') {
+            TextEscape::Xml
+        } else {
+            TextEscape::None
+        }
+    }
+
+    pub fn escape(self, text: &str) -> String {
+        match self {
+            TextEscape::None => text.to_owned(),
+            TextEscape::ICalendar => text
+                .replace('\\', "\\\\")
+                .replace(';', "\\;")
+                .replace(',', "\\,")
+                .replace('\n', "\\n"),
+            TextEscape::Xml => text
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+        }
+    }
+
+    pub fn unescape(self, text: &str) -> String {
+        match self {
+            TextEscape::None => text.to_owned(),
+            TextEscape::ICalendar => {
+                let mut out = String::with_capacity(text.len());
+                let mut chars = text.chars();
+                while let Some(c) = chars.next() {
+                    match (c, c == '\\') {
+                        (_, true) => match chars.next() {
+                            Some('n' | 'N') => out.push('\n'),
+                            Some(other) => out.push(other),
+                            None => out.push('\\'),
+                        },
+                        (c, false) => out.push(c),
+                    }
+                }
+                out
+            }
+            TextEscape::Xml => text
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        }
+    }
 }
 
 impl SampleAt {
@@ -624,7 +696,11 @@ impl SampleAt {
                     other => Some(other.to_string()),
                 }
             }
-            SampleAt::Text { before, after } => {
+            SampleAt::Text {
+                before,
+                after,
+                escape,
+            } => {
                 let text = String::from_utf8_lossy(body).replace("\r\n", "\n");
                 let start = text.find(before.as_str())? + before.len();
                 let rest = &text[start..];
@@ -632,7 +708,7 @@ impl SampleAt {
                     true => rest.len(),
                     false => rest.find(after.as_str())?,
                 };
-                Some(rest[..end].to_owned())
+                Some(escape.unescape(&rest[..end]))
             }
         }
     }
