@@ -232,6 +232,9 @@ pids+=("$!")
 wait_for "$flask_pages_port"
 # The reference server's JSON API, driven by the built-in suite through a resource profile.
 api_port=$ref_port
+# Apache and WsgiDAV again, every sample an iCalendar event (a text body format).
+apache_ics_port=$apache_port
+wsgidav_ics_port=$wsgidav_port
 
 if [ "${1:-}" = "--serve" ]; then
   for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages; do
@@ -246,7 +249,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages apache_ics wsgidav_ics}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"
