@@ -638,6 +638,26 @@ fn a_cache_is_not_judged_on_rules_for_origin_servers() {
     );
 }
 
+/// A workload's client that retries on 412 and is refused every time has met a target that did
+/// as asked: giving up is not checked, never a failure under the step.
+#[test]
+fn a_client_that_gives_up_on_412_accuses_no_one() {
+    let out = contend(&["run", "fixtures/workload-gives-up.yaml", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenario = &report["scenarios"][0];
+    assert_eq!(
+        scenario["failures"].as_array().unwrap().len(),
+        0,
+        "{scenario}"
+    );
+    assert_ne!(scenario["status"], "passed", "{scenario}");
+    let reason = scenario["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("gave up after 3 retries, every one answered 412"),
+        "{scenario}"
+    );
+}
+
 #[test]
 fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);

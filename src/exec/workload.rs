@@ -211,12 +211,27 @@ async fn run_client(
                 .await;
                 let status = done.exchanges.last().and_then(Exchange::status);
                 let passed = done.held();
-                let retryable = !passed
+                let retry_status = !passed
                     && done.error.is_none()
                     && done.not_applicable.is_none()
-                    && workload.retry.as_ref().is_some_and(|r| {
-                        status.is_some_and(|s| r.status.matches(s)) && attempts < r.max
-                    });
+                    && workload
+                        .retry
+                        .as_ref()
+                        .is_some_and(|r| status.is_some_and(|s| r.status.matches(s)));
+                let max = workload.retry.as_ref().map_or(0, |r| r.max);
+                let retryable = retry_status && attempts < max;
+                if retry_status && !retryable {
+                    // Refused on every attempt with the status it retries on (412 to a stale
+                    // If-Match): the target did as asked each time; the client gave up. Not a
+                    // verdict on the target.
+                    let why = format!(
+                        "the client gave up after {max} retries, every one answered {}",
+                        status.unwrap_or_default()
+                    );
+                    for f in done.findings.iter_mut() {
+                        f.weight = crate::record::Weight::NotChecked(why.clone());
+                    }
+                }
                 let mut last = None;
                 for mut exchange in done.exchanges.drain(..) {
                     exchange.index = Some(client as usize);
