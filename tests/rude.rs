@@ -23,7 +23,10 @@ fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
             }
             _ => b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n",
         };
-        return write(answer);
+        write(answer);
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        let _ = stream.read(&mut [0u8; 64]);
+        return;
     }
     match path {
         "/reset-in-headers" => write(b"HTTP/1.1 200 OK\r\nContent-Le"),
@@ -67,7 +70,11 @@ fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
         }
         "/locked" => {
             LOCKED_HITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            write(b"HTTP/1.1 423 Locked\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+            write(b"HTTP/1.1 423 Locked\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+            // Closed only once the client has read the answer: a close that crosses bytes
+            // still on their way is a reset, and this case is not about resets.
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let _ = stream.read(&mut [0u8; 64]);
         }
         _ => write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"),
     }
@@ -102,7 +109,22 @@ fn start() -> String {
                 let mut buf = [0u8; 4096];
                 while !request.windows(4).any(|w| w == b"\r\n\r\n") {
                     match stream.read(&mut buf) {
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                         Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                // Read the content too: a socket closed with unread bytes is reset, and the
+                // client may lose the answer to that.
+                let head_end = request.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+                let head = String::from_utf8_lossy(&request[..head_end]).to_ascii_lowercase();
+                let length: usize = (head.lines())
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while request.len() < head_end + length {
+                    match stream.read(&mut buf) {
+                        Ok(0) | Err(_) => break,
                         Ok(n) => request.extend_from_slice(&buf[..n]),
                     }
                 }
@@ -116,8 +138,15 @@ fn start() -> String {
     format!("http://{address}")
 }
 
+/// Held by the tests that must not run beside the rude cases: under their load (64 MiB
+/// streamed, eleven scenarios at once, on 2 cores) a connection to another test's server was
+/// seen reset before that server read its request, about 1 run in 15; not what those tests are
+/// about.
+static APART: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn every_rude_answer_fails_its_scenario_cleanly_and_the_run_goes_on() {
+    let _apart = APART.lock().unwrap_or_else(|p| p.into_inner());
     let url = start();
     let dir = std::env::temp_dir().join(format!("contend-rude-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -269,6 +298,7 @@ fn kept_alive_connections_are_reused_a_closed_one_replaced_and_a_proxy_honoured(
 /// and the scenario stops with the reason: never a finding under the step's rule.
 #[test]
 fn a_write_locked_by_someone_else_is_sent_again_once_then_not_checked() {
+    let _apart = APART.lock().unwrap_or_else(|p| p.into_inner());
     let url = start();
     let dir = std::env::temp_dir().join(format!("contend-locked-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -279,15 +309,31 @@ fn a_write_locked_by_someone_else_is_sent_again_once_then_not_checked() {
          /locked }\n    expect: { status: 200 }\n",
     )
     .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_contend"))
-        .args(["run", "--target", &url, "--capabilities", "put-create"])
-        .args(["--format", "json"])
-        .arg(dir.join("locked.yaml"))
-        .output()
-        .unwrap();
+    // About 1 run in 10 with the other tests of this file beside it, the first connection was
+    // reset before this server read the request (it counted nothing); not understood yet, and
+    // not what this test is about: such a run is made again, at most twice.
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_contend"))
+            .args(["run", "--target", &url, "--capabilities", "put-create"])
+            .args(["--format", "json"])
+            .arg(dir.join("locked.yaml"))
+            .output()
+            .unwrap()
+    };
+    let mut out = run();
+    for _ in 0..2 {
+        if LOCKED_HITS.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            break;
+        }
+        out = run();
+    }
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let scenario = &report["scenarios"][0];
-    assert_eq!(scenario["status"], "not_applicable", "{scenario}");
+    let hits = LOCKED_HITS.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        scenario["status"], "not_applicable",
+        "{hits} hits: {scenario}"
+    );
     let reason = scenario["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("423 Locked twice"), "{reason}");
     assert_eq!(
@@ -309,6 +355,7 @@ fn a_write_locked_by_someone_else_is_sent_again_once_then_not_checked() {
 /// If-Match: nothing about preconditions, so `scope.options` holds.
 #[test]
 fn an_options_refused_for_cors_is_no_precondition_finding() {
+    let _apart = APART.lock().unwrap_or_else(|p| p.into_inner());
     let url = start();
     let target = format!("{url}/cors-storage");
     let out = Command::new(env!("CARGO_BIN_EXE_contend"))
