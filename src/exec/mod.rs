@@ -499,7 +499,6 @@ impl Runner {
                         return run;
                     }
                 };
-                let again = outgoing.clone();
                 let mut exchange = self.send(outgoing).await;
                 // 423 Locked where the step expects no lock: another write holds the target's
                 // lock, with several scenarios at once most likely one of contend's own. Sent
@@ -510,8 +509,10 @@ impl Runner {
                         && !(expect.status.iter()).any(|set| set.0.iter().any(|p| p.matches(423)))
                 };
                 if locked(&exchange) {
+                    // The request as sent is kept with its exchange: cloned only here, not for
+                    // every request.
                     tokio::time::sleep(LOCKED_PAUSE).await;
-                    exchange = self.send(again).await;
+                    exchange = self.send(exchange.request.clone()).await;
                 }
                 let at = At {
                     step: index,
