@@ -1227,7 +1227,10 @@ pub(crate) fn tls_sentence(error: &str) -> String {
 }
 
 /// rustls is built without a default provider (ring is far cheaper to build than aws-lc-rs);
-/// install ring once per process.
+/// install ring once per process. rustls 0.23.48 deprecates ring's provider for lacking
+/// post-quantum key exchange, which no precondition test needs; allowed, so a user's crate
+/// built with `-D warnings` against a newer rustls still builds.
+#[allow(deprecated)]
 fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -18,6 +18,9 @@ pub(super) fn configure(
     insecure: bool,
     client: Option<&(PathBuf, PathBuf)>,
 ) -> Result<Arc<ClientConfig>, String> {
+    // ring, deprecated by rustls 0.23.48 for lacking post-quantum key exchange (see
+    // `install_crypto_provider`).
+    #[allow(deprecated)]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
