@@ -686,6 +686,36 @@ fn a_client_that_gives_up_on_412_accuses_no_one() {
     );
 }
 
+/// A counter write that loses with 409 instead of 412 is retried like a 412 and judged under
+/// `race.loser-412` (a warning, or accepted by a profile), never a failure of the write step.
+#[test]
+fn a_counter_writes_409_is_the_loser_rules_to_judge() {
+    let args = [
+        "run",
+        "specs/race-counter.yaml",
+        "--fault",
+        "409-for-412",
+        "--race-budget",
+        "2",
+    ];
+    let out = contend(&args);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("warning: step `increment` [race.loser-412"),
+        "{text}"
+    );
+    let dir = temp_dir("loser-409");
+    let profile = dir.join("contend.yaml");
+    std::fs::write(&profile, "accept: { race.loser-412: [409] }\n").unwrap();
+    let accepted = contend(&[&args[..], &["--config", profile.to_str().unwrap()]].concat());
+    let text = stdout(&accepted);
+    assert!(
+        text.contains("accepted by the profile, not RFC 9110: step `increment` [race.loser-412"),
+        "{text}"
+    );
+}
+
 #[test]
 fn probe_finds_what_the_target_supports() {
     let out = contend(&["probe"]);
