@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// What the server does for each path (and under `/cors-storage/`, for each method).
-fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
+fn misbehave(method: &str, path: &str, origin: bool, mut stream: TcpStream) {
     let mut write = |bytes: &[u8]| {
         let _ = stream.write_all(bytes);
         let _ = stream.flush();
@@ -18,6 +18,9 @@ fn misbehave(method: &str, path: &str, mut stream: TcpStream) {
         // One exchange per connection, said so: the server closes after answering.
         let answer: &[u8] = match method {
             "PUT" => b"HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            "OPTIONS" if origin => {
+                b"HTTP/1.1 200 OK\r\nConnection: close\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: PUT\r\nContent-Length: 0\r\n\r\n"
+            }
             "OPTIONS" => {
                 b"HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 19\r\n\r\nCORS not configured"
             }
@@ -131,7 +134,8 @@ fn start() -> String {
                 let line = String::from_utf8_lossy(&request);
                 let method = line.split(' ').next().unwrap_or("GET").to_owned();
                 let path = line.split(' ').nth(1).unwrap_or("/").to_owned();
-                misbehave(&method, &path, stream);
+                let origin = head.contains("\norigin:");
+                misbehave(&method, &path, origin, stream);
             });
         }
     });
@@ -351,11 +355,9 @@ fn a_write_locked_by_someone_else_is_sent_again_once_then_not_checked() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Storage behind CORS refuses an OPTIONS without `Origin` (403) whether or not it carries
-/// If-Match: nothing about preconditions, so `scope.options` holds.
-#[test]
-fn an_options_refused_for_cors_is_no_precondition_finding() {
-    let _apart = APART.lock().unwrap_or_else(|p| p.into_inner());
+/// specs/options.yaml against storage behind CORS (`/cors-storage/`), with `extra` flags: the
+/// scenario's report and the OPTIONS exchange.
+fn options_behind_cors(extra: &[&std::ffi::OsStr]) -> (serde_json::Value, serde_json::Value) {
     let url = start();
     let target = format!("{url}/cors-storage");
     let out = Command::new(env!("CARGO_BIN_EXE_contend"))
@@ -366,10 +368,43 @@ fn an_options_refused_for_cors_is_no_precondition_finding() {
             "--format",
             "json",
         ])
+        .args(extra)
         .output()
         .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let scenario = &report["scenarios"][0];
+    let scenario = report["scenarios"][0].clone();
+    let options = (scenario["steps"].as_array().unwrap().iter())
+        .find(|s| s["name"] == "OPTIONS with a stale If-Match")
+        .map(|s| s["exchanges"][0].clone())
+        .unwrap_or_default();
+    (scenario, options)
+}
+
+/// Storage behind CORS refuses an OPTIONS without `Origin` (403) whether or not it carries
+/// If-Match: nothing about preconditions, so `scope.options` holds.
+#[test]
+fn an_options_refused_for_cors_is_no_precondition_finding() {
+    let _apart = APART.lock().unwrap_or_else(|p| p.into_inner());
+    let (scenario, options) = options_behind_cors(&[]);
     assert_eq!(scenario["status"], "passed", "{scenario}");
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(options["response"]["status"], 403, "{options}");
+}
+
+/// With a profile's `cors_origin`, every OPTIONS goes as a preflight, so storage behind CORS
+/// answers it (200 here, 403 without `Origin`) and `scope.options` judges a real answer.
+#[test]
+fn a_profile_s_cors_origin_sends_options_as_a_preflight() {
+    let _apart = APART.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = std::env::temp_dir().join(format!("contend-cors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let profile = dir.join("cors.yaml");
+    std::fs::write(&profile, "cors_origin: https://app.example\n").unwrap();
+    let (scenario, options) = options_behind_cors(&["--config".as_ref(), profile.as_os_str()]);
+    assert_eq!(scenario["status"], "passed", "{scenario}");
+    assert_eq!(
+        options["request"]["headers"]["origin"], "https://app.example",
+        "{options}"
+    );
+    assert_eq!(options["response"]["status"], 200, "{options}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

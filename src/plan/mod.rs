@@ -10,6 +10,7 @@ use crate::scenario::{Capability, Need, Scenario, Vars};
 mod applicability;
 mod body_format;
 mod checks;
+mod cors;
 mod headers_if;
 mod keyed;
 mod preview;
@@ -98,6 +99,12 @@ fn shape(
     let scenario = match headers_if::used(&scenario) {
         true => Arc::new(headers_if::fold((*scenario).clone(), target)),
         false => scenario,
+    };
+    let scenario = match (&settings.cors_origin, cors::used(&scenario)) {
+        (Some(origin), true) => {
+            Arc::new(cors::preflight((*scenario).clone(), origin).map_err(fail)?)
+        }
+        _ => scenario,
     };
     let scenario = match &settings.resource_path {
         Some(path) => Arc::new(resource_path::rename((*scenario).clone(), path).map_err(fail)?),

@@ -234,6 +234,8 @@ pub struct Settings {
     pub race_budget: Option<crate::scenario::RoundsBudget>,
     /// Scenarios run at once (`--jobs`).
     pub jobs: usize,
+    /// Every OPTIONS goes as a CORS preflight from this origin (a profile's `cors_origin`).
+    pub cors_origin: Option<String>,
 }
 
 /// The profile's resource model; the defaults are today's WebDAV-like behaviour.
@@ -286,6 +288,7 @@ impl Default for Settings {
             min_judged: None,
             race_budget: None,
             jobs: DEFAULT_JOBS,
+            cors_origin: None,
         }
     }
 }
@@ -399,6 +402,7 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
     resources.read_only |= profile.read_only;
     settings.policy.strict |= profile.strict;
     settings.policy.cache |= profile.cache;
+    settings.cors_origin = settings.cors_origin.take().or(profile.cors_origin.clone());
     settings.policy.allow.extend(profile.allow.iter().cloned());
     settings
         .policy

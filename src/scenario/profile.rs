@@ -136,6 +136,10 @@ pub struct Profile {
     /// origin servers only (RFC 9110 13.2.2's evaluation order) are said as not checked.
     #[serde(default)]
     pub cache: bool,
+    /// Storage behind CORS: every OPTIONS goes as a preflight from this origin
+    /// (`Origin` and `Access-Control-Request-Method: PUT`), as a browser's would.
+    #[serde(default)]
+    pub cors_origin: Option<String>,
 }
 
 /// A rule a profile declares.
