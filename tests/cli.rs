@@ -803,6 +803,45 @@ fn sample_bodies_take_the_targets_format() {
         "specs/if-match.yaml",
     ]);
     assert_eq!(broken.status.code(), Some(1));
+
+    // A user's own documents are sent as written unless the scenario says its bodies are
+    // samples (`body_format: true`, as the built-in suite's do).
+    let dir = temp_dir("own-bodies");
+    let scenario = |name: &str, opt_in: &str| {
+        format!(
+            "name: {name}\n{opt_in}steps:\n  - name: write\n    request: {{ method: PUT, \
+             path: \"{{{{scratch}}}}/{name}\", body: '{{\"mine\": 1}}' }}\n    \
+             expect: {{ status: 201 }}\n  - name: read\n    request: {{ path: \
+             \"{{{{scratch}}}}/{name}\" }}\n    expect: {{ status: 200 }}\n"
+        )
+    };
+    std::fs::write(dir.0.join("own.yaml"), scenario("own", "")).unwrap();
+    std::fs::write(
+        dir.0.join("samples.yaml"),
+        scenario("samples", "body_format: true\n"),
+    )
+    .unwrap();
+    let out = contend(&[
+        "run",
+        "--body-format",
+        format,
+        "--format",
+        "json",
+        dir.0.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read = |id: &str| {
+        let scenario = (report["scenarios"].as_array().unwrap().iter())
+            .find(|s| s["id"].as_str().unwrap().starts_with(id))
+            .unwrap();
+        scenario["steps"][1]["exchanges"][0]["response"]["body"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(read("own::"), r#"{"mine": 1}"#);
+    assert_eq!(read("samples::"), r#"{"value": "{\"mine\": 1}"}"#);
 }
 
 /// Nothing tested is never green: an unreachable target, a selection of nothing, a run where

@@ -142,13 +142,13 @@ pub fn plan(
     let source = scenario.clone();
     let scenario_before_shaping = scenario.clone();
     let scenario = match &settings.body_format {
-        Some(format) => Arc::new(body_format::reshape((*scenario).clone(), format).map_err(
-            |message| PlanError {
+        Some(format) if scenario.body_format => Arc::new(
+            body_format::reshape((*scenario).clone(), format).map_err(|message| PlanError {
                 id: id.clone(),
                 problems: vec![message],
-            },
-        )?),
-        None => scenario,
+            })?,
+        ),
+        _ => scenario,
     };
     let fail = |message: String| PlanError {
         id: id.clone(),
@@ -159,8 +159,10 @@ pub fn plan(
     let (scenario, weak_twin) = match weak::twin(&scenario_before_shaping) {
         Some(twin) => {
             let twin = match &settings.body_format {
-                Some(format) => body_format::reshape(twin, format).map_err(&fail)?,
-                None => twin,
+                Some(format) if twin.body_format => {
+                    body_format::reshape(twin, format).map_err(&fail)?
+                }
+                _ => twin,
             };
             let (twin, _, _) = shape(Arc::new(twin), target, settings, &fail)?;
             (

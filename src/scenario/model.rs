@@ -45,6 +45,11 @@ pub struct Scenario {
     /// Planning sets it too, for a profile's keyed count that filters by nothing.
     #[serde(default)]
     pub alone: bool,
+    /// The scenario's text bodies are samples, so a profile's `body_format` puts them in the
+    /// target's format (the built-in suite's are). Off, the scenario is sent as written: a
+    /// user's own documents are never wrapped again.
+    #[serde(default)]
+    pub body_format: bool,
     /// The file the scenario came from (set by the loader).
     #[serde(skip)]
     pub file: PathBuf,

@@ -149,18 +149,36 @@ fn is_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
-/// Renders every string inside a JSON value as a template; keys and other types are kept.
+/// A JSON string that is one expression marked `| json` (`"{{count | json}}"`): the template
+/// without the mark. Its value goes into the document as JSON (a number, `true`), not as a
+/// string, so a captured count can be sent as the number an API expects.
+fn json_slot(s: &str) -> Option<String> {
+    let inner = s.trim().strip_prefix("{{")?.strip_suffix("}}")?;
+    let expression = inner.trim_end().strip_suffix("json")?.trim_end();
+    let expression = expression.strip_suffix('|')?;
+    (!inner.contains("{{") && !inner.contains("}}")).then(|| format!("{{{{{expression}}}}}"))
+}
+
+/// Renders every string inside a JSON value as a template; keys and other types are kept. A
+/// string that is one `{{name | json}}` becomes the JSON its value holds.
 pub fn render_json(
     value: &serde_json::Value,
     vars: &Vars,
 ) -> Result<serde_json::Value, TemplateError> {
     use serde_json::Value;
     Ok(match value {
-        Value::String(s) => Value::String(
-            Template::parse(s)
-                .map_err(TemplateError::Syntax)?
-                .render(vars)?,
-        ),
+        Value::String(s) => match json_slot(s) {
+            Some(slot) => {
+                let text = (Template::parse(&slot).map_err(TemplateError::Syntax)?).render(vars)?;
+                serde_json::from_str(text.trim())
+                    .map_err(|_| TemplateError::NotJson(s.clone(), text))?
+            }
+            None => Value::String(
+                Template::parse(s)
+                    .map_err(TemplateError::Syntax)?
+                    .render(vars)?,
+            ),
+        },
         Value::Array(items) => Value::Array(
             items
                 .iter()
@@ -182,7 +200,9 @@ pub fn json_templates(value: &serde_json::Value) -> Result<Vec<Template>, String
     let mut stack = vec![value];
     while let Some(value) = stack.pop() {
         match value {
-            serde_json::Value::String(s) => out.push(Template::parse(s)?),
+            serde_json::Value::String(s) => {
+                out.push(Template::parse(&json_slot(s).unwrap_or_else(|| s.clone()))?)
+            }
             serde_json::Value::Array(items) => stack.extend(items),
             serde_json::Value::Object(map) => stack.extend(map.values()),
             _ => {}
@@ -197,6 +217,9 @@ pub enum TemplateError {
     Syntax(String),
     #[error(transparent)]
     Undefined(#[from] Undefined),
+    /// `{{name | json}}` whose value is not a JSON value.
+    #[error("`{0}` is {1:?}, which is not a JSON value (a number, true, false, null, or quoted)")]
+    NotJson(String, String),
 }
 
 /// Variable values, with the ones marked secret remembered so reports can mask them.
@@ -263,6 +286,38 @@ mod tests {
         let t = Template::parse("If-Match: {{ etag }} at {{env.HOME}}/x").unwrap();
         assert_eq!(t.render(&vars()).unwrap(), "If-Match: \"abc\" at /root/x");
         assert_eq!(t.variables().collect::<Vec<_>>(), ["etag", "env.HOME"]);
+    }
+
+    #[test]
+    fn a_json_slot_sends_the_value_as_json() {
+        let mut vars = vars();
+        vars.set("count", "41");
+        vars.set("flag", "true");
+        let body = serde_json::json!({
+            "count": "{{ count + 1 | json }}", "flag": "{{flag|json}}", "text": "{{count}}"
+        });
+        let names: Vec<String> = (json_templates(&body).unwrap().iter())
+            .flat_map(|t| t.variables().map(str::to_owned).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(names.len(), 3);
+        assert!(
+            names.iter().all(|n| n == "count" || n == "flag"),
+            "{names:?}"
+        );
+        // Inside a longer string the mark is no slot (and no variable name either): an error
+        // when the file is loaded.
+        assert!(json_templates(&serde_json::json!({"n": "n={{count | json}}"})).is_err());
+        assert_eq!(
+            render_json(&body, &vars).unwrap(),
+            serde_json::json!({"count": 42, "flag": true, "text": "41"})
+        );
+        // A quoted value is a JSON string.
+        let quoted = render_json(&serde_json::json!(["{{etag | json}}"]), &vars).unwrap();
+        assert_eq!(quoted, serde_json::json!(["abc"]));
+        vars.set("etag", "abc");
+        let err = render_json(&serde_json::json!(["{{etag | json}}"]), &vars).unwrap_err();
+        assert!(matches!(err, TemplateError::NotJson(..)), "{err}");
+        assert!(err.to_string().contains("not a JSON value"), "{err}");
     }
 
     #[test]
