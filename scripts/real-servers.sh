@@ -119,11 +119,14 @@ DocumentRoot $work/apache/www
 CONF
 
 nginx_port=$(free_port)
-# nginx as a gateway in front of contend's reference server: plain, and compressing.
+# nginx as a gateway in front of contend's reference server: plain, compressing (from 1 byte,
+# and from nginx's default 20 bytes) and caching.
 ref_port=$(free_port)
 nginx_proxy_port=$(free_port)
 nginx_gzip_port=$(free_port)
-mkdir -p "$work/nginx/www" "$work/nginx/tmp"
+nginx_gzip20_port=$(free_port)
+nginx_cache_port=$(free_port)
+mkdir -p "$work/nginx/www" "$work/nginx/tmp" "$work/nginx/cache"
 cat > "$work/nginx/nginx.conf" <<CONF
 pid $work/nginx/nginx.pid;
 error_log $work/nginx/error.log;
@@ -150,6 +153,26 @@ http {
     proxy_temp_path $work/nginx/tmp;
     gzip on; gzip_types text/plain; gzip_min_length 1; gzip_proxied any;
     location / { proxy_pass http://127.0.0.1:$ref_port; }
+  }
+  # nginx's own gzip_min_length (20 bytes): only the profile's sample_size makes it compress.
+  server {
+    listen 127.0.0.1:$nginx_gzip20_port;
+    proxy_temp_path $work/nginx/tmp;
+    gzip on; gzip_types text/plain; gzip_proxied any;
+    location / { proxy_pass http://127.0.0.1:$ref_port; }
+  }
+  # A caching proxy: GET and HEAD answers kept 1 minute and revalidated by nginx itself.
+  proxy_cache_path $work/nginx/cache keys_zone=contend:1m;
+  server {
+    listen 127.0.0.1:$nginx_cache_port;
+    proxy_temp_path $work/nginx/tmp;
+    location / {
+      proxy_pass http://127.0.0.1:$ref_port;
+      proxy_cache contend;
+      proxy_cache_valid 200 1m;
+      proxy_cache_revalidate on;
+      add_header X-Cache \$upstream_cache_status;
+    }
   }
 }
 CONF
@@ -237,7 +260,7 @@ apache_ics_port=$apache_port
 wsgidav_ics_port=$wsgidav_port
 
 if [ "${1:-}" = "--serve" ]; then
-  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages; do
+  for server in apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip nginx_gzip20 nginx_cache fastapi_idem express_idem express_items flask_notes flask_pages; do
     port_var=${server}_port
     echo "$server http://127.0.0.1:${!port_var}"
   done
@@ -249,7 +272,7 @@ status=0
 verdicts="$work/verdicts.txt"
 : > "$verdicts"
 # CONTEND_REAL_SERVERS="lighttpd wsgidav" runs some of them (the comparison then covers those).
-servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip fastapi_idem express_idem express_items flask_notes flask_pages apache_ics wsgidav_ics}
+servers=${CONTEND_REAL_SERVERS:-apache nginx lighttpd wsgidav moto pouchdb api nginx_proxy nginx_gzip nginx_gzip20 nginx_cache fastapi_idem express_idem express_items flask_notes flask_pages apache_ics wsgidav_ics}
 for server in $servers; do
   port_var=${server}_port
   url="http://127.0.0.1:${!port_var}"

@@ -501,12 +501,16 @@ fn bound(n: f64) -> f64 {
 }
 
 /// A workload's totals: iterations asked for, iterations that completed, retries on the way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WorkloadStats {
     pub clients: u32,
     pub iterations: u64,
     pub writes: u64,
     pub retries: u64,
+    /// Why clients stopped before their last iteration, when some did after others had got
+    /// through (a read with no value to capture): never silent, though no verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
 }
 
 /// Which of a workload's exchanges a step kept: the first ones, those findings point at, the

@@ -112,7 +112,7 @@ pub async fn run_rounds(runner: &Runner, planned: &Planned) -> ScenarioRun {
             rounds.tally(window.release(), broke);
         }
         rounds.operations += (run.steps.iter())
-            .filter_map(|s| s.workload.map(|w| w.writes))
+            .filter_map(|s| s.workload.as_ref().map(|w| w.writes))
             .sum::<u64>();
         let interrupted = run.interrupted;
         kept = Some(run);

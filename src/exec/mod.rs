@@ -489,6 +489,7 @@ impl Runner {
                     iterations: u64::from(workload.clients) * u64::from(workload.repeat),
                     writes: done.writes,
                     retries: done.retries,
+                    stopped: done.stopped,
                 });
             }
             Action::Send { request, expect } => {

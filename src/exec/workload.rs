@@ -27,6 +27,8 @@ pub(super) struct WorkloadRun {
     pub secrets: Vec<String>,
     /// Why no client could complete an iteration, when the target cannot support the steps.
     pub not_applicable: Option<String>,
+    /// Why clients stopped early when others got through: how many, and the first reason.
+    pub stopped: Option<String>,
 }
 
 struct ClientRun {
@@ -126,7 +128,9 @@ pub(super) async fn run(
         retries: 0,
         secrets: Vec::new(),
         not_applicable: None,
+        stopped: None,
     };
+    let mut stopped = 0;
     // The same finding in many clients is reported once, naming them.
     let mut by_finding: BTreeMap<(String, String), (Finding, Vec<u32>)> = BTreeMap::new();
     for (client, mut run) in (0..).zip(done) {
@@ -136,6 +140,7 @@ pub(super) async fn run(
             step: at.step,
             exchange: offset + at.exchange,
         };
+        stopped += usize::from(run.not_applicable.is_some());
         out.not_applicable = out.not_applicable.or(run.not_applicable);
         out.writes += run.writes;
         out.retries += run.retries;
@@ -157,7 +162,12 @@ pub(super) async fn run(
     }
     // Not applicable only if nothing at all could be done; a partial run is judged.
     if out.writes > 0 {
-        out.not_applicable = None;
+        out.stopped = (out.not_applicable.take()).map(|why| {
+            format!(
+                "{stopped} of {} clients stopped early: {why}",
+                workload.clients
+            )
+        });
     }
     for ((step, _), (mut finding, clients)) in by_finding {
         let who: Vec<String> = clients.iter().map(|c| format!("#{c}")).collect();

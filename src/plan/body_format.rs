@@ -58,6 +58,61 @@ fn sends_text(scenario: &Scenario) -> bool {
         .any(|request| matches!(request.body.as_deref(), Some(Body::Text(_))))
 }
 
+/// A format that adds `size` bytes to every sample, where the format holds text that is not the
+/// sample: a member of a JSON object, an iCalendar property (folded at 75 octets), an XML
+/// comment, a line after plain text. The built-in samples are a few bytes, below where
+/// compressing gateways start (nginx's `gzip_min_length` is 20), so without it a gateway that
+/// compresses (and must weaken its tags) is never exercised; the checks still read only the
+/// sample.
+pub(super) fn padded(format: Option<&Template>, size: usize) -> Result<Template, String> {
+    const WORDS: &str = "contend sample padding ";
+    let pad: String = WORDS.chars().cycle().take(size).collect();
+    let format = format.map_or("{{body}}", Template::as_str);
+    let newline = if format.contains("\r\n") {
+        "\r\n"
+    } else {
+        "\n"
+    };
+    let padded = match (json_place(format), TextEscape::of(format)) {
+        (Some(_), _) => {
+            const MARK: &str = "contend-sample-9f3b1c";
+            let doc = serde_json::from_str(&format.replace("{{body}}", MARK));
+            let Ok(serde_json::Value::Object(mut members)) = doc else {
+                return Err("sample_size needs a body_format that is a JSON object".to_owned());
+            };
+            members.insert("contend_padding".to_owned(), pad.into());
+            serde_json::Value::Object(members)
+                .to_string()
+                .replace(MARK, "{{body}}")
+        }
+        (None, _) if looks_like_json(format) => {
+            return Err(
+                "sample_size: the body_format looks like JSON but does not parse".to_owned(),
+            )
+        }
+        (None, TextEscape::ICalendar) => {
+            let (before, after) = format.split_once("{{body}}").unwrap_or((format, ""));
+            let (line_rest, later) = after.split_once('\n').unwrap_or((after, ""));
+            // Folded (RFC 5545 3.1): at most 75 octets a line, a continuation starts with a space.
+            let property = format!("X-CONTEND-PADDING:{pad}");
+            let chunks: Vec<String> = (property.as_bytes().chunks(73))
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect();
+            let folded = chunks.join(&format!("{newline} "));
+            let line_rest = line_rest.strip_suffix('\r').unwrap_or(line_rest);
+            format!("{before}{{{{body}}}}{line_rest}{newline}{folded}{newline}{later}")
+        }
+        (None, TextEscape::Xml) => format!("{format}{newline}<!-- {pad} -->"),
+        (None, TextEscape::None) => format!("{format}{newline}{pad}"),
+    };
+    Template::parse(&padded)
+}
+
+fn looks_like_json(format: &str) -> bool {
+    let start = format.trim_start();
+    start.starts_with('[') || (start.starts_with('{') && !start.starts_with("{{"))
+}
+
 /// Where the sample sits in a text format: after the format's text before `{{body}}` on its
 /// line (the whole line before, when `{{body}}` starts its line), up to the format's text after
 /// it through the end of the next line that has any (nothing: to the end); indentation before
@@ -207,6 +262,55 @@ mod tests {
         );
         // Not in the format (an error page): nothing, and the checks read the whole content.
         assert_eq!(found(ics, "Not Found"), None);
+    }
+
+    #[test]
+    fn padding_goes_where_the_format_holds_other_text_and_the_sample_reads_back() {
+        let formats = [
+            None,
+            Some(r#"{"value": "{{body}}", "kind": "note"}"#),
+            Some("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:{{name}}\r\nSUMMARY:{{body}}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"),
+            Some("<doc><value>{{body}}</value></doc>"),
+        ];
+        for format in formats {
+            let format = format.map(|f| Template::parse(f).unwrap());
+            let padded = padded(format.as_ref(), 300).unwrap();
+            let scenario = Scenario {
+                name: "padded".into(),
+                description: None,
+                tags: vec![],
+                requirements: vec![],
+                requires: vec![],
+                vars: BTreeMap::new(),
+                steps: vec![],
+                cleanup: vec![],
+                rounds: None,
+                alone: false,
+                body_format: true,
+                file: Default::default(),
+            };
+            reshape(scenario, &padded).unwrap();
+            let sent = padded
+                .as_str()
+                .replace("{{body}}", "v2, longer")
+                .replace("{{name}}", "doc");
+            assert!(sent.len() >= 300, "{sent}");
+            let at = match json_place(padded.as_str()) {
+                Some(at) => SampleAt::Json(at),
+                None => text_place(padded.as_str(), TextEscape::None),
+            };
+            assert_eq!(
+                at.find(sent.as_bytes()).as_deref(),
+                Some("v2, longer"),
+                "{sent}"
+            );
+            if padded.as_str().starts_with("BEGIN:V") {
+                assert!(sent.lines().all(|l| l.len() <= 75), "{sent}");
+                assert!(sent.ends_with("END:VCALENDAR\r\n"), "{sent}");
+            }
+        }
+        let not_an_object = Template::parse(r#"["{{body}}"]"#).unwrap();
+        assert!(padded(Some(&not_an_object), 10).is_err());
     }
 
     #[test]

@@ -371,6 +371,13 @@ pub fn apply_profile(profile: &Profile, settings: &mut Settings) -> Result<(), S
         .take()
         .or(profile.content_type.clone());
     settings.body_format = settings.body_format.take().or(profile.body_format.clone());
+    if let Some(size) = profile.sample_size {
+        if size > 1 << 20 {
+            return Err(format!("profile sample_size {size} is over 1 MiB"));
+        }
+        let format = super::body_format::padded(settings.body_format.as_ref(), size)?;
+        settings.body_format = Some(format);
+    }
     if let Some(path) = &profile.resource_path {
         if !path.as_str().contains("{{name}}") {
             return Err(format!(

@@ -243,6 +243,9 @@ pub fn block(scenario: &ScenarioReport, detail: Detail) -> String {
                 "      workload `{}`: {} clients, {} of {} iterations completed, {} retries",
                 step.name, w.clients, w.writes, w.iterations, w.retries
             );
+            if let Some(why) = &w.stopped {
+                let _ = writeln!(out, "        {why}");
+            }
         }
         if let Some(race) = &step.race {
             let _ = writeln!(

@@ -652,7 +652,7 @@ pub fn scenario_report(
                 delayed: w.delayed,
                 warm: w.warm,
             }),
-            workload: step.workload,
+            workload: step.workload.clone(),
             error: step.error.as_ref().map(|e| redactor.text(e)),
             not_run: step.not_run.as_ref().map(|e| redactor.text(e)),
             recorded: step.recorded.clone(),
@@ -696,7 +696,7 @@ pub fn scenario_report(
     report.status = if !report.failures.is_empty() {
         Status::Failed
     } else if run.interrupted {
-        report.reason = Some(match run.steps.iter().find_map(|s| s.workload) {
+        report.reason = Some(match run.steps.iter().find_map(|s| s.workload.clone()) {
             Some(w) => format!(
                 "interrupted while it ran ({} of {} iterations of its workload)",
                 w.writes, w.iterations

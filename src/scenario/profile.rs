@@ -66,6 +66,11 @@ pub struct Profile {
     /// (`'{"value": "{{body}}"}'` for a JSON-only store).
     #[serde(default)]
     pub body_format: Option<Template>,
+    /// Bytes of padding added to every sample body, in the format, outside the sample (a
+    /// JSON member, an iCalendar property, an XML comment, a line): enough for a compressing
+    /// gateway to act on (nginx starts at 20 bytes; the built-in samples are a few).
+    #[serde(default)]
+    pub sample_size: Option<usize>,
     /// MKCOL the scratch path before each scenario and DELETE it after (WebDAV servers need a
     /// PUT's parent collection to exist). Use a one-segment `scratch` with it.
     #[serde(default)]

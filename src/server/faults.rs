@@ -126,6 +126,8 @@ faults! {
         "/api/items ignores the `version` an update is based on: a stale update silently wins";
     VersionWantsNext "api-version-wants-next" ["version.current-accepted"]
         "/api/items wants the next version in an update (current + 1): an update carrying the version just read conflicts";
+    TornWrite "torn-write" ["race.torn-read"]
+        "a PUT that replaces empties the resource first, then stores its content 1 ms later (a file truncated, then written): a read in between gets an empty 200";
     BusyUnderContention "503-under-contention" ["race.no-5xx"]
         "a write that arrives while another is being stored (1 ms) answers 503 instead of waiting";
     EtagGzipSuffix "etag-gzip-suffix" ["if-match.match", "if-none-match.get", "if-range.match"]

@@ -283,6 +283,22 @@ impl Origin {
             let written = self.write(&mut store, path, headers, content);
             return refused.unwrap_or(written);
         }
+        if self.has(Fault::TornWrite) {
+            // The bug: the old content is gone before the new one is in place.
+            let emptied = {
+                let mut store = self.lock();
+                if let Some(reply) = self.refuse_put(&store, path, headers) {
+                    return reply;
+                }
+                if !store.contains_key(path) {
+                    return self.write(&mut store, path, headers, content);
+                }
+                self.write(&mut store, path, headers, Bytes::new())
+            };
+            drop(emptied);
+            pause(CHECK_THEN_WRITE_GAP).await;
+            return self.write(&mut self.lock(), path, headers, content);
+        }
         if let Some(gap) = self.check_then_write_gap() {
             // The bug: the check and the write are not under one lock.
             let refused = self.refuse_put(&self.lock(), path, headers);

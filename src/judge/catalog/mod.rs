@@ -527,6 +527,7 @@ pub(super) mod testing {
     use hyper::header::HeaderMap;
     use std::time::{Duration, Instant};
 
+    #[derive(Clone)]
     pub struct Rec {
         pub method: &'static str,
         pub url: &'static str,

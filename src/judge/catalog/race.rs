@@ -35,6 +35,10 @@ rules! {
         "N conditional writes whose condition holds at the start: the first one evaluated succeeds";
         probe "count 2xx outcomes of every race; none is a finding when every request was answered 4xx";
         good "204 x 1, 412 x 19"; bad "412 x 20 (no writer got through)";
+    "race.torn-read" Expected Checkable ["RFC 9110 9.3.1, 3.2 (derived)", "https://www.rfc-editor.org/rfc/rfc9110#section-9.3.1"]
+        "a GET answered 200 while writes to its resource were in flight returns a state the resource had: the content before them or one a write sent, whole";
+        probe "every read of a workload or group racing writes to its URL, on a target whose reads return what was written";
+        good "GET -> \"7\" (a write's content)"; bad "GET -> 200 with empty content, or content cut off mid-body";
     "race.loser-answers" Should Checkable ["RFC 9110 9.1, 15.6", "https://www.rfc-editor.org/rfc/rfc9110#section-9.1"]
         "every racing request gets an HTTP answer: no reset, refused or timed-out connection";
         probe "every member of every race";
@@ -58,8 +62,12 @@ pub(super) static CHECKS: &[Passive] = &[
 ];
 
 /// Rules the history checks below can file findings under.
-pub(crate) const HISTORY_RULES: &[&str] =
-    &["race.one-winner", "etag.changes", "race.winner-is-state"];
+pub(crate) const HISTORY_RULES: &[&str] = &[
+    "race.one-winner",
+    "etag.changes",
+    "race.winner-is-state",
+    "race.torn-read",
+];
 
 /// What a member of a race that lost answered, when that is a rule of its own rather than the
 /// race's: a 409 or 423 (`race.loser-412`), a 5xx (`race.no-5xx`), no answer
@@ -67,6 +75,7 @@ pub(crate) const HISTORY_RULES: &[&str] =
 /// file them again under its own rule.
 pub(crate) fn loser_rule(exchange: &Exchange) -> Option<&'static str> {
     match exchange.status() {
+        None if torn_off(exchange) => Some("race.torn-read"),
         None => Some("race.loser-answers"),
         Some(s) if s >= 500 => Some("race.no-5xx"),
         Some(409 | 423) if conditional(exchange) => Some("race.loser-412"),
@@ -111,6 +120,8 @@ fn race_no_5xx(history: &History, at: usize) -> Vec<Check> {
 
 fn race_loser_answers(history: &History, at: usize) -> Vec<Check> {
     match &history[at].exchange.response {
+        // A read whose content broke off is a torn read (`race.torn-read`), not a lost answer.
+        Err(_) if torn_off(history[at].exchange) => vec![],
         Err(why) if history[at].concurrent => vec![Check::NoResponse(why.clone())],
         _ => vec![],
     }
@@ -247,6 +258,9 @@ pub(crate) fn history(history: &History) -> Vec<(&'static str, Vec<usize>, Check
             }
         }
     }
+    if let Some((at, check)) = torn_reads(history) {
+        out.push(("race.torn-read", at, check, None));
+    }
     if let Some((first, second, tag)) = shared.first() {
         let check = other(
             "ETags of concurrent winners",
@@ -260,6 +274,71 @@ pub(crate) fn history(history: &History) -> Vec<(&'static str, Vec<usize>, Check
         out.push(("etag.changes", vec![*second, *first], check, None));
     }
     out
+}
+
+/// A GET's whole 200 response.
+fn served(x: &Exchange) -> Option<&crate::record::Received> {
+    let r = x.response.as_ref().ok().filter(|r| r.status == 200)?;
+    (x.request.method == Method::GET).then_some(r)
+}
+
+/// A concurrent GET whose 200 came with content that broke off before its end.
+fn torn_off(read: &Exchange) -> bool {
+    let cut = matches!(&read.response, Err(why) if why.status == Some(200));
+    cut && read.request.method == Method::GET
+}
+
+/// Reads torn by a write in flight: a 200 whose content is cut short of every state the
+/// resource had (empty, or a strict beginning of what a PUT sent or a read outside the race
+/// saw), or whose content broke off. Only that: content that is merely other than what was
+/// sent is a JSON API's own rendering as often as a defect, and other rules judge states.
+/// The first torn read, with the count of the others.
+fn torn_reads(history: &History) -> Option<(Vec<usize>, Check)> {
+    let raced: HashSet<&str> = (history.iter())
+        .filter(|e| e.concurrent && e.exchange.request.method == Method::PUT)
+        .map(|e| e.exchange.request.url.as_str())
+        .collect();
+    let mut torn: Vec<usize> = Vec::new();
+    for url in raced {
+        let on_url = || {
+            (history.iter().enumerate())
+                .filter(move |(_, e)| e.exchange.request.url.as_str() == url)
+        };
+        let states: Vec<&[u8]> = on_url()
+            .filter_map(|(_, e)| match e.exchange.request.method == Method::PUT {
+                true => Some(e.exchange.request.body.as_ref()),
+                false => served(e.exchange)
+                    .filter(|_| !e.concurrent)
+                    .map(|r| r.body.as_ref()),
+            })
+            .collect();
+        let cut_short = |body: &[u8]| {
+            !states.contains(&body)
+                && states
+                    .iter()
+                    .any(|s| s.len() > body.len() && s.starts_with(body))
+        };
+        for (at, entry) in on_url().filter(|(_, e)| e.concurrent) {
+            match served(entry.exchange) {
+                Some(r) if cut_short(&r.body) => torn.push(at),
+                None if torn_off(entry.exchange) => torn.push(at),
+                _ => {}
+            }
+        }
+    }
+    torn.sort_unstable();
+    let first = *torn.first()?;
+    let got = match &history[first].exchange.response {
+        Ok(r) if r.body.is_empty() => "200 with no content".to_owned(),
+        Ok(r) => format!("200 with the first {} bytes of a state", r.body.len()),
+        Err(why) => format!("200, then {why}"),
+    };
+    let check = other(
+        "GET while writes were in flight",
+        "the content before the writes or one a write sent, whole",
+        format!("{got}{}", and_more(torn.len(), "reads")),
+    );
+    Some((vec![first], check))
 }
 
 /// How many states the linearizability search may explore per race: a count, so the verdict
@@ -502,6 +581,22 @@ pub(super) fn proofs() -> Vec<super::testing::Proof> {
             ],
         ),
         (
+            "race.torn-read",
+            vec![
+                put("a", 201, &[]),
+                rec("GET", 200, &[], "a"),
+                racing(put("b", 204, &[])),
+                racing(rec("GET", 200, &[], "a")),
+                racing(rec("GET", 200, &[], "b")),
+            ],
+            vec![
+                put("a", 201, &[]),
+                rec("GET", 200, &[], "a"),
+                racing(put("b", 204, &[])),
+                racing(rec("GET", 200, &[], "")),
+            ],
+        ),
+        (
             "race.winner-is-state",
             vec![
                 cas(V0, "a", 204, &[]),
@@ -568,6 +663,47 @@ mod tests {
             cas(VA, "b", &[("etag", "W/\"x\"")]),
         ];
         assert_eq!(fired("etag.changes", &weak), vec![]);
+    }
+
+    #[test]
+    fn a_torn_read_is_content_cut_short_of_every_state() {
+        let racing = |r: Rec| Rec {
+            concurrent: true,
+            ..r
+        };
+        let before = [put("a", 201, &[]), rec("GET", 200, &[], "a")];
+        let mut cut = exchange(&racing(rec("GET", 200, &[], "")));
+        cut.response = Err(crate::record::NoResponse::new(
+            crate::record::NoResponseKind::Reset,
+            "reset",
+        )
+        .after_status(200));
+        assert_eq!(loser_rule(&cut), Some("race.torn-read"));
+        // A read of a state the resource had is no torn read, nor is a loser's content.
+        let whole = [
+            racing(put("b", 204, &[])),
+            racing(put("c", 412, &[])),
+            racing(rec("GET", 200, &[], "a")),
+            racing(rec("GET", 200, &[], "c")),
+        ];
+        let history: Vec<Rec> = before.iter().cloned().chain(whole).collect();
+        assert_eq!(fired("race.torn-read", &history), vec![]);
+        let half = [
+            racing(put("bbbb", 204, &[])),
+            racing(rec("GET", 200, &[], "bb")),
+        ];
+        let history: Vec<Rec> = before.iter().cloned().chain(half).collect();
+        assert_eq!(fired("race.torn-read", &history).len(), 1);
+        // Content other than what was sent (a JSON API's own rendering) is no torn read.
+        let rendered = [
+            racing(put("{\"v\":\"b\"}", 204, &[])),
+            racing(rec("GET", 200, &[], "{\"v\":\"b\",\"rev\":2}")),
+        ];
+        let history: Vec<Rec> = before.iter().cloned().chain(rendered).collect();
+        assert_eq!(fired("race.torn-read", &history), vec![]);
+        let empty = [racing(put("b", 204, &[])), racing(rec("GET", 200, &[], ""))];
+        let history: Vec<Rec> = before.iter().cloned().chain(empty).collect();
+        assert_eq!(fired("race.torn-read", &history).len(), 1);
     }
 
     #[test]
