@@ -666,6 +666,46 @@ fn a_cache_is_not_judged_on_rules_for_origin_servers() {
     );
 }
 
+/// A cache that keeps a copy after a write is found under the cache's own rule, and what such
+/// a copy seems to say of the origin (a write not stored, a DELETE not done) is not checked:
+/// through a cache that does not invalidate, the origin is not seen.
+#[test]
+fn a_cache_that_keeps_stale_copies_is_judged_under_its_own_rule() {
+    let args = [
+        "run",
+        "--fault",
+        "stale-cache",
+        "--config",
+        "fixtures/profiles/cache.yaml",
+        "specs/if-match.yaml",
+        "specs/race-delete-once.yaml",
+        "--format",
+        "json",
+    ];
+    let out = contend(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let failing: Vec<&str> = (scenarios.iter())
+        .flat_map(|s| s["failures"].as_array().unwrap())
+        .map(|f| f["rule"].as_str().unwrap_or("(none)"))
+        .collect();
+    assert_eq!(failing, ["cache.invalidates"], "{report}");
+    let not_checked: Vec<&str> = (scenarios.iter())
+        .flat_map(|s| s["not_checked"].as_array().unwrap())
+        .map(|f| f["reason"].as_str().unwrap_or_default())
+        .collect();
+    assert!(
+        not_checked
+            .iter()
+            .any(|w| w.contains("what the origin did is not seen")),
+        "{report}"
+    );
+    // The same suite through a cache that invalidates: nothing to find.
+    let correct = contend(&[&args[..1], &args[3..]].concat());
+    assert_eq!(correct.status.code(), Some(0), "{}", stdout(&correct));
+}
+
 /// A workload's client that retries on 412 and is refused every time has met a target that did
 /// as asked: giving up is not checked, never a failure under the step.
 #[test]

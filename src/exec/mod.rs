@@ -436,8 +436,11 @@ impl Runner {
             run.cleanup = true;
             steps.push(run);
         }
-        let findings = judge::judge_history(&history(&steps, steps.len()), &self.settings.policy);
+        let whole = history(&steps, steps.len());
+        let findings = judge::judge_history(&whole, &self.settings.policy);
+        let copies = judge::stored_copies(&whole, &self.settings.policy);
         file_findings(&mut steps, findings);
+        set_aside_stored_copies(&mut steps, copies);
         ScenarioRun {
             steps,
             duration: started.elapsed(),
@@ -1142,6 +1145,23 @@ fn file_findings(steps: &mut [StepRun], findings: Vec<crate::record::Finding>) {
             .any(|f| f.rule == finding.rule && f.check.subject() == finding.check.subject())
         {
             step.findings.push(finding);
+        }
+    }
+}
+
+/// Through a cache, a read that may be its copy from before a write shows nothing of what the
+/// origin did: what the step found there is not checked, with the reason (the cache's own rule,
+/// `cache.invalidates`, keeps its verdict).
+fn set_aside_stored_copies(steps: &mut [StepRun], copies: Vec<(At, String)>) {
+    for (at, why) in copies {
+        let step = &mut steps[at.step];
+        let reads_it =
+            |f: &crate::record::Finding| f.exchanges.is_empty() || f.exchanges.contains(&at);
+        for f in step.findings.iter_mut() {
+            let judged = matches!(f.weight, Weight::Fails | Weight::Warns);
+            if f.rule.as_deref() != Some("cache.invalidates") && reads_it(f) && judged {
+                f.weight = Weight::NotChecked(why.clone());
+            }
         }
     }
 }

@@ -284,7 +284,41 @@ pub fn judge_history(history: &[Entry], policy: &Policy) -> Vec<Finding> {
         }
         out.push(f);
     }
+    // What a cache must do, on a target a profile calls a cache.
+    if policy.cache {
+        for (rule, shown, check) in catalog::cache::history(history) {
+            let shown = shown.iter().map(|&i| history[i].at).collect();
+            out.push(policy.finding(Some(rule), check, None, shown));
+        }
+    }
     out
+}
+
+/// On a target a profile calls a cache: the reads after a write to their URL that may be the
+/// cache's copy from before it (`cache.invalidates` judges the cache), with why what they
+/// show of the origin is not checked. Nothing on any other target.
+pub fn stored_copies(history: &[Entry], policy: &Policy) -> Vec<(At, String)> {
+    if !policy.cache {
+        return vec![];
+    }
+    let history = &catalog::History::new(history);
+    (catalog::cache::stored_copies(history).into_iter())
+        .map(|copy| {
+            let w = history[copy.write].exchange;
+            let why = format!(
+                "the target is a cache and this read is what it answered before the {} ({}) of \
+                 {}{}: what the origin did is not seen through it",
+                w.request.method,
+                w.status().unwrap_or_default(),
+                w.request.url.path(),
+                match copy.shown {
+                    true => ", a stored copy (cache.invalidates)",
+                    false => "",
+                }
+            );
+            (history[copy.read].at, why)
+        })
+        .collect()
 }
 
 /// Why a group with delayed members (`after:`) cannot show how the target treats a retry

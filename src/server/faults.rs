@@ -126,6 +126,8 @@ faults! {
         "/api/items ignores the `version` an update is based on: a stale update silently wins";
     VersionWantsNext "api-version-wants-next" ["version.current-accepted"]
         "/api/items wants the next version in an update (current + 1): an update carrying the version just read conflicts";
+    StaleCache "stale-cache" ["cache.invalidates", "put.validator-means-stored"]
+        "as a cache in front that never invalidates (nginx's proxy_cache): the first copy of a path read is served to every later GET, whatever was written since";
     TornWrite "torn-write" ["race.torn-read"]
         "a PUT that replaces empties the resource first, then stores its content 1 ms later (a file truncated, then written): a read in between gets an empty 200";
     BusyUnderContention "503-under-contention" ["race.no-5xx"]

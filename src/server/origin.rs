@@ -33,6 +33,7 @@ const RARE_WRITE_RATE: f64 = 0.03;
 /// How long a write takes to store with the `503-under-contention` fault (an fsync, say).
 const SLOW_WRITE: Duration = Duration::from_millis(1);
 
+#[derive(Clone)]
 struct Resource {
     content: Bytes,
     content_type: HeaderValue,
@@ -57,6 +58,8 @@ pub(super) struct Origin {
     collections: Mutex<std::collections::BTreeSet<String>>,
     /// Per path: writes in flight and how many overlaps were seen (only `contention-fails-all`).
     contention: Mutex<std::collections::HashMap<String, (usize, u64)>>,
+    /// Per path: the first copy read (only `stale-cache`, a cache that never invalidates).
+    kept: Mutex<Store>,
 }
 
 /// Marks a reply the server must not send: the connection is closed instead (a fault).
@@ -75,6 +78,7 @@ impl Origin {
             busy: Default::default(),
             contention: Default::default(),
             collections: Default::default(),
+            kept: Default::default(),
         }
     }
 
@@ -194,8 +198,12 @@ impl Origin {
 
     fn read(&self, head: bool, path: &str, headers: &HeaderMap) -> Reply {
         let store = self.lock();
+        let kept = match self.has(Fault::StaleCache) {
+            true => self.kept_copy(path, store.get(path)),
+            false => None,
+        };
         // 13.2.1: a 404 takes precedence over any precondition.
-        let Some(resource) = store.get(path) else {
+        let Some(resource) = kept.as_ref().or(store.get(path)) else {
             if self.has(Fault::PreconditionBefore404) && headers.contains_key(header::IF_MATCH) {
                 return explain_head(head, StatusCode::PRECONDITION_FAILED, "If-Match is false");
             }
@@ -270,6 +278,16 @@ impl Origin {
             self.validators(&mut reply, &resource.current);
         }
         reply
+    }
+
+    /// The `stale-cache` fault: the first copy of a path read is what every later read gets,
+    /// whatever was written since (a cache that never invalidates).
+    fn kept_copy(&self, path: &str, current: Option<&Resource>) -> Option<Resource> {
+        let mut kept = self.kept.lock().unwrap_or_else(|p| p.into_inner());
+        if let (None, Some(current)) = (kept.get(path), current) {
+            kept.insert(path.to_owned(), current.clone());
+        }
+        kept.get(path).cloned()
     }
 
     async fn put(&self, path: &str, headers: &HeaderMap, content: Bytes) -> Reply {

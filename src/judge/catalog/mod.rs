@@ -7,6 +7,7 @@
 //! ([`kinds`]), so `contend explain` cannot claim a check that does not exist.
 
 mod app;
+pub(super) mod cache;
 mod dates;
 mod idempotency;
 mod if_match;
@@ -131,6 +132,7 @@ const FAMILIES: &[&[Rule]] = &[
     app::RULES,
     idempotency::RULES,
     race::RULES,
+    cache::RULES,
 ];
 
 /// Every rule of the catalog.
@@ -358,7 +360,7 @@ pub fn kinds<'a>(rule: &str, scenarios: impl IntoIterator<Item = &'a [String]>) 
     if passive_checks().any(|p| p.rule == rule) {
         kinds.push(Kind::Passive);
     }
-    if race::HISTORY_RULES.contains(&rule) {
+    if race::HISTORY_RULES.contains(&rule) || cache::HISTORY_RULES.contains(&rule) {
         kinds.push(Kind::History);
     }
     if scenarios
@@ -648,6 +650,11 @@ pub(super) mod testing {
                 .filter(|(r, _, _, _)| *r == rule)
                 .map(|(_, _, c, _)| c),
         );
+        out.extend(
+            (cache::history(&indexed).into_iter())
+                .filter(|(r, _, _)| *r == rule)
+                .map(|(_, _, c)| c),
+        );
         out
     }
 
@@ -690,20 +697,27 @@ mod tests {
         }
     }
 
+    /// Every family's proofs: a good and a bad recorded history per rule.
+    fn all_proofs() -> Vec<testing::Proof> {
+        [
+            validators::proofs(),
+            status::proofs(),
+            race::proofs(),
+            cache::proofs(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
     /// The rules the families prove with a good and a bad recorded history.
     fn proven() -> Vec<&'static str> {
-        [validators::proofs(), status::proofs(), race::proofs()]
-            .into_iter()
-            .flatten()
-            .map(|(rule, _, _)| rule)
-            .collect()
+        all_proofs().into_iter().map(|(rule, _, _)| rule).collect()
     }
 
     #[test]
     fn each_check_accepts_its_good_history_and_catches_its_bad_one() {
-        for proofs in [validators::proofs(), status::proofs(), race::proofs()] {
-            testing::prove(&proofs);
-        }
+        testing::prove(&all_proofs());
     }
 
     /// A workload client judged as it goes ([`crate::judge::ClientJudge`], holding only what
@@ -714,10 +728,7 @@ mod tests {
         use std::collections::BTreeSet;
         let policy = crate::judge::Policy::default();
         let passive: BTreeSet<&str> = passive_checks().map(|p| p.rule).collect();
-        for (rule, good, bad) in [validators::proofs(), status::proofs(), race::proofs()]
-            .into_iter()
-            .flatten()
-        {
+        for (rule, good, bad) in all_proofs() {
             for recs in [good, bad] {
                 let exchanges: Vec<Exchange> = recs
                     .iter()
@@ -768,7 +779,7 @@ mod tests {
                 p.rule
             );
         }
-        for rule in race::HISTORY_RULES {
+        for rule in race::HISTORY_RULES.iter().chain(cache::HISTORY_RULES) {
             assert!(proven.contains(rule), "history check {rule} has no proof");
         }
     }
