@@ -319,11 +319,15 @@ impl Runner {
             }
             steps.push(run);
         }
-        // Known from the probe or an earlier scenario: `weak:` forms from the first step (a
-        // workload's own captures do not wait for a strong tag). Only where the scenario's
-        // preconditions are entity tags: a version the profile keeps elsewhere (CouchDB's
-        // `_rev`) is not weak.
-        if self.weak_only() && scenario.steps.iter().any(Step::wants_strong_tag) {
+        // Known from the probe or an earlier scenario, the target's tags stay weak. A step that
+        // captures a tag then finds out for itself (a gateway weakens only what it compresses,
+        // so a short sample's tag may be strong): its `weak:` forms follow from what it got. A
+        // workload's clients capture their own and never wait: when the first tag the scenario
+        // wants is theirs, `weak:` forms from the first step. Only where the preconditions are
+        // entity tags: a version the profile keeps elsewhere (CouchDB's `_rev`) is not weak.
+        let first_strong = scenario.steps.iter().find(|s| s.wants_strong_tag());
+        if self.weak_only() && first_strong.is_some_and(|s| matches!(s.action, Action::Workload(_)))
+        {
             vars.set(WEAK_TAGS, "true");
         }
         let mut broken = Broken::default();
