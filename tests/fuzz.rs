@@ -49,6 +49,23 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     }
 }
 
+/// The seeds that are one document and load without error.
+fn valid_single_documents() -> &'static [&'static String] {
+    static VALID: OnceLock<Vec<&'static String>> = OnceLock::new();
+    VALID.get_or_init(|| {
+        let valid: Vec<&String> = (seeds().iter())
+            .filter(|s| s.starts_with("name:") && !s.contains("\n---"))
+            .filter(|s| {
+                scenario::load_lenient(s, Path::new("seed.yaml"))
+                    .errors
+                    .is_empty()
+            })
+            .collect();
+        assert!(valid.len() > 10, "{} valid seeds", valid.len());
+        valid
+    })
+}
+
 /// What YAML and templates are fragile around.
 const PIECES: &[&str] = &[
     ":",
@@ -207,6 +224,50 @@ proptest! {
         }
         // Linear in the file: even 4 MiB of input is read in well under this.
         prop_assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    /// Many documents in one file, one of them mutated: every error is located in that one,
+    /// and the file is read in time linear in its size (each document re-read on its own).
+    #[test]
+    fn a_mistake_in_one_of_many_documents_is_located_in_that_document(
+        picks in prop::collection::vec(any::<prop::sample::Index>(), 2..8),
+        broken in any::<prop::sample::Index>(),
+        edits in prop::collection::vec(edit(), 1..6),
+    ) {
+        let valid = valid_single_documents();
+        // Named apart: a seed may be picked twice.
+        let mut docs: Vec<String> = (picks.iter().enumerate())
+            .map(|(i, p)| {
+                let seed = p.get(valid);
+                let rest = seed.split_once('\n').map_or("", |(_, rest)| rest);
+                format!("name: document {i}\n{rest}")
+            })
+            .collect();
+        let k = broken.index(docs.len());
+        for e in edits {
+            apply(&mut docs[k], e);
+        }
+        // Every document ends its last line, so a mutation cannot pull the marker into it.
+        let mut text = String::new();
+        let mut range = 0..0;
+        for (i, doc) in docs.iter().enumerate() {
+            let first = text.lines().count() + 1;
+            text.push_str(doc);
+            text.push('\n');
+            if i == k {
+                range = first..text.lines().count() + 2;
+            }
+            text.push_str("---\n");
+        }
+        let started = std::time::Instant::now();
+        let loaded = scenario::load_lenient(&text, Path::new("many.yaml"));
+        prop_assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        for e in &loaded.errors {
+            let _ = e.to_string();
+            if let Some((line, _)) = e.location {
+                prop_assert!(range.contains(&line), "{e} not in lines {range:?} of:\n{text}");
+            }
+        }
     }
 
     #[test]

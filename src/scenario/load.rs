@@ -15,8 +15,40 @@ pub struct LoadError {
     /// 1-based line and column, when known.
     pub location: Option<(usize, usize)>,
     pub message: String,
-    /// The file's text and the byte offset of the error, for the snippet.
-    snippet: Option<(String, usize)>,
+    /// The line of the error, for the snippet.
+    snippet: Option<Excerpt>,
+}
+
+/// The line an error is on, cut from the file's text: an error keeps its line, never the whole
+/// text, so a file of ten thousand documents with a mistake in every tenth is reported in time
+/// and memory linear in its size.
+#[derive(Debug, Clone)]
+struct Excerpt {
+    /// The whole line, without its line end.
+    line_text: String,
+    /// The error's byte offset within `line_text`.
+    at: usize,
+    /// The line's 1-based number in the file.
+    number: usize,
+}
+
+impl Excerpt {
+    fn of(text: &str, at: usize) -> Excerpt {
+        // At end of input, point at the last character rather than past it; never inside one.
+        let at = on_char(text, at.min(text.len().saturating_sub(1)));
+        let start = text[..at].rfind('\n').map_or(0, |nl| nl + 1);
+        let end = text[at..].find('\n').map_or(text.len(), |nl| at + nl);
+        let number = text.as_bytes()[..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1;
+        Excerpt {
+            line_text: text[start..end].trim_end_matches('\r').to_owned(),
+            at: at - start,
+            number,
+        }
+    }
 }
 
 impl LoadError {
@@ -43,23 +75,34 @@ impl LoadError {
             file: file.to_owned(),
             location,
             message,
-            snippet: index.map(|at| (text.to_owned(), at)),
+            snippet: index.map(|at| Excerpt::of(text, at)),
         }
     }
 }
 
 impl LoadError {
+    /// The same error in a document that starts `lines` lines into its file.
+    fn lines_down(mut self, lines: usize) -> Self {
+        if let Some((line, _)) = &mut self.location {
+            *line += lines;
+        }
+        if let Some(excerpt) = &mut self.snippet {
+            excerpt.number += lines;
+        }
+        self
+    }
+
     /// Points the error at another offset of the same text.
     fn relocate(&mut self, text: &str, at: usize) {
         self.location = Some(line_column(text, at));
-        self.snippet = Some((text.to_owned(), at));
+        self.snippet = Some(Excerpt::of(text, at));
     }
 }
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let path = self.file.display().to_string();
-        let (Some(_), Some((text, index))) = (self.location, &self.snippet) else {
+        let (Some(_), Some(excerpt)) = (self.location, &self.snippet) else {
             return match self.location {
                 Some((line, column)) => write!(
                     f,
@@ -70,29 +113,26 @@ impl fmt::Display for LoadError {
             };
         };
         use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
-        // At end of input, point at the last character rather than past it; never inside one.
-        let mut start = (*index).min(text.len().saturating_sub(1));
-        while !text.is_char_boundary(start) {
-            start -= 1;
-        }
+        let text = excerpt.line_text.as_str();
+        let start = on_char(text, excerpt.at);
         // Underline the token at the error: up to the next whitespace or punctuation.
         let len = text[start..]
             .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}'))
             .unwrap_or(text.len() - start)
             .max(1);
-        let end = (start + len).min(text.len());
+        let end = (start + len).min(text.len().max(start + 1));
         let report = [Level::ERROR.primary_title(&self.message).element(
-            Snippet::source(text.as_str())
+            Snippet::source(text)
+                .line_start(excerpt.number)
                 .path(&path)
                 .fold(true)
                 .annotation(AnnotationKind::Primary.span(start..end)),
         )];
         let rendered = Renderer::plain().render(&report);
-        let line = text[..start].matches('\n').count() + 1;
-        let column = text[..start].rfind('\n').map_or(start, |nl| start - nl - 1) + 1;
+        let column = start + 1;
         // The snippet shows the path with line:column; say it on the first line too, for tools
         // that only look there.
-        write!(f, "{path}:{line}:{column}: {rendered}")
+        write!(f, "{path}:{}:{column}: {rendered}", excerpt.number)
     }
 }
 
@@ -410,7 +450,7 @@ fn within_limits<'t>(text: &'t str, file: &Path) -> Result<&'t str, LoadError> {
                         format!("nested deeper than {MAX_DEPTH} levels of `[` and `{{`"),
                     );
                     e.location = Some((line, column));
-                    e.snippet = Some((text.to_owned(), at));
+                    e.snippet = Some(Excerpt::of(text, at));
                     return Err(e);
                 }
             }
@@ -471,6 +511,65 @@ pub fn load_lenient(text: &str, file: &Path) -> Lenient {
         out.errors.push(empty);
         return out;
     }
+    // Each document read on its own, so recovering from a mistake re-reads that document,
+    // not the whole file: linear in the file's size however many documents it holds.
+    for (first_line, document) in split_documents(text) {
+        if out.errors.len() >= MAX_ERRORS {
+            break;
+        }
+        let mut one = Lenient {
+            errors: Vec::new(),
+            scenarios: Vec::new(),
+            left_out: Vec::new(),
+        };
+        read_past_mistakes(document, file, &mut one);
+        out.errors
+            .extend(one.errors.into_iter().map(|e| e.lines_down(first_line)));
+        out.scenarios.extend(one.scenarios);
+        out.left_out.extend(one.left_out);
+    }
+    out.errors.truncate(MAX_ERRORS);
+    if out.errors.is_empty() {
+        unique_names(text, file, &mut out);
+    }
+    for scenario in &mut out.scenarios {
+        scenario.file = file.to_owned();
+    }
+    out
+}
+
+/// The file's YAML documents, each with the number of lines before it: split at each line that
+/// is `---` (alone or before content), as YAML ends a document there whatever is open. Empty
+/// and comment-only documents are left out.
+fn split_documents(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let (mut start, mut line, mut first_line) = (0, 0, 0);
+    let mut at = 0;
+    for raw in text.split_inclusive('\n') {
+        let marker =
+            raw.starts_with("---") && raw[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        if marker {
+            out.push((first_line, &text[start..at]));
+            // The marker's line stays with the document it opens (a `--- name: x` holds content).
+            start = at;
+            first_line = line;
+        }
+        at += raw.len();
+        line += 1;
+    }
+    out.push((first_line, &text[start..]));
+    out.retain(|(_, doc)| {
+        doc.lines().any(|l| {
+            let l = l.trim();
+            !l.is_empty() && !l.starts_with('#') && l != "---"
+        })
+    });
+    out
+}
+
+/// Reads `text` (one document, or a file that is one), leaving out each mistaken entry and
+/// reading again, until it reads or nothing more can be left out.
+fn read_past_mistakes(text: &str, file: &Path, out: &mut Lenient) {
     let mut work = text.to_owned();
     let mut blanked: Vec<std::ops::Range<usize>> = Vec::new();
     let mut whole_items: Vec<usize> = Vec::new();
@@ -553,7 +652,15 @@ pub fn load_lenient(text: &str, file: &Path) -> Lenient {
         }
         blanked.push(region);
     }
-    if out.errors.is_empty() {
+    if out.errors.is_empty() && out.scenarios.is_empty() {
+        out.errors
+            .push(LoadError::new(file, "the file holds no scenario"));
+    }
+}
+
+/// Names are unique within a file: the second `name:` line of a name given twice is an error.
+fn unique_names(text: &str, file: &Path, out: &mut Lenient) {
+    {
         let mut names = std::collections::HashSet::new();
         for scenario in &mut out.scenarios {
             if !names.insert(scenario.name.clone()) {
@@ -576,15 +683,7 @@ pub fn load_lenient(text: &str, file: &Path) -> Lenient {
                 out.errors.push(error);
             }
         }
-        if out.scenarios.is_empty() {
-            out.errors
-                .push(LoadError::new(file, "the file holds no scenario"));
-        }
     }
-    for scenario in &mut out.scenarios {
-        scenario.file = file.to_owned();
-    }
-    out
 }
 
 fn documents(text: &str) -> Result<Vec<Scenario>, serde_yaml::Error> {
