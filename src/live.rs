@@ -1,7 +1,8 @@
-//! The binary's terminal while a run goes on: a progress bar on stderr, and Ctrl-C.
+//! The binary's terminal while a run goes on: a progress bar on stderr, and the signals that
+//! stop a run (Ctrl-C, SIGTERM, SIGHUP).
 
 use std::io::{IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,24 +53,114 @@ impl Progress {
     }
 }
 
-/// Set by the first Ctrl-C: no new scenario starts, those in flight stop before their next
-/// step and run their cleanup, and the report of what ran is printed and written. A second
-/// Ctrl-C exits at once with 130.
-pub fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let set = flag.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_err() {
-            return;
+/// How a run is asked to stop: set by the first SIGINT, SIGTERM or SIGHUP, with the exit code
+/// that says which (130, 143, 129: 128 and the signal's number).
+#[derive(Clone)]
+pub struct Stop {
+    pub flag: Arc<AtomicBool>,
+    code: Arc<AtomicU8>,
+}
+
+impl Stop {
+    /// The exit code of the signal that stopped the run, if one did.
+    pub fn code(&self) -> Option<u8> {
+        match self.flag.load(Ordering::SeqCst) {
+            true => Some(self.code.load(Ordering::SeqCst)),
+            false => None,
         }
-        set.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Signals that arrive this soon after the first are the same stop: a process group gets a
+/// Ctrl-C once per process, and `timeout` and CI runners signal the whole group.
+const SAME_STOP: Duration = Duration::from_secs(1);
+
+/// Installed before the first request (the probe's included). The first SIGINT, SIGTERM or
+/// SIGHUP stops new work: no new scenario starts, those in flight stop before their next step
+/// and run their cleanup, and every report is written. One more after [`SAME_STOP`] quits at
+/// once, first printing every URL made and not deleted.
+pub fn stop_on_signals() -> Stop {
+    let stop = Stop {
+        flag: Arc::new(AtomicBool::new(false)),
+        code: Arc::new(AtomicU8::new(130)),
+    };
+    let set = stop.clone();
+    let mut signals = Signals::install();
+    tokio::spawn(async move {
+        let Some(code) = signals.next().await else {
+            return;
+        };
+        let first = std::time::Instant::now();
+        set.code.store(code, Ordering::SeqCst);
+        set.flag.store(true, Ordering::SeqCst);
         eprintln!(
-            "\ninterrupted: finishing the steps in flight and every started scenario's cleanup \
-             (Ctrl-C again quits at once)"
+            "\n{}: finishing the steps in flight and every started scenario's cleanup, then the \
+             reports (once more after a second quits at once)",
+            Signals::name(code)
         );
-        if tokio::signal::ctrl_c().await.is_ok() {
-            std::process::exit(130);
+        while signals.next().await.is_some() {
+            if first.elapsed() < SAME_STOP {
+                continue;
+            }
+            let left = contend::exec::holdings::left();
+            if !left.is_empty() {
+                eprintln!("quitting at once; left on the target, not deleted:");
+                for url in left {
+                    eprintln!("  {url}");
+                }
+            }
+            std::process::exit(i32::from(code));
         }
     });
-    flag
+    stop
+}
+
+/// The stop signals, each as the exit code it gives.
+struct Signals {
+    #[cfg(unix)]
+    each: Vec<(u8, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let kinds = [
+                (130, SignalKind::interrupt()),
+                (143, SignalKind::terminate()),
+                (129, SignalKind::hangup()),
+            ];
+            let each = (kinds.into_iter())
+                .filter_map(|(code, kind)| signal(kind).ok().map(|s| (code, s)))
+                .collect();
+            Signals { each }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    /// The next signal's exit code; `None` when none can arrive.
+    async fn next(&mut self) -> Option<u8> {
+        #[cfg(unix)]
+        {
+            let waits = (self.each.iter_mut())
+                .map(|(code, s)| Box::pin(async move { s.recv().await.map(|_| *code) }));
+            let waits: Vec<_> = waits.collect();
+            if waits.is_empty() {
+                return None;
+            }
+            futures::future::select_all(waits).await.0
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await.ok().map(|_| 130)
+    }
+
+    fn name(code: u8) -> &'static str {
+        match code {
+            143 => "terminated (SIGTERM)",
+            129 => "hung up (SIGHUP)",
+            _ => "interrupted",
+        }
+    }
 }

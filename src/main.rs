@@ -327,6 +327,9 @@ struct ServeArgs {
     /// Give only weak ETags (`W/"..."`), as many web frameworks do.
     #[arg(long)]
     weak_etags: bool,
+    /// Answer every request this much later (`200ms`): a slow target.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    latency: Option<std::time::Duration>,
     /// List the faults and the rules each breaks, then exit.
     #[arg(long)]
     list_faults: bool,
@@ -586,6 +589,7 @@ async fn connect(
                 tls: None,
                 tls_client_ca: None,
                 weak_etags: false,
+                latency: None,
             };
             if let Some(why) = fault_rate_misused(&args.faults, args.fault_rate) {
                 return Err(Stopped::bad_input(why));
@@ -707,6 +711,8 @@ async fn run(args: RunArgs) -> ExitCode {
         jobs: args.jobs,
         ..args.target.flags()
     };
+    // Before the first request: a run stopped during the probe still cleans up and reports.
+    let stop = live::stop_on_signals();
     let connected = match connect(&args.target, flags, false, args.dry_run).await {
         Ok(c) => c,
         Err(stopped) => return stopped_before_running(&args, stopped),
@@ -736,7 +742,7 @@ async fn run(args: RunArgs) -> ExitCode {
         ));
         return ExitCode::SUCCESS;
     }
-    let (mut report, interrupted) = execute(&args, &connected, &planned).await;
+    let mut report = execute(&args, &connected, &planned, &stop).await;
     report.probe = connected
         .probe
         .as_ref()
@@ -744,7 +750,7 @@ async fn run(args: RunArgs) -> ExitCode {
     if let Some(probe) = &connected.probe {
         report.add_probe_findings(&probe.findings, &connected.redactor);
     }
-    if let Some(origin) = origin {
+    if let (Some(origin), None) = (origin, stop.code()) {
         match at_origin(&origin, sources, &connected).await {
             Ok(direct) => {
                 let label = connected.redactor.text(&direct.target);
@@ -753,7 +759,7 @@ async fn run(args: RunArgs) -> ExitCode {
             Err(code) => return code,
         }
     }
-    finish(&args, report, interrupted)
+    finish(&args, report, stop.code())
 }
 
 /// The scenarios of the paths given (or the built-in suite) that `--filter` and `--tag`
@@ -806,12 +812,13 @@ fn stopped_before_running(args: &RunArgs, stopped: Stopped) -> ExitCode {
 }
 
 /// Runs the planned scenarios `jobs` at a time, each block printed as its scenario ends, until
-/// done or interrupted (then `true`).
+/// done or stopped.
 async fn execute(
     args: &RunArgs,
     connected: &Connected,
     planned: &[Planned],
-) -> (report::Report, bool) {
+    stop: &live::Stop,
+) -> report::Report {
     let detail = match (args.quiet, args.verbose) {
         (true, _) => report::human::Detail::Quiet,
         (_, true) => report::human::Detail::Verbose,
@@ -828,7 +835,7 @@ async fn execute(
     // none, and the summary brings its own).
     let shown_any = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let progress = live::Progress::start(planned.len(), human);
-    let cancel = live::interrupt_flag();
+    let cancel = stop.flag.clone();
     let runner = connected.runner.clone().interruptible(cancel.clone());
     let control = suite::Control {
         kept: match args.target.report_exchanges.as_str() {
@@ -862,13 +869,12 @@ async fn execute(
     )
     .await;
     progress.finish();
-    let interrupted = control.cancel.load(std::sync::atomic::Ordering::SeqCst);
-    (report, interrupted)
+    report
 }
 
-/// The closing summary, the report files, and the exit code: 130 when interrupted; a run that
-/// judged nothing says why each scenario gave no verdict.
-fn finish(args: &RunArgs, mut report: report::Report, interrupted: bool) -> ExitCode {
+/// The closing summary, the report files, and the exit code: the signal's when one stopped
+/// the run (130, 143, 129); a run that judged nothing says why each scenario gave no verdict.
+fn finish(args: &RunArgs, mut report: report::Report, stopped: Option<u8>) -> ExitCode {
     let verdict = report.seal();
     // A closed pipe (`| head`) stops the printing, not the report files.
     match args.format {
@@ -878,12 +884,9 @@ fn finish(args: &RunArgs, mut report: report::Report, interrupted: bool) -> Exit
     if let Err(code) = write_reports(&args.reports, &report) {
         return code;
     }
-    if interrupted {
-        eprintln!(
-            "interrupted: {} scenarios not run",
-            report.summary.interrupted
-        );
-        return ExitCode::from(130);
+    if let Some(code) = stopped {
+        eprintln!("stopped: {} scenarios not run", report.summary.interrupted);
+        return ExitCode::from(code);
     }
     if report.summary.passed + report.summary.failed == 0 {
         // No verdict at all: say why each scenario gave none.
@@ -1160,6 +1163,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         tls: args.tls_cert.clone().zip(args.tls_key.clone()),
         tls_client_ca: args.tls_client_ca.clone(),
         weak_etags: args.weak_etags,
+        latency: args.latency,
     };
     let running = match server::start(args.addr, config).await {
         Ok(r) => r,

@@ -8,6 +8,7 @@ mod connect;
 mod gate;
 mod group;
 mod h2race;
+pub mod holdings;
 mod http1;
 mod probe;
 mod raw;
@@ -613,6 +614,7 @@ impl Runner {
                     return run;
                 }
                 run.exchanges = raced.exchanges;
+                run.exchanges.iter().for_each(holdings::note);
                 let delayed = delays.iter().filter(|d| !d.is_zero()).count();
                 run.window = Some(crate::record::RaceWindow {
                     delayed,
@@ -968,13 +970,15 @@ impl Runner {
         } else {
             self.through_reqwest(&outgoing).await
         };
-        Exchange {
+        let exchange = Exchange {
             index: None,
             request: outgoing,
             response,
             started,
             finished: Instant::now(),
-        }
+        };
+        holdings::note(&exchange);
+        exchange
     }
 
     async fn through_reqwest(&self, outgoing: &Outgoing) -> Result<Received, NoResponse> {

@@ -51,6 +51,8 @@ pub struct ServerConfig {
     /// Every ETag weak (`W/"..."`), as many frameworks send them: a correct server then fails
     /// every If-Match (strong comparison) and still answers If-None-Match on GET with 304.
     pub weak_etags: bool,
+    /// Every answer this much later (a slow target: tests stop a run while it waits).
+    pub latency: Option<std::time::Duration>,
 }
 
 /// A reference server listening in the background; it stops when this is dropped.
@@ -279,6 +281,9 @@ async fn serve(
             return Ok(reply);
         }
     };
+    if let Some(latency) = origin.latency() {
+        tokio::time::sleep(latency).await;
+    }
     let mut reply = origin
         .handle(
             &parts.method,

@@ -82,6 +82,10 @@ impl Origin {
         }
     }
 
+    pub(super) fn latency(&self) -> Option<Duration> {
+        self.config.latency
+    }
+
     fn has(&self, fault: Fault) -> bool {
         self.config.faults.has(fault)
     }
