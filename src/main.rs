@@ -734,7 +734,9 @@ async fn run(args: RunArgs) -> ExitCode {
     if args.dry_run {
         let base = connected.target.url.as_str().to_owned();
         for p in &planned {
-            progress_free_print(&connected.redactor.text(&plan::preview(p, &base)));
+            // The scenario's own `secret: true` variables too, not only the run's.
+            let redactor = connected.redactor.with_secrets(p.vars.secrets());
+            progress_free_print(&redactor.text(&plan::preview(p, &base)));
         }
         progress_free_print(&format!(
             "\n--dry-run: {} scenarios planned, nothing sent\n",
@@ -1074,8 +1076,16 @@ async fn init(args: TargetArgs) -> ExitCode {
                 Ok(c) => c,
                 Err(stopped) => return stopped.exit(),
             };
-            // A token in the URL belongs in the environment, not in a committed file.
-            profile.push_str(&format!("target: {}\n", connected.redactor.text(url)));
+            // A password or token belongs in the environment, not in a committed file: the
+            // profile names a variable for each, and says which to set.
+            let (lines, names) = init_references(url, &args.headers);
+            profile.push_str(&lines);
+            if !names.is_empty() {
+                say!(
+                    "contend.yaml reads {} from the environment: set them before `contend run`",
+                    names.join(", ")
+                );
+            }
             if let Some(probe) = &connected.probe {
                 let found: Vec<&str> = probe.capabilities.iter().map(|c| c.name()).collect();
                 profile.push_str(&format!(
@@ -1116,6 +1126,80 @@ async fn init(args: TargetArgs) -> ExitCode {
     say!("wrote contend.yaml and specs/example.yaml");
     say!("next: `contend run` (the built-in suite), `contend run specs` (yours)");
     ExitCode::SUCCESS
+}
+
+/// The profile lines `init` writes for a target URL and `--header`s: the URL without its
+/// password and query, each secret in an `{{env.NAME}}` reference (a password as the Basic
+/// credential it is sent as, a query value, a credential header's credential), and the
+/// variables to set.
+fn init_references(url: &str, headers: &[(String, String)]) -> (String, Vec<String>) {
+    let mut names = Vec::new();
+    let mut lines = String::new();
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return (String::new(), names);
+    };
+    let mut sent = Vec::new();
+    let authorized = (headers.iter()).any(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+    if parsed.password().is_some() && !authorized {
+        names.push("CONTEND_TARGET_BASIC".to_owned());
+        sent.push((
+            "Authorization".to_owned(),
+            "Basic {{env.CONTEND_TARGET_BASIC}}".to_owned(),
+        ));
+        lines.push_str(&format!(
+            "# CONTEND_TARGET_BASIC: base64 of {}:PASSWORD, the user and password the URL gave\n",
+            parsed.username()
+        ));
+    }
+    let _ = parsed.set_password(None);
+    let _ = parsed.set_username("");
+    let query: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    parsed.set_query(None);
+    lines.push_str(&format!("target: {parsed}\n"));
+    if !query.is_empty() {
+        let pairs: Vec<String> = (query.iter())
+            .map(|(key, _)| {
+                let name = env_name("CONTEND_QUERY", key);
+                let pair = format!("{key}={{{{env.{name}}}}}");
+                names.push(name);
+                pair
+            })
+            .collect();
+        lines.push_str(&format!("query: \"{}\"\n", pairs.join("&")));
+    }
+    for (name, value) in headers {
+        let kept = match contend::record::is_credential(name) {
+            true => {
+                let env = env_name("CONTEND", name);
+                let reference = format!("{{{{env.{env}}}}}");
+                names.push(env);
+                match value.trim().split_once(' ') {
+                    Some((scheme, _)) => format!("{scheme} {reference}"),
+                    None => reference,
+                }
+            }
+            false => value.clone(),
+        };
+        sent.push((name.clone(), kept));
+    }
+    if !sent.is_empty() {
+        let fields: Vec<String> = (sent.iter())
+            .map(|(n, v)| format!("{n}: {}", serde_json::Value::String(v.clone())))
+            .collect();
+        lines.push_str(&format!("headers: {{ {} }}\n", fields.join(", ")));
+    }
+    (lines, names)
+}
+
+/// `CONTEND_QUERY_SIG` for `sig`: a variable name from a prefix and a key.
+fn env_name(prefix: &str, key: &str) -> String {
+    let key: String = (key.chars())
+        .map(|c| match c.is_ascii_alphanumeric() {
+            true => c.to_ascii_uppercase(),
+            false => '_',
+        })
+        .collect();
+    format!("{prefix}_{key}")
 }
 
 /// `0.03` or `3%`: a share of writes, more than 0 and at most 1.

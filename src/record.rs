@@ -629,3 +629,35 @@ pub struct ScenarioRun {
     /// incomplete, so it is no verdict unless something already failed.
     pub interrupted: bool,
 }
+
+/// Header fields whose values are credentials: always masked, whatever the value.
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "x-auth-token",
+];
+
+/// Words that make a header name a credential's (`PRIVATE-TOKEN`, `X-Client-Secret`).
+const CREDENTIAL_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "api-key",
+    "apikey",
+    "session",
+    "signature",
+    "credential",
+];
+
+/// A header whose value is a credential, by its name: masked in every output, stored as
+/// `[secret]` in snapshots.
+pub fn is_credential(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    CREDENTIAL_HEADERS.iter().any(|c| *c == lower)
+        || CREDENTIAL_WORDS.iter().any(|w| lower.contains(w))
+}

@@ -314,6 +314,120 @@ fn every_feature_runs_and_secrets_stay_out_of_the_output() {
     }
 }
 
+/// Beside the routes below (`planted_secrets_appear_in_no_output_in_any_form`): a `secret:
+/// true` capture, the target URL's query, and a value that carries a secret base64- and
+/// URL-safe-encoded inside a larger blob, which the server echoes back, appear in no output:
+/// the terminal (verbose), JSON, JUnit, HTML, `--dry-run`, a recorded snapshot, stderr.
+#[test]
+fn secrets_stay_out_of_dry_runs_snapshots_and_encoded_echoes() {
+    use base64::Engine;
+    let token = "qz7-signed-url-sig";
+    let (_server, url) = serve(&["--require-token", token]);
+    let secrets = [
+        ("header", "hdr-credential-71x"),
+        ("env", "env-credential-93k"),
+        ("var", "var-credential-55q"),
+        ("password", "pw-credential-28m"),
+    ];
+    let dir = temp_dir("planted");
+    std::fs::write(
+        dir.0.join("contend.yaml"),
+        "headers: { X-Api-Key: \"{{env.PLANTED_KEY}}\" }\n",
+    )
+    .unwrap();
+    // The server echoes what was stored: the secret inside larger values, encoded two ways.
+    let blob = |engine: &base64::engine::GeneralPurpose| {
+        engine.encode(format!(
+            "{{\"user\":7,\"key\":\"{}\",\"n\":1}}",
+            secrets[2].1
+        ))
+    };
+    let standard = blob(&base64::engine::general_purpose::STANDARD);
+    let url_safe = blob(&base64::engine::general_purpose::URL_SAFE_NO_PAD);
+    std::fs::write(
+        dir.0.join("planted.yaml"),
+        format!(
+            "name: planted\nvars:\n  key: {{ value: \"{}\", secret: true }}\nsteps:\n  - name: store\n    \
+             request: {{ method: PUT, path: \"{{{{scratch}}}}/doc\", body: \"k={{{{key}}}} a={standard} b={url_safe}\" }}\n    \
+             expect: {{ status: 201 }}\n  - name: read\n    request: {{ path: \"{{{{scratch}}}}/doc\" }}\n    \
+             expect: {{ status: 200, snapshot: echoed }}\n    \
+             capture: {{ again: {{ body: true, regex: 'k=(\\S+)', secret: true }} }}\n  - name: use it\n    \
+             request: {{ path: \"{{{{scratch}}}}/{{{{again}}}}\" }}\n    expect: {{ status: 404 }}\n\
+             cleanup:\n  - name: delete\n    request: {{ method: DELETE, path: \"{{{{scratch}}}}/doc\" }}\n",
+            secrets[2].1
+        ),
+    )
+    .unwrap();
+    let target = format!(
+        "http://user:{}@{}/?token={token}",
+        secrets[3].1,
+        url.trim_start_matches("http://").trim_end_matches('/')
+    );
+    let reports = ["json=out.json", "junit=out.xml", "html=out.html"];
+    let mut outputs = Vec::new();
+    for extra in [
+        &["-v", "--update-snapshots"][..],
+        &["--dry-run"][..],
+        &["--format", "json"][..],
+    ] {
+        let mut args = vec!["run", "--target", &target, "-H"];
+        let header = format!("Authorization: Bearer {}", secrets[0].1);
+        args.push(&header);
+        for r in &reports {
+            args.extend(["--report", r]);
+        }
+        args.extend(extra);
+        args.push("planted.yaml");
+        let out = Command::new(env!("CARGO_BIN_EXE_contend"))
+            .args(&args)
+            .current_dir(&dir.0)
+            .env("PLANTED_KEY", secrets[1].1)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        outputs.push((
+            format!("{extra:?}"),
+            format!("{}{}", stdout(&out), stderr(&out)),
+        ));
+        assert!(
+            out.status.code() == Some(0),
+            "{extra:?}: {}",
+            outputs.last().unwrap().1
+        );
+    }
+    for file in [
+        "out.json",
+        "out.xml",
+        "out.html",
+        "snapshots/planted__echoed.snap",
+    ] {
+        let text = std::fs::read_to_string(dir.0.join(file)).unwrap();
+        outputs.push((file.to_owned(), text));
+    }
+    let echoed = &outputs[0].1;
+    assert!(echoed.contains("[secret]"), "{echoed}");
+    let mut forms: Vec<String> = secrets.iter().map(|(_, s)| s.to_string()).collect();
+    forms.push(token.to_owned());
+    forms.push(base64::engine::general_purpose::STANDARD.encode(secrets[2].1)[..12].to_owned());
+    for (what, text) in &outputs {
+        for form in &forms {
+            assert!(!text.contains(form.as_str()), "{form} in {what}:\n{text}");
+        }
+        // What is left of the blobs decodes to nothing that holds the secret.
+        for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || "+/-_=".contains(c))) {
+            for engine in [
+                base64::engine::general_purpose::STANDARD_NO_PAD,
+                base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            ] {
+                if let Ok(bytes) = engine.decode(word.trim_end_matches('=')) {
+                    let decoded = String::from_utf8_lossy(&bytes);
+                    assert!(!decoded.contains(secrets[2].1), "{word} in {what}");
+                }
+            }
+        }
+    }
+}
+
 /// Starts `contend serve` with extra flags on an ephemeral port; returns the child and its URL.
 /// A reference server in a child process, stopped when dropped: a failing assertion must not
 /// leave it running (and the test run waiting on its output).

@@ -549,6 +549,7 @@ impl Runner {
                     for (pattern, with) in &snap.redact.0 {
                         text = pattern.0.replace_all(&text, with.as_str()).into_owned();
                     }
+                    let text = self.without_secrets(text, vars);
                     match snapshot::compare(file, name, &text, self.settings.update_snapshots) {
                         Ok(snapshot::Outcome::Compared(check)) => run
                             .findings
@@ -884,6 +885,29 @@ impl Runner {
         }
         run.exchanges.push(read);
         same
+    }
+
+    /// `text` with every secret the run knows as `[secret]`: credential headers' values (and
+    /// their credential without the scheme), values the profile builds from the environment,
+    /// the scenario's `secret` variables and captures. A stored snapshot never holds one; the
+    /// content it is compared with is masked the same way.
+    fn without_secrets(&self, mut text: String, vars: &Vars) -> String {
+        let headers = (self.settings.headers.iter())
+            .filter(|(name, _)| crate::record::is_credential(name))
+            .flat_map(|(_, value)| {
+                let credential = value.split_once(' ').map(|(_, c)| c.trim().to_owned());
+                std::iter::once(value.trim().to_owned()).chain(credential)
+            });
+        let mut secrets: Vec<String> = (self.settings.secrets.iter().cloned())
+            .chain(vars.secrets().iter().cloned())
+            .chain(headers)
+            .filter(|s| s.len() >= 4)
+            .collect();
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for secret in secrets {
+            text = text.replace(&secret, "[secret]");
+        }
+        text
     }
 
     /// GETs the resource `request` addressed until its ETag is strong, for a few seconds, and

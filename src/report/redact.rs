@@ -4,30 +4,6 @@ use std::collections::BTreeMap;
 
 use hyper::header::HeaderMap;
 
-/// Header fields whose values are credentials: always masked, whatever the value.
-const CREDENTIAL_HEADERS: &[&str] = &[
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "api-key",
-    "x-auth-token",
-];
-
-/// Words that make a header name a credential's (`PRIVATE-TOKEN`, `X-Client-Secret`).
-const CREDENTIAL_WORDS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passwd",
-    "api-key",
-    "apikey",
-    "session",
-    "signature",
-    "credential",
-];
-
 const MASK: &str = "[secret]";
 
 /// Replaces known secret values with `[secret]`.
@@ -119,14 +95,18 @@ impl Redactor {
         for s in more.iter().filter(|s| !s.is_empty()) {
             // The forms a value travels in: raw, percent-encoded in a URL or a form, base64.
             let encoded: String = url::form_urlencoded::byte_serialize(s.as_bytes()).collect();
-            let forms = [
+            let json = serde_json::to_string(s).unwrap_or_default();
+            let mut forms = vec![
                 s.clone(),
                 in_path(s),
                 encoded.replace('+', "%20"),
                 encoded,
+                json[1..json.len().saturating_sub(1).max(1)].to_owned(),
                 base64::engine::general_purpose::STANDARD.encode(s),
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s),
             ];
-            for form in forms {
+            forms.extend(base64_inside(s.as_bytes()));
+            for form in forms.into_iter().filter(|f| !f.is_empty()) {
                 if !secrets.contains(&form) {
                     secrets.push(form);
                 }
@@ -140,7 +120,7 @@ impl Redactor {
     }
 
     fn is_secret_header(&self, name: &str) -> bool {
-        is_credential(name)
+        crate::record::is_credential(name)
             || self
                 .secret_headers
                 .iter()
@@ -180,10 +160,32 @@ impl Redactor {
     }
 }
 
-fn is_credential(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    CREDENTIAL_HEADERS.iter().any(|c| *c == lower)
-        || CREDENTIAL_WORDS.iter().any(|w| lower.contains(w))
+/// What a secret looks like base64-encoded inside a larger value (a token in a JSON document
+/// that is then base64-encoded, a Basic credential's password): at each of the three offsets
+/// it may start at within the encoded bytes, the characters that depend on the secret's bytes
+/// alone, in the standard and the URL-safe alphabets. Only where that is 8 characters or more,
+/// so short values never mask ordinary text.
+fn base64_inside(secret: &[u8]) -> Vec<String> {
+    use base64::Engine;
+    let mut out = Vec::new();
+    for offset in 0..3 {
+        // Bytes before the secret fill the first group; a group is 3 bytes, 4 characters.
+        let padded: Vec<u8> = std::iter::repeat_n(0, offset)
+            .chain(secret.iter().copied())
+            .collect();
+        let encoded = base64::engine::general_purpose::STANDARD_NO_PAD.encode(&padded);
+        let first_group = offset.div_ceil(3);
+        let whole_groups = (offset + secret.len()) / 3;
+        if whole_groups <= first_group {
+            continue;
+        }
+        let core = &encoded[first_group * 4..whole_groups * 4];
+        if core.len() >= 8 {
+            out.push(core.to_owned());
+            out.push(core.replace('+', "-").replace('/', "_"));
+        }
+    }
+    out
 }
 
 /// `value` as a URL path percent-encodes it (a secret in `{{scratch}}/{{token}}`).
@@ -210,6 +212,35 @@ fn basic_credentials(encoded: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_is_found_in_the_forms_it_travels_in() {
+        use base64::Engine;
+        let secret = "s3cr3t-Value+/&\"é";
+        let r = Redactor::new([secret.to_owned()]);
+        let engines = [
+            base64::engine::general_purpose::STANDARD,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        for prefix in ["", "a", "ab", "{\"token\":\""] {
+            for engine in &engines {
+                let blob = engine.encode(format!("{prefix}{secret}\",\"more\":1}}"));
+                let shown = r.text(&format!("got {blob}"));
+                let left = shown.replace(MASK, "");
+                // What is left cannot be decoded back to the secret.
+                assert!(
+                    !left.contains(&engine.encode(secret)),
+                    "{prefix:?}: {shown}"
+                );
+                assert!(shown.contains(MASK), "{prefix:?}: {shown}");
+            }
+        }
+        let json = serde_json::to_string(&serde_json::json!({ "echo": secret })).unwrap();
+        assert!(!r.text(&json).contains("s3cr3t"), "{}", r.text(&json));
+        // A short value masks nothing but itself.
+        let short = Redactor::new(["abc".to_owned()]);
+        assert_eq!(short.text("YWJj abcd"), "[secret] [secret]d");
+    }
 
     #[test]
     fn masks_credentials_and_secret_values() {
