@@ -659,6 +659,11 @@ fn a_profile_accepts_a_documented_deviation_and_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let wanted = "accepted by the profile, not RFC 9110: step `update with the stale tag` [if-match.mismatch";
     assert!(stdout(&out).contains(wanted), "{}", stdout(&out));
+    // The accepted refusal covers what follows it: the read that shows nothing changed runs.
+    let follow_up = [&args[..], &["--config", profile, "-v"]].concat();
+    let shown = stdout(&contend(&follow_up));
+    assert!(!shown.contains("not run"), "{shown}");
+    assert!(shown.contains("step `nothing changed`"), "{shown}");
 
     std::fs::write(
         dir.join("contend.yaml"),
