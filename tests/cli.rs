@@ -37,6 +37,47 @@ fn the_built_in_suite_passes_against_the_embedded_server() {
         text.contains(" 0 failed, ") && text.contains(" 0 errors"),
         "{text}"
     );
+    readme_shows(&text);
+}
+
+/// README.md's sample run says what this run printed: the scenario count in the heading, the
+/// coverage lines and the summary (all but the times and the port), so it cannot go stale.
+fn readme_shows(printed: &str) {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let sample = readme
+        .split("```\ncontend ")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .map(|s| format!("contend {s}"))
+        .expect("README.md has a sample run");
+    let without_times = |line: &str| match line.rfind(" (") {
+        Some(at) if line.ends_with(" s)") => line[..at].to_owned(),
+        _ => line.to_owned(),
+    };
+    let heading = |text: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("contend "))
+            .unwrap_or("");
+        line.split(" against ").next().unwrap_or("").to_owned()
+    };
+    assert_eq!(heading(&sample), heading(printed), "README.md's heading");
+    let said = |text: &str| -> Vec<String> {
+        (text.lines())
+            .filter(|l| {
+                l.starts_with("judged ")
+                    || l.trim_start().starts_with("not judged: ")
+                    || l.contains(" scenarios: ")
+                    || l.starts_with("verdict: ")
+            })
+            .map(without_times)
+            .collect()
+    };
+    assert_eq!(
+        said(&sample),
+        said(printed),
+        "README.md's sample run is stale: update it from `cargo run --release -- run`"
+    );
 }
 
 #[test]

@@ -100,5 +100,8 @@ fn a_scenario_that_cannot_run_is_never_ok_even_with_ignored() {
         (0, 1),
         "{logged}"
     );
-    assert!(logged.contains("the target lacks requires-preconditions"), "{logged}");
+    assert!(
+        logged.contains("the target lacks requires-preconditions"),
+        "{logged}"
+    );
 }
