@@ -1105,6 +1105,7 @@ async fn init(args: TargetArgs) -> ExitCode {
                 if let Some(why) = &probe.misconfigured {
                     profile.push_str(&format!("#   MISCONFIGURED: {}\n", masked(why)));
                 }
+                profile.push_str(&init_hints(probe));
             }
         }
         None => profile.push_str("# target: https://staging.example.com/api\n"),
@@ -1189,6 +1190,37 @@ fn init_references(url: &str, headers: &[(String, String)]) -> (String, Vec<Stri
         lines.push_str(&format!("headers: {{ {} }}\n", fields.join(", ")));
     }
     (lines, names)
+}
+
+/// The profile keys a probe's evidence points at, each commented out with what was seen: a
+/// target where PUT does not create (an API that creates by POST), one whose tags are weak (a
+/// version kept in the content), one where nothing could be written (a read-only run).
+fn init_hints(probe: &contend::exec::Probe) -> String {
+    let mut out = String::new();
+    let lacks = |c: Capability| !probe.capabilities.contains(&c);
+    if lacks(Capability::PutCreate) && lacks(Capability::Create) {
+        out.push_str(
+            "# PUT to a new path did not create (above). If the API creates by POST to a\n\
+             # collection, say where; the new resource's URL is read from Location by default:\n\
+             # create: { path: /api/items, url: { header: Location } }\n",
+        );
+    }
+    if probe.misconfigured.is_some() {
+        out.push_str(
+            "# Or, if nothing may be written here, judge what reads show of resources that exist:\n\
+             # read_only: true\n\
+             # existing:\n\
+             #   - { path: /some/document, body: \"its exact content\" }\n",
+        );
+    }
+    if probe.notes.iter().any(|n| n.starts_with("ETags stay weak")) {
+        out.push_str(
+            "# Only weak ETags: If-Match cannot guard a write (strong comparison). If the API\n\
+             # keeps a version in its content, say where it is read and sent back:\n\
+             # version: { read: { json: /version }, send: { json: version } }\n",
+        );
+    }
+    out
 }
 
 /// `CONTEND_QUERY_SIG` for `sig`: a variable name from a prefix and a key.

@@ -1179,6 +1179,75 @@ fn the_built_in_suite_runs_from_anywhere_and_init_starts_a_project() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `init --target` writes the profile keys the probe's evidence points at (a version for weak
+/// tags; `create:` and a read-only run where PUT wrote nothing), and every secret of the URL
+/// and headers as an `{{env.NAME}}` reference, never the value nor `[secret]`.
+#[test]
+fn init_writes_what_the_probe_saw_and_references_for_secrets() {
+    let (_weak, weak_url) = serve(&["--weak-etags", "--require-token", "tok-init-88"]);
+    let dir = temp_dir("init-weak");
+    let target = format!("{}?token=tok-init-88", weak_url.trim_end_matches('/'));
+    let target = target.replace("http://", "http://me:pw-init-77@");
+    let out = contend_in(
+        &dir,
+        &[
+            "init",
+            "--target",
+            &target,
+            "-H",
+            "Authorization: Bearer hdr-init-99",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(dir.join("contend.yaml")).unwrap();
+    for secret in ["tok-init-88", "pw-init-77", "hdr-init-99"] {
+        assert!(!written.contains(secret), "{secret}: {written}");
+    }
+    // A value is a reference; only the probe's evidence, in comments, shows `[secret]`.
+    let keys = written.lines().filter(|l| !l.starts_with('#'));
+    assert!(keys.clone().all(|l| !l.contains("[secret]")), "{written}");
+    assert!(
+        written.contains("query: \"token={{env.CONTEND_QUERY_TOKEN}}\""),
+        "{written}"
+    );
+    assert!(
+        written.contains("Bearer {{env.CONTEND_AUTHORIZATION}}"),
+        "{written}"
+    );
+    assert!(written.contains("# version: { read:"), "{written}");
+    assert!(
+        stdout(&out).contains("CONTEND_QUERY_TOKEN, CONTEND_AUTHORIZATION"),
+        "{}",
+        stdout(&out)
+    );
+    // With the variables set, the profile it wrote runs.
+    let run = Command::new(env!("CARGO_BIN_EXE_contend"))
+        .args(["run", "--format", "json", "--race-budget", "3"])
+        .current_dir(&dir.0)
+        .env("CONTEND_QUERY_TOKEN", "tok-init-88")
+        .env("CONTEND_AUTHORIZATION", "hdr-init-99")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(report["summary"]["failed"], 0, "{}", stderr(&run));
+    assert!(
+        report["summary"]["passed"].as_u64().unwrap() > 10,
+        "{report}"
+    );
+
+    let (_api, api_url) = serve(&[]);
+    let dir = temp_dir("init-api");
+    let api = format!("{}/api/items/", api_url.trim_end_matches('/'));
+    let out = contend_in(&dir, &["init", "--target", &api]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(dir.join("contend.yaml")).unwrap();
+    assert!(
+        written.contains("# create: { path: /api/items"),
+        "{written}"
+    );
+    assert!(written.contains("# read_only: true"), "{written}");
+}
+
 /// A scenario's id does not depend on how its path was given.
 #[test]
 fn scenario_ids_are_stable_however_the_path_is_given() {
