@@ -22,8 +22,12 @@ import sys
 page = open(sys.argv[1]).read()
 script = """<script>
 window.addEventListener('load', () => {
-  const rows = document.querySelectorAll('tbody tr').length;
-  const cols = document.querySelectorAll('thead th').length - 2;
+  const rows = document.querySelectorAll('#matrix tbody tr').length;
+  const cols = document.querySelector('#matrix thead tr').querySelectorAll('th').length - 1;
+  // Summary first, the failures next and open, and words a person reads.
+  const first = document.querySelector('h2').textContent;
+  const failure = document.querySelector('#failures h3');
+  const words = !/\b(NotApplicable|NotRun|AcceptedByProfile|Failed|Passed)\b/.test(document.body.innerText);
   const cell = document.querySelector('td.fail details');
   const pre = cell && cell.querySelector('pre.exchange');
   // Seen by the user: rendered, and not hidden in a closed <details>.
@@ -35,7 +39,10 @@ window.addEventListener('load', () => {
   const failing = [...document.querySelectorAll('td.fail details')];
   failing.forEach((d) => { d.open = true; });
   const empty = failing.filter((d) => ![...d.querySelectorAll('.scenario')].some(seen)).length;
+  // A failing cell opens onto a finding under its rule, not onto an unrelated scenario.
+  const unrelated = failing.filter((d) => !d.querySelector('.finding')).length;
   document.title = JSON.stringify({rows, cols, closed, open, failing: failing.length, empty,
+    unrelated, first, failureSeen: failure ? seen(failure) : null, words,
     shown: pre ? pre.textContent.slice(0, 60) : ''});
 });
 </script>"""
@@ -53,8 +60,14 @@ assert seen["cols"] == int(sys.argv[2]), "wrong number of server columns"
 assert seen["rows"] > 0, "no rule rows"
 assert seen["closed"] is False and seen["open"] is True, "a failing cell does not expand"
 assert seen["shown"].startswith("> "), "the expanded cell shows no exchange"
-print(f"{seen['failing']} failing cells, {seen['empty']} of them empty when opened")
+print(f"{seen['failing']} failing cells, {seen['empty']} of them empty when opened, "
+      f"{seen['unrelated']} without a finding; first section {seen['first']!r}; a failing rule "
+      f"visible without a click: {seen['failureSeen']}; no enum names: {seen['words']}")
 assert seen["empty"] == 0, "a failing cell opens onto nothing"
+assert seen["unrelated"] == 0, "a failing cell opens onto no finding of its rule"
+assert seen["first"] == "Summary", "the page does not open on its summary"
+assert seen["failing"] == 0 or seen["failureSeen"] is True, "the failures are not in view"
+assert seen["words"], "the page shows an enum name"
 PY
 "${chrome[@]}" --window-size=1400,1600 --screenshot="$shot" "file://$(realpath "$page")" 2>/dev/null
 echo "screenshot: $shot"

@@ -1,7 +1,10 @@
-//! One self-contained HTML page (no script, no fetch): the requirement matrix, rules grouped by
-//! RFC section as rows, one column per report (a server), each cell pass / fail / warning /
-//! not applicable / not run, expanding (`<details>`) to the scenarios and the failing exchange.
-//! cache-tests.fyi is the model.
+//! One self-contained HTML page (no script, no fetch), summary first: each run's verdict,
+//! counts, what it judged and did not and what its races rest on; for two runs, what changed;
+//! the failures and then the warnings, grouped by rule, each with its exchange; then the
+//! requirement matrix, rules grouped by RFC section (a section folded unless a cell in it
+//! fails), one column per report, each cell pass / fail / warning / not applicable / not run,
+//! expanding (`<details>`) to the scenarios that judged the rule and the failing exchange,
+//! filtered by status with radio buttons and CSS alone. cache-tests.fyi is the model.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -46,10 +49,10 @@ impl Cell {
 /// The cell of `rule` in `report`, and the scenarios and findings behind it. A rule is
 /// passed only where a scenario that names it in `requirements` ran without a finding under
 /// it: nothing tested is never green.
-pub fn cell<'r>(
-    report: &'r Report,
-    rule: &str,
-) -> (Cell, Vec<(&'r ScenarioReport, Vec<&'r FailureReport>)>) {
+/// The scenarios behind a cell, each with the findings it made under the rule.
+pub type Behind<'r> = Vec<(&'r ScenarioReport, Vec<&'r FailureReport>)>;
+
+pub fn cell<'r>(report: &'r Report, rule: &str) -> (Cell, Behind<'r>) {
     let mut cell: Option<Cell> = None;
     let mut behind = Vec::new();
     for s in &report.scenarios {
@@ -136,63 +139,295 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
         "<h1>contend: conditional requests, {} target(s)</h1>",
         reports.len()
     );
-    // Each run's verdict, as decided once (`Report::verdict`), with what it judged.
+    summary(&mut out, columns);
+    if let [(before, old), (after, new)] = columns {
+        changes(&mut out, (before, old), (after, new), &by_section);
+    }
+    findings(&mut out, columns, "Failures", |s| &s.failures);
+    findings(&mut out, columns, "Warnings", |s| &s.warnings);
+    matrix(&mut out, columns, &by_section);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// What a person reads first: each run's verdict as decided once (`Report::verdict`), its
+/// counts, what it judged and each rule it did not with the reason, and what its races rest on.
+fn summary(out: &mut String, columns: &[(&str, &Report)]) {
+    out.push_str("<section id=summary><h2>Summary</h2>\n");
+    if columns.len() > 2 {
+        return summary_table(out, columns);
+    }
     for (label, report) in columns {
         let verdict = report.verdict();
-        let c = &report.coverage;
-        let said = match verdict.passed {
-            true => "passed".to_owned(),
-            false => format!("not passed: {}", verdict.reasons.join("; ")),
+        let (class, said) = match verdict.passed {
+            true => ("pass", "passed".to_owned()),
+            false => (
+                "fail",
+                format!("not passed: {}", verdict.reasons.join("; ")),
+            ),
         };
+        let s = &report.summary;
+        let c = &report.coverage;
         let _ = writeln!(
             out,
-            "<p class=verdict>{}: {}; judged {} rules ({} about preconditions and conflicts), {} not judged</p>",
+            "<div class='run {class}'><h3>{}: {}</h3><p>{} scenarios: {} passed, {} failed, {} not \
+             applicable, {} errors, {} warnings, {} not checked, {} steps not run</p><p>judged {} \
+             rules ({} about preconditions and conflicts), {} not judged</p>",
             escape(label),
             escape(&said),
+            report.scenarios.len(),
+            s.passed,
+            s.failed,
+            s.not_applicable,
+            s.errors,
+            s.warnings,
+            s.not_checked,
+            s.not_run,
+            c.judged.len(),
+            c.preconditions_judged(),
+            c.not_judged.len()
+        );
+        if !c.not_judged.is_empty() {
+            out.push_str("<details><summary>rules not judged, and why</summary><ul>");
+            for n in &c.not_judged {
+                let _ = write!(
+                    out,
+                    "<li><code>{}</code>: {}</li>",
+                    escape(&n.rule),
+                    escape(&n.reason)
+                );
+            }
+            out.push_str("</ul></details>");
+        }
+        let races: Vec<&ScenarioReport> = (report.scenarios.iter())
+            .filter(|s| s.rounds.as_ref().is_some_and(|r| r.races))
+            .collect();
+        if !races.is_empty() {
+            out.push_str("<details><summary>what the races rest on</summary><ul>");
+            for s in races {
+                let said = s
+                    .rounds
+                    .as_ref()
+                    .map(super::rounds_said)
+                    .unwrap_or_default();
+                let _ = write!(out, "<li>{}: {}</li>", escape(&s.id), escape(&said));
+            }
+            out.push_str("</ul></details>");
+        }
+        out.push_str("</div>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// Many runs (a matrix across servers): a row each, so the matrix stays in reach.
+fn summary_table(out: &mut String, columns: &[(&str, &Report)]) {
+    out.push_str(
+        "<table class=summary><thead><tr><th>run</th><th>verdict</th><th>passed</th>\
+         <th>failed</th><th>not applicable</th><th>warnings</th><th>not checked</th>\
+         <th>rules judged</th><th>not judged</th></tr></thead><tbody>\n",
+    );
+    for (label, report) in columns {
+        let verdict = report.verdict();
+        let (class, said) = match verdict.passed {
+            true => ("pass", "passed".to_owned()),
+            false => (
+                "fail",
+                format!("not passed: {}", verdict.reasons.join("; ")),
+            ),
+        };
+        let (s, c) = (&report.summary, &report.coverage);
+        let _ = writeln!(
+            out,
+            "<tr><th title='{}'>{}</th><td class={class}>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td>{} ({} about preconditions)</td><td>{}</td></tr>",
+            escape(&report.target),
+            escape(label),
+            escape(&said),
+            s.passed,
+            s.failed,
+            s.not_applicable,
+            s.warnings,
+            s.not_checked,
             c.judged.len(),
             c.preconditions_judged(),
             c.not_judged.len()
         );
     }
-    out.push_str("<p class=legend>");
+    out.push_str("</tbody></table></section>\n");
+}
+
+/// Two runs side by side: the rules whose verdict changed from the first to the second.
+fn changes(
+    out: &mut String,
+    (before, old): (&str, &Report),
+    (after, new): (&str, &Report),
+    by_section: &BTreeMap<String, Vec<&str>>,
+) {
+    let mut lines: Vec<(&str, &str)> = Vec::new();
+    for rule in by_section.values().flatten() {
+        let (was, is) = (cell(old, rule).0, cell(new, rule).0);
+        let change = match (was, is) {
+            (a, b) if a == b => continue,
+            (_, Cell::Fail) => "newly failing",
+            (Cell::Fail | Cell::Warning, Cell::Pass) => "newly passing",
+            (Cell::Pass | Cell::Fail | Cell::Warning, _) => "no longer judged",
+            (_, Cell::Pass | Cell::Warning) => "newly judged",
+            _ => "changed",
+        };
+        lines.push((change, rule));
+    }
+    let _ = writeln!(
+        out,
+        "<section id=changes><h2>What changed from {} to {}</h2>",
+        escape(before),
+        escape(after)
+    );
+    if lines.is_empty() {
+        out.push_str("<p>no rule's verdict changed</p>");
+    }
+    lines.sort();
+    out.push_str("<ul>");
+    for (change, rule) in lines {
+        let _ = write!(out, "<li>{change}: <code>{}</code></li>", escape(rule));
+    }
+    out.push_str("</ul></section>\n");
+}
+
+/// Every failure (or warning), grouped by the rule it is under, each with the exchange that
+/// shows it: open, no click needed.
+fn findings(
+    out: &mut String,
+    columns: &[(&str, &Report)],
+    title: &str,
+    of: impl Fn(&ScenarioReport) -> &Vec<FailureReport>,
+) {
+    let mut by_rule: BTreeMap<&str, Vec<(&str, &ScenarioReport, &FailureReport)>> = BTreeMap::new();
+    for (label, report) in columns {
+        for s in &report.scenarios {
+            for f in of(s) {
+                let rule = f.rule.as_deref().unwrap_or("a scenario's own expectation");
+                by_rule.entry(rule).or_default().push((label, s, f));
+            }
+        }
+    }
+    if by_rule.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "<section class=findings id={}><h2>{title}</h2>",
+        title.to_ascii_lowercase()
+    );
+    for (rule, found) in by_rule {
+        let about = catalog::find(rule).map_or(String::new(), |r| {
+            format!(
+                " <small>{} ({})</small>",
+                escape(r.summary),
+                escape(r.section)
+            )
+        });
+        let _ = writeln!(out, "<h3><code>{}</code>{about}</h3>", escape(rule));
+        for (label, scenario, f) in found {
+            let _ = write!(
+                out,
+                "<div class=finding><b>{}</b> {}: step <code>{}</code>: {}",
+                escape(label),
+                escape(&scenario.id),
+                escape(&f.step),
+                escape(&f.message)
+            );
+            if let Some(e) = (f.exchanges.first())
+                .and_then(|at| scenario.steps.get(at.step)?.exchange(at.exchange))
+            {
+                out.push_str(&exchange(e));
+            }
+            out.push_str("</div>\n");
+        }
+    }
+    out.push_str("</section>\n");
+}
+
+/// Words for a scenario's status.
+fn status_said(status: Status) -> &'static str {
+    match status {
+        Status::Passed => "passed",
+        Status::Failed => "failed",
+        Status::NotApplicable => "not applicable",
+        Status::Error => "error",
+        Status::NotRun => "not run",
+    }
+}
+
+/// The full matrix: rules by RFC section, a column per report, each section folded (open when
+/// a cell in it fails). Filters by status work without script: a radio button shows only the
+/// rows that have a cell of its status.
+fn matrix(out: &mut String, columns: &[(&str, &Report)], by_section: &BTreeMap<String, Vec<&str>>) {
+    let reports: Vec<&Report> = columns.iter().map(|(_, r)| *r).collect();
+    out.push_str("<section id=matrix><h2>Every rule, by section</h2>\n");
+    out.push_str("<input type=radio name=show id=show-all checked><label for=show-all>all</label>");
     for c in [
-        Cell::Pass,
         Cell::Fail,
         Cell::Warning,
+        Cell::Pass,
         Cell::NotApplicable,
         Cell::NotRun,
     ] {
-        let _ = write!(out, "<span class='{}'>{}</span> ", c.class(), c.label());
-    }
-    out.push_str("</p>\n<table>\n<thead><tr><th>section</th><th>rule</th>");
-    for (label, report) in columns {
-        let s = &report.summary;
         let _ = write!(
             out,
-            "<th title='{}'>{}<br><small>{} passed, {} failed, {} n/a</small></th>",
-            escape(&report.target),
-            escape(label),
-            s.passed,
-            s.failed,
-            s.not_applicable
+            " <input type=radio name=show id=show-{0}><label for=show-{0} class='{0}'>{1}</label>",
+            c.class(),
+            c.label()
         );
     }
-    out.push_str("</tr></thead>\n<tbody>\n");
-    for (section, rules) in &by_section {
-        for (i, rule) in rules.iter().enumerate() {
-            let summary = catalog::find(rule).map_or("", |r| r.summary);
-            out.push_str("<tr>");
-            if i == 0 {
-                let _ = write!(out, "<th rowspan={}>{}</th>", rules.len(), escape(section));
+    out.push_str("\n<div class=sections>\n");
+    for (section, rules) in by_section {
+        let cells: Vec<Vec<(Cell, Behind)>> = (rules.iter())
+            .map(|rule| reports.iter().map(|r| cell(r, rule)).collect())
+            .collect();
+        let failing = cells
+            .iter()
+            .flatten()
+            .filter(|(c, _)| *c == Cell::Fail)
+            .count();
+        let _ = write!(
+            out,
+            "<details class=section{}><summary>{} <small>({} rules{})</small></summary>\n<table>\n\
+             <thead><tr><th>rule</th>",
+            if failing > 0 { " open" } else { "" },
+            escape(section),
+            rules.len(),
+            match failing {
+                0 => String::new(),
+                n => format!(", {n} failing"),
             }
+        );
+        for (label, report) in columns {
+            let s = &report.summary;
             let _ = write!(
                 out,
-                "<td class=rule><code>{}</code><br><small>{}</small></td>",
+                "<th title='{}'>{}<br><small>{} passed, {} failed, {} n/a</small></th>",
+                escape(&report.target),
+                escape(label),
+                s.passed,
+                s.failed,
+                s.not_applicable
+            );
+        }
+        out.push_str("</tr></thead>\n<tbody>\n");
+        for (rule, row) in rules.iter().zip(cells) {
+            let summary = catalog::find(rule).map_or("", |r| r.summary);
+            let mut classes: Vec<&str> = row.iter().map(|(c, _)| c.class()).collect();
+            classes.sort_unstable();
+            classes.dedup();
+            let has: Vec<String> = classes.iter().map(|c| format!("has-{c}")).collect();
+            let _ = write!(
+                out,
+                "<tr class='{}'><td class=rule><code>{}</code><br><small>{}</small></td>",
+                has.join(" "),
                 escape(rule),
                 escape(summary)
             );
-            for report in &reports {
-                let (cell, behind) = cell(report, rule);
+            for ((cell, behind), report) in row.into_iter().zip(&reports) {
                 let _ = write!(
                     out,
                     "<td class='{}' data-rule='{}'>",
@@ -200,12 +435,24 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
                     escape(rule)
                 );
                 let _ = write!(out, "<details><summary>{}</summary>", cell.label());
+                // A rule any response shows on its own is reported once for the target.
+                let target_wide = (report.target_findings.iter())
+                    .filter(|t| t.first.rule.as_deref() == Some(*rule));
+                for t in target_wide {
+                    let _ = write!(
+                        out,
+                        "<p class=finding>on the whole target ({} times, in {}): {}</p>",
+                        t.count,
+                        escape(&t.scenarios.join(", ")),
+                        escape(&t.first.message)
+                    );
+                }
                 for (scenario, findings) in behind {
                     let _ = write!(
                         out,
-                        "<div class=scenario><b>{}</b> <small>{:?}</small>",
+                        "<div class=scenario><b>{}</b> <small>{}</small>",
                         escape(&scenario.id),
-                        scenario.status
+                        status_said(scenario.status)
                     );
                     if let Some(reason) = &scenario.reason {
                         let _ = write!(out, "<br><small>{}</small>", escape(reason));
@@ -237,9 +484,9 @@ pub fn render(columns: &[(&str, &Report)]) -> String {
             }
             out.push_str("</tr>\n");
         }
+        out.push_str("</tbody>\n</table>\n</details>\n");
     }
-    out.push_str("</tbody>\n</table>\n</body>\n</html>\n");
-    out
+    out.push_str("</div>\n</section>\n");
 }
 
 fn exchange(e: &ExchangeReport) -> String {
@@ -303,6 +550,16 @@ td.rule { max-width: 28em; }
 details summary { cursor: pointer; }
 pre.exchange { background: #fafafa; border: 1px solid #ddd; padding: 4px; max-width: 60em; overflow-x: auto; white-space: pre-wrap; }
 .scenario { margin: 4px 0; }
+.run { border-left: 6px solid #ccc; padding: 2px 10px; margin: 8px 0; }
+.run.pass { border-color: #3a3; background: #f3fbf3; } .run.fail { border-color: #c33; background: #fdf3f3; }
+.findings .finding { margin: 6px 0 12px 1em; }
+details.section { margin: 6px 0; } details.section > summary { font-weight: bold; }
+/* Filters without script: a checked radio shows only the rows with a cell of its status. */
+#show-fail:checked ~ .sections tr[class]:not(.has-fail),
+#show-warn:checked ~ .sections tr[class]:not(.has-warn),
+#show-pass:checked ~ .sections tr[class]:not(.has-pass),
+#show-na:checked ~ .sections tr[class]:not(.has-na),
+#show-notrun:checked ~ .sections tr[class]:not(.has-notrun) { display: none; }
 </style>
 </head>
 <body>
