@@ -290,10 +290,55 @@ fn with_hint(message: String) -> String {
         .map(|name| (strsim::damerau_levenshtein(given, name), name))
         .filter(|(distance, name)| *distance <= 2.max(name.len() / 3))
         .min();
+    if let Some(hint) = misplaced(&message, given) {
+        return format!("{message}: {hint}");
+    }
     match nearest {
         Some((_, name)) => format!("{message}: did you mean `{name}`?"),
         None => message,
     }
+}
+
+/// A key that belongs one level up (`capture:` indented under `expect:`): said so, with where
+/// it goes. The levels are a step's and the scenario's, their keys read from their types.
+fn misplaced(message: &str, given: &str) -> Option<String> {
+    let (path, _) = message.split_once(": unknown field `")?;
+    let (parent, inner) = path.rsplit_once('.').unwrap_or(("", path));
+    let (level, keys) = match parent {
+        "" => ("the scenario", scenario_keys()),
+        p if p.ends_with(']') && (p.starts_with("steps") || p.starts_with("cleanup")) => {
+            ("the step", step_keys())
+        }
+        _ => return None,
+    };
+    let inner = inner.split('[').next().unwrap_or(inner);
+    keys.iter().any(|k| k == given).then(|| {
+        format!("`{given}` is a key of {level}, not of `{inner}`: indent it as `{inner}` is")
+    })
+}
+
+/// The keys a type takes, as its derived deserializer lists them for an unknown one.
+fn keys_of<T: serde::de::DeserializeOwned>() -> Vec<String> {
+    let Err(e) = serde_yaml::from_str::<T>("contend-no-such-key: 0") else {
+        return Vec::new();
+    };
+    let text = e.to_string();
+    let listed = text.split_once("expected one of ").map_or("", |(_, l)| l);
+    let listed = listed.split(" at line ").next().unwrap_or(listed);
+    (listed.split(", "))
+        .map(|k| k.trim().trim_matches('`').to_owned())
+        .filter(|k| !k.is_empty())
+        .collect()
+}
+
+fn scenario_keys() -> &'static [String] {
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(keys_of::<Scenario>)
+}
+
+fn step_keys() -> &'static [String] {
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(keys_of::<super::shape::RawStep>)
 }
 
 fn location_text() -> &'static regex::Regex {

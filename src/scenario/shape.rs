@@ -13,7 +13,7 @@ use super::model::*;
 
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawStep {
+pub(super) struct RawStep {
     name: String,
     #[serde(default)]
     rule: Option<String>,
