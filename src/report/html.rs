@@ -158,14 +158,7 @@ fn summary(out: &mut String, columns: &[(&str, &Report)]) {
         return summary_table(out, columns);
     }
     for (label, report) in columns {
-        let verdict = report.verdict();
-        let (class, said) = match verdict.passed {
-            true => ("pass", "passed".to_owned()),
-            false => (
-                "fail",
-                format!("not passed: {}", verdict.reasons.join("; ")),
-            ),
-        };
+        let (class, said) = verdict_said(report);
         let s = &report.summary;
         let c = &report.coverage;
         let _ = writeln!(
@@ -219,6 +212,18 @@ fn summary(out: &mut String, columns: &[(&str, &Report)]) {
     out.push_str("</section>\n");
 }
 
+/// A run's verdict in words, and the class that colours it.
+fn verdict_said(report: &Report) -> (&'static str, String) {
+    let verdict = report.verdict();
+    match verdict.passed {
+        true => ("pass", "passed".to_owned()),
+        false => (
+            "fail",
+            format!("not passed: {}", verdict.reasons.join("; ")),
+        ),
+    }
+}
+
 /// Many runs (a matrix across servers): a row each, so the matrix stays in reach.
 fn summary_table(out: &mut String, columns: &[(&str, &Report)]) {
     out.push_str(
@@ -227,14 +232,7 @@ fn summary_table(out: &mut String, columns: &[(&str, &Report)]) {
          <th>rules judged</th><th>not judged</th></tr></thead><tbody>\n",
     );
     for (label, report) in columns {
-        let verdict = report.verdict();
-        let (class, said) = match verdict.passed {
-            true => ("pass", "passed".to_owned()),
-            false => (
-                "fail",
-                format!("not passed: {}", verdict.reasons.join("; ")),
-            ),
-        };
+        let (class, said) = verdict_said(report);
         let (s, c) = (&report.summary, &report.coverage);
         let _ = writeln!(
             out,
