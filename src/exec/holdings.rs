@@ -18,20 +18,21 @@ pub(crate) fn note(exchange: &Exchange) {
         return;
     };
     let url = &exchange.request.url;
-    let mut left = LEFT.lock().unwrap_or_else(|p| p.into_inner());
-    match (&exchange.request.method, response.status) {
-        (&Method::DELETE, 200..=299 | 404 | 410) => {
-            left.remove(url.as_str());
-        }
+    // Worked out before the lock, which only a 201 or a DELETE takes: this runs per request.
+    let change = match (&exchange.request.method, response.status) {
+        (&Method::DELETE, 200..=299 | 404 | 410) => Err(url.as_str()),
         (&Method::POST, 201) => {
             let location = response.header("location");
             let made = location.and_then(|l| url.join(&l).ok());
-            left.insert(made.map_or_else(|| url.to_string(), |u| u.to_string()));
+            Ok(made.map_or_else(|| url.to_string(), |u| u.to_string()))
         }
-        (_, 201) => {
-            left.insert(url.to_string());
-        }
-        _ => {}
+        (_, 201) => Ok(url.to_string()),
+        _ => return,
+    };
+    let mut left = LEFT.lock().unwrap_or_else(|p| p.into_inner());
+    match change {
+        Ok(made) => drop(left.insert(made)),
+        Err(deleted) => drop(left.remove(deleted)),
     }
 }
 
