@@ -92,6 +92,12 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         html: Option<PathBuf>,
     },
+    /// Print the JSON Schema of scenario files or of profiles (contend.yaml), for editors:
+    /// yaml-language-server reads it from a `# yaml-language-server: $schema=PATH` line.
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaOf::Scenario)]
+        of: SchemaOf,
+    },
     /// Explain a rule of the catalog: requirement, level, section, probe, examples.
     Explain {
         /// A rule id such as if-match.mismatch; omit it (or use --all) to list every rule.
@@ -99,6 +105,34 @@ enum Command {
         #[arg(long)]
         all: bool,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum SchemaOf {
+    /// A scenario file (each of its documents).
+    Scenario,
+    /// A target profile, contend.yaml.
+    Profile,
+}
+
+/// Where `init` writes the JSON Schemas its files point at (`contend schema` prints them).
+const SCHEMA_DIR: &str = ".contend";
+
+impl SchemaOf {
+    fn name(self) -> &'static str {
+        match self {
+            SchemaOf::Scenario => "scenario",
+            SchemaOf::Profile => "profile",
+        }
+    }
+
+    fn text(self) -> String {
+        let schema = match self {
+            SchemaOf::Scenario => contend::scenario::schema::scenario(),
+            SchemaOf::Profile => contend::scenario::schema::profile(),
+        };
+        serde_json::to_string_pretty(&schema).expect("a JSON value prints") + "\n"
+    }
 }
 
 #[derive(clap::Args)]
@@ -409,6 +443,10 @@ fn main() -> ExitCode {
         Command::Explain { .. } => explain_all(),
         Command::Report { compare, html } => compare_reports(&compare, html.as_deref()),
         Command::Check { paths, config } => check(&paths, config.as_deref()),
+        Command::Schema { of } => {
+            print!("{}", of.text());
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -1069,7 +1107,12 @@ async fn init(args: TargetArgs) -> ExitCode {
             ));
         }
     }
-    let mut profile = String::from("# contend's target profile: docs/profiles.md has every key.\n");
+    // Editors with yaml-language-server (VS Code's YAML extension, IntelliJ, Neovim) complete
+    // and check both files from these lines; paths are relative to the file.
+    let mut profile = format!(
+        "# yaml-language-server: $schema={SCHEMA_DIR}/profile.schema.json\n\
+         # contend's target profile: docs/profiles.md has every key.\n"
+    );
     match &args.target {
         Some(url) => {
             let connected = match connect(&args, args.flags(), true, false).await {
@@ -1117,14 +1160,28 @@ async fn init(args: TargetArgs) -> ExitCode {
          # body_format: '{\"value\": \"{{body}}\"}'\n\
          # accept: { race.loser-412: [409] }   # a status the target answers by design\n",
     );
+    let example = format!(
+        "# yaml-language-server: $schema=../{SCHEMA_DIR}/scenario.schema.json\n{EXAMPLE_SCENARIO}"
+    );
+    let schema = |of: SchemaOf| {
+        std::fs::write(
+            Path::new(SCHEMA_DIR).join(format!("{}.schema.json", of.name())),
+            of.text(),
+        )
+    };
     let written = std::fs::write(profile_path, profile)
         .and_then(|()| std::fs::create_dir_all("specs"))
-        .and_then(|()| std::fs::write(example_path, EXAMPLE_SCENARIO));
+        .and_then(|()| std::fs::write(example_path, example))
+        .and_then(|()| std::fs::create_dir_all(SCHEMA_DIR))
+        .and_then(|()| schema(SchemaOf::Scenario))
+        .and_then(|()| schema(SchemaOf::Profile));
     if let Err(e) = written {
         eprintln!("error: cannot write the starter files: {e}");
         return ExitCode::FAILURE;
     }
-    say!("wrote contend.yaml and specs/example.yaml");
+    say!(
+        "wrote contend.yaml, specs/example.yaml and the JSON Schemas editors read ({SCHEMA_DIR}/)"
+    );
     say!("next: `contend run` (the built-in suite), `contend run specs` (yours)");
     ExitCode::SUCCESS
 }

@@ -1165,6 +1165,25 @@ fn the_built_in_suite_runs_from_anywhere_and_init_starts_a_project() {
     let out = contend_in(&dir, &["init"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(dir.join("contend.yaml").is_file() && dir.join("specs/example.yaml").is_file());
+    // Each file names its JSON Schema, written where the line points, as `contend schema` prints it.
+    for (file, line, schema) in [
+        (
+            "contend.yaml",
+            "$schema=.contend/profile.schema.json",
+            "profile",
+        ),
+        (
+            "specs/example.yaml",
+            "$schema=../.contend/scenario.schema.json",
+            "scenario",
+        ),
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let first = text.lines().next().unwrap();
+        assert_eq!(first, format!("# yaml-language-server: {line}"));
+        let written = std::fs::read(dir.join(format!(".contend/{schema}.schema.json"))).unwrap();
+        assert_eq!(written, contend_in(&dir, &["schema", schema]).stdout);
+    }
     let out = contend_in(&dir, &["run", "specs"]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     assert!(stdout(&out).contains("PASS  example::a stale If-Match is refused"));

@@ -5,6 +5,7 @@ pub mod builtin;
 mod load;
 mod model;
 mod profile;
+pub mod schema;
 mod shape;
 pub mod template;
 mod walk;

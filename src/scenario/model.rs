@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::template::{json_templates, Template};
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     pub name: String,
@@ -57,7 +57,17 @@ pub struct Scenario {
 
 /// What a target can do. Scenarios list what they need in `requires`.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Capability {
@@ -180,7 +190,7 @@ impl<'de> Deserialize<'de> for Need {
 }
 
 /// A scenario variable: a plain value, or `{ value: ..., secret: true }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VarDef {
     pub value: Template,
@@ -255,15 +265,16 @@ pub struct Workload {
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Retry {
     pub status: StatusSet,
     pub max: u32,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = path_or_url)]
 pub struct Request {
     #[serde(default)]
     pub method: MethodName,
@@ -280,10 +291,12 @@ pub struct Request {
     #[serde(default)]
     pub body: Option<Shorthand<Body>>,
     #[serde(default, deserialize_with = "duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub timeout: Option<Duration>,
     /// In a concurrent group's `requests` list: released this long after the others (a retry
     /// sent while the first request is still running).
     #[serde(default, deserialize_with = "duration")]
+    #[schemars(with = "Option<DurationText>")]
     pub after: Option<Duration>,
     /// Send on a fresh connection (`Connection: close`) and record the response exactly as sent,
     /// content after a 304 or HEAD header section included.
@@ -359,7 +372,7 @@ impl<'de> Deserialize<'de> for FieldName {
 }
 
 /// Request content: `body: "text"`, `body: { json: ... }` or `body: { file: fixtures/x.bin }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Body {
     Text(Template),
@@ -380,7 +393,7 @@ impl<'de> Deserialize<'de> for Shorthand<Body> {
 }
 
 /// Expectations on one response.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     #[serde(default)]
@@ -555,7 +568,7 @@ impl<'de> Deserialize<'de> for StatusSet {
 }
 
 /// A check on one header field: `Name: value` (equals) or a map of checks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HeaderCheck {
     pub equals: Option<Template>,
@@ -580,7 +593,7 @@ impl<'de> Deserialize<'de> for Shorthand<HeaderCheck> {
 }
 
 /// Checks on the response content: a string (exact match) or a map of checks.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BodyCheck {
     pub equals: Option<Template>,
@@ -824,7 +837,9 @@ impl GroupRequests {
 
 /// How a group's requests are released. Without `sync:`, `last-byte` when every request has
 /// content, `barrier` otherwise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema, serde::Serialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SyncMode {
     /// Each request on its own pre-opened connection, held back whole, then all written from
@@ -868,7 +883,7 @@ impl<'de> Deserialize<'de> for Pattern {
 }
 
 /// A stored snapshot of the content, and the volatile parts replaced before comparing.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Snapshot {
     pub name: String,
@@ -897,7 +912,7 @@ pub enum JsonExpect {
     Checks(Box<JsonChecks>),
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct JsonChecks {
     pub equals: Option<serde_json::Value>,
@@ -1189,6 +1204,43 @@ impl<'de> Deserialize<'de> for RoundsBudget {
             ));
         }
         Ok(budget)
+    }
+}
+
+/// `500ms`, `5s`, `1m 30s`: a duration as humantime reads it.
+pub(super) struct DurationText;
+
+impl schemars::JsonSchema for DurationText {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Duration".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A duration: `500ms`, `5s`, `1m 30s`.",
+            "pattern": r"^\s*[0-9]",
+        })
+    }
+}
+
+/// `url:` is another name for a request's `path:` (a serde alias, which schemars leaves out).
+pub(super) fn path_or_url(schema: &mut schemars::Schema) {
+    let path = schema
+        .get("properties")
+        .and_then(|p| p.get("path"))
+        .cloned();
+    if let (Some(path), Some(object)) = (path, schema.as_object_mut()) {
+        if let Some(serde_json::Value::Object(properties)) = object.get_mut("properties") {
+            properties.insert("url".into(), path);
+        }
+        object.remove("required");
+        object.insert(
+            "oneOf".into(),
+            serde_json::json!([{ "required": ["path"] }, { "required": ["url"] }]),
+        );
     }
 }
 

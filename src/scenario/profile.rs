@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::model::{Capability, JsonQuery, MethodName, StatusSet};
 use super::template::Template;
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Profile {
     /// Base URL of the server under test (`--target` wins).
@@ -148,7 +148,7 @@ pub struct Profile {
 }
 
 /// A rule a profile declares.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OwnRule {
     /// `MUST`, `MUST NOT`, `SHOULD` or `EXPECTED`; SHOULD findings warn unless strict.
@@ -162,7 +162,7 @@ pub struct OwnRule {
 }
 
 /// `replace:` in a profile: how the target answers a PUT that replaces a resource.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplaceBy {
     /// The statuses that mean replaced (what `status: replaced` in a scenario stands for).
@@ -170,7 +170,7 @@ pub struct ReplaceBy {
 }
 
 /// `create:` in a profile.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBy {
     #[serde(default = "post")]
@@ -194,7 +194,7 @@ fn created() -> StatusSet {
 }
 
 /// `url: { header: Location }` or `url: { json: /id, path: "/api/items/{{id}}" }`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UrlFrom {
     #[serde(default)]
@@ -218,7 +218,7 @@ impl Default for UrlFrom {
 }
 
 /// `version:` in a profile.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionAt {
     /// Where responses carry it: `{ json: /_rev }` or `{ header: ETag }` (the default).
@@ -238,7 +238,7 @@ pub struct VersionAt {
     pub required: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "OneOf")]
 pub enum VersionRead {
     Header(String),
@@ -251,7 +251,7 @@ impl Default for VersionRead {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(try_from = "OneOf")]
 pub enum VersionSend {
     Header(String),
@@ -266,7 +266,7 @@ impl Default for VersionSend {
 }
 
 /// `{ header: NAME }`, `{ json: ... }` or `{ query: NAME }`: one key naming a place.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct OneOf {
     #[serde(default)]
@@ -311,7 +311,7 @@ impl VersionAt {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum DeleteStyle {
     Unconditional,
@@ -320,7 +320,7 @@ pub enum DeleteStyle {
 }
 
 /// `existing:` in a profile: a resource contend may read but not write.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Existing {
     pub path: Template,
@@ -331,7 +331,7 @@ pub struct Existing {
 /// `idempotency:` in a profile. The built-in scenarios are written against the reference
 /// server's `/api/payments` (a payment `{"amount", "currency", "reference"}`, a count at
 /// `GET /api/payments?reference=`); with this, they go where the target has its own.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyedEndpoint {
     /// Where a keyed POST goes (`/v1/charges`).

@@ -11,31 +11,50 @@ use serde::Deserialize;
 
 use super::model::*;
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Step")]
 pub(super) struct RawStep {
+    /// What the step does, said in reports.
     name: String,
+    /// The catalog rule this step's expectations check (`if-match.mismatch`): its failures are
+    /// reported under that rule, with its level and section.
     #[serde(default)]
     rule: Option<String>,
+    /// One request, and `expect` on its response.
     #[serde(default)]
     request: Option<Request>,
+    /// Requests released together on separate connections, and `expect` on the set of outcomes.
     #[serde(default)]
     concurrent: Option<RawGroup>,
+    /// Clients looping over steps at once (read-modify-write).
     #[serde(default)]
     workload: Option<RawWorkload>,
+    /// What the response (or, for `concurrent`, the set of outcomes) must show.
     #[serde(default)]
     expect: Option<RawExpect>,
+    /// Values to keep for later steps, by variable name; in a group, from the one 2xx winner.
     #[serde(default)]
     capture: BTreeMap<String, RawCapture>,
+    /// What the step does once the target has shown only weak entity tags: `{ rule, expect }`
+    /// in place of the step's, or `{ skip: reason }`.
     #[serde(default)]
     weak: Option<RawWeak>,
+    /// Capabilities this step needs beyond the scenario's `requires`: without them it is not
+    /// sent while the other steps run.
     #[serde(default)]
     requires: Vec<Need>,
 }
 
+/// The schema of a step as written (see `schema.rs`).
+pub(super) fn raw_step_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    <RawStep as schemars::JsonSchema>::json_schema(generator)
+}
+
 /// `weak:` on a step: `{ rule, expect }` in place of the step's, or `{ skip: reason }`.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Weak")]
 struct RawWeak {
     #[serde(default)]
     rule: Option<String>,
@@ -45,78 +64,148 @@ struct RawWeak {
     skip: Option<String>,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Workload")]
 struct RawWorkload {
+    /// Clients running at once; `{{index}}` is the client.
+    #[schemars(range(min = 1))]
     clients: u32,
+    /// Iterations per client (1 by default); `{{iteration}}` is the iteration.
     #[serde(default)]
     repeat: Option<u32>,
+    /// Start an iteration again when a step fails with one of these statuses (412 for a lost
+    /// compare-and-set), at most `max` times.
     #[serde(default)]
     retry: Option<Retry>,
+    /// The steps each client runs in turn; captures stay with their client.
     steps: Vec<Step>,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Concurrent", transform = concurrent_rules)]
 struct RawGroup {
+    /// Copies of `request` released together; `{{index}}` is 0..count-1.
     #[serde(default)]
+    #[schemars(range(min = 2, max = 1000))]
     count: Option<u32>,
+    /// The request each of `count` copies sends.
     #[serde(default)]
     request: Option<Request>,
+    /// Different requests released together; `{{index}}` is the position in the list.
     #[serde(default)]
     requests: Option<Vec<Request>>,
+    /// How the requests are released; chosen per round when absent.
     #[serde(default)]
     sync: Option<SyncMode>,
+    /// Member k released k × this after the first.
     #[serde(default, deserialize_with = "super::model::duration")]
+    #[schemars(with = "Option<DurationText>")]
     stagger: Option<Duration>,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "StepExpect")]
 struct RawExpect {
+    /// The status: `200`, `2xx`, `[200, 204]`, `stale` or `replaced`.
     #[serde(default)]
     status: Option<StatusSet>,
+    /// Checks on header fields: `ETag: '"v1"'` (equals) or a map of checks.
     #[serde(default)]
     headers: OrderedMap<FieldName, Shorthand<HeaderCheck>>,
+    /// Checks on the content: a string (equals) or a map of checks.
     #[serde(default)]
     body: Option<Shorthand<BodyCheck>>,
+    /// Compare the content with a stored snapshot of this name (`--update-snapshots` records it).
     #[serde(default)]
     snapshot: Option<Shorthand<Snapshot>>,
+    /// The response points at documentation (a `Link` header or a problem document's `type`).
     #[serde(default)]
     documentation_link: bool,
+    /// A concurrent group: exactly this many outcomes with each status (`{ 2xx: 1, 412: 4 }`).
     #[serde(default)]
     exactly: BTreeMap<StatusPattern, u32>,
+    /// A concurrent group: at least this many outcomes with each status.
     #[serde(default)]
     at_least: BTreeMap<StatusPattern, u32>,
+    /// A concurrent group: at most this many outcomes with each status.
     #[serde(default)]
     at_most: BTreeMap<StatusPattern, u32>,
+    /// A concurrent group: what every outcome whose status no count names must show.
     #[serde(default)]
     others: Option<Expect>,
+    /// A concurrent group: what every outcome must show.
     #[serde(default)]
     each: Option<Expect>,
+    /// A concurrent group: every 2xx outcome has the same content (one result, replayed).
     #[serde(default)]
     identical_2xx: bool,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Capture")]
 struct RawCapture {
+    /// A header field's value (`ETag`).
     #[serde(default)]
     header: Option<String>,
+    /// The status code.
     #[serde(default)]
     status: bool,
+    /// The content (the sample inside a profile's `body_format`).
     #[serde(default)]
     body: bool,
+    /// A value of the JSON content: a pointer (`/id`) or a JSONPath (`$.id`).
     #[serde(default)]
     json: Option<JsonQuery>,
+    /// The resource's version, wherever the profile's `version:` says it is (the ETag by
+    /// default).
     #[serde(default)]
     version: bool,
+    /// Applied to the captured text: the first group if the pattern has one, else the match.
     #[serde(default)]
     regex: Option<Pattern>,
+    /// Mask the value in every report.
     #[serde(default)]
     secret: bool,
+    /// The value must be a strong entity tag (read again for a few seconds while it is weak).
     #[serde(default)]
     strong: bool,
+}
+
+/// What shaping asks of a concurrent group that a schema can say: `count` with `request` or a
+/// `requests` list; no `stagger` with HTTP/2 (one write releases every stream); `last-byte`
+/// holds back content, so each request has some.
+fn concurrent_rules(schema: &mut schemars::Schema) {
+    let rules = serde_json::json!({
+        "oneOf": [
+            { "required": ["count", "request"], "not": { "required": ["requests"] } },
+            { "required": ["requests"], "not": { "anyOf": [{ "required": ["count"] }, { "required": ["request"] }] } },
+        ],
+        "allOf": [
+            {
+                "if": { "required": ["sync"], "properties": { "sync": { "const": "http2" } } },
+                "then": { "not": { "required": ["stagger"] } },
+            },
+            {
+                "if": { "required": ["sync"], "properties": { "sync": { "const": "last-byte" } } },
+                "then": {
+                    "properties": {
+                        "request": { "required": ["body"] },
+                        "requests": { "items": { "required": ["body"] } },
+                    },
+                },
+            },
+        ],
+    });
+    if let serde_json::Value::Object(rules) = rules {
+        schema
+            .as_object_mut()
+            .expect("an object schema")
+            .extend(rules);
+    }
 }
 
 /// The largest concurrent group; beyond this a race says more about the client than the server.
