@@ -2647,3 +2647,117 @@ fn the_probes_own_evidence_is_judged() {
     // The capability still came from the plain DELETE that followed.
     assert!(text.contains("PASS  if-match::"), "{text}");
 }
+
+/// What README.md and docs/ quote of the binary is what it has: each `contend SUBCOMMAND` and
+/// the flags written after it in code, every other `--flag` they name (contend's, or one of
+/// the other tools' listed here), and the README's sample mistake, as `contend check` prints it.
+#[test]
+fn the_docs_quote_the_commands_flags_and_errors_the_binary_has() {
+    const OTHER_TOOLS: [&str; 12] = [
+        "--bench",
+        "--test",
+        "--release",
+        "--locked",
+        "--path",
+        "--ignored",
+        "--run-ignored",
+        "--partition",
+        "--list",
+        "--profile",
+        "--in-memory", // cargo, nextest, pouchdb-server
+        "--serve",     // scripts/real-servers.sh
+    ];
+    let flag = regex::Regex::new(r"--[a-z][a-z0-9-]+").unwrap();
+    let command = regex::Regex::new(r"\bcontend ([a-z]+)((?: +[^ |;&#`]+)*)").unwrap();
+    let code = regex::Regex::new(r"(?s)```[a-z]*\n(.*?)```|`([^`\n]+)`").unwrap();
+    let flags_of = |help: &str| -> std::collections::BTreeSet<String> {
+        flag.find_iter(help)
+            .map(|m| m.as_str().to_owned())
+            .collect()
+    };
+    let help = |sub: &str| stdout(&contend(&[sub, "--help"]));
+    let every_flag = flags_of(
+        &[
+            "run", "serve", "probe", "check", "list", "init", "report", "explain", "schema",
+        ]
+        .map(help)
+        .concat(),
+    );
+    let mut docs = vec![std::path::PathBuf::from("README.md")];
+    docs.extend(
+        std::fs::read_dir("docs")
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md")),
+    );
+    let mut wrong = Vec::new();
+    let mut quoted = 0;
+    for doc in &docs {
+        let text = std::fs::read_to_string(doc).unwrap();
+        for named in flag.find_iter(&text).map(|m| m.as_str()) {
+            if !every_flag.contains(named) && !OTHER_TOOLS.contains(&named) {
+                wrong.push(format!(
+                    "{}: {named} is no flag of contend's",
+                    doc.display()
+                ));
+            }
+        }
+        for span in code.captures_iter(&text) {
+            let span = span
+                .get(1)
+                .or(span.get(2))
+                .unwrap()
+                .as_str()
+                .replace("\\\n", " ");
+            for line in span.lines() {
+                for found in command.captures_iter(line) {
+                    let sub = &found[1];
+                    let its_help = contend(&[sub, "--help"]);
+                    if !its_help.status.success() {
+                        // Prose inside a comment ("contend beside your crate") names no command.
+                        if line.contains('#') {
+                            continue;
+                        }
+                        wrong.push(format!("{}: `contend {sub}` is no command", doc.display()));
+                        continue;
+                    }
+                    quoted += 1;
+                    let its_flags = flags_of(&stdout(&its_help));
+                    for named in flag.find_iter(&found[2]).map(|m| m.as_str()) {
+                        if !its_flags.contains(named) {
+                            wrong
+                                .push(format!("{}: `contend {sub}` has no {named}", doc.display()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    assert!(quoted >= 20, "only {quoted} commands quoted");
+
+    // The README's scenario with its first `body` misspelt gets exactly the quoted error.
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let scenario = readme
+        .split("```yaml\n# specs/my-api.yaml\n")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .expect("README.md has the sample scenario");
+    let quoted_error = readme
+        .split("```\nspecs/my-api.yaml:")
+        .nth(1)
+        .and_then(|s| s.split("\n```").next())
+        .map(|s| format!("specs/my-api.yaml:{s}"))
+        .expect("README.md quotes a mistake");
+    let dir = temp_dir("readme-mistake");
+    std::fs::create_dir_all(dir.join("specs")).unwrap();
+    let misspelt = format!("# specs/my-api.yaml\n{scenario}\n").replacen("body:", "bdy:", 1);
+    std::fs::write(dir.join("specs/my-api.yaml"), misspelt).unwrap();
+    let out = contend_in(&dir, &["check", "specs/my-api.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let printed = stdout(&out) + &stderr(&out);
+    assert!(
+        printed.contains(&quoted_error),
+        "README.md quotes:\n{quoted_error}\ncontend check prints:\n{printed}"
+    );
+}
