@@ -12,6 +12,7 @@ if ! command -v chromium >/dev/null; then
     echo "chromium is missing; run as root to install it with apt-get" >&2
     exit 2
   fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi
 work=$(mktemp -d /tmp/contend-html.XXXXXX)
