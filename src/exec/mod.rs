@@ -482,7 +482,17 @@ impl Runner {
         match &step.action {
             Action::Workload(workload) => {
                 run.concurrent = true;
-                let done = workload::run(self, workload, file, vars, index, earlier.history).await;
+                // Boxed, as is a race: the step's future is then the size a single request needs,
+                // which a workload's clients build for every request they send.
+                let done = Box::pin(workload::run(
+                    self,
+                    workload,
+                    file,
+                    vars,
+                    index,
+                    earlier.history,
+                ))
+                .await;
                 vars.set("workload.writes", done.writes.to_string());
                 vars.set("workload.retries", done.retries.to_string());
                 done.secrets
@@ -609,7 +619,7 @@ impl Runner {
                 let delays: Vec<Duration> = (0..group.requests.len())
                     .map(|i| group.requests.get(i).after.unwrap_or_default())
                     .collect();
-                let raced = self.race(group, outgoing, &delays, earlier.round).await;
+                let raced = Box::pin(self.race(group, outgoing, &delays, earlier.round)).await;
                 if let Some(why) = raced.error {
                     run.error = Some(why);
                     return run;
@@ -988,7 +998,9 @@ impl Runner {
     async fn send(&self, outgoing: Outgoing) -> Exchange {
         let started = Instant::now();
         let response = if outgoing.raw {
-            raw::exchange(&outgoing).await.map_err(classify)
+            // Boxed: it reads into a buffer of its own, which would otherwise make every send's
+            // future (and a workload's step, built for each request) 33 KB.
+            Box::pin(raw::exchange(&outgoing)).await.map_err(classify)
         } else if self.direct.takes(&outgoing) {
             self.direct.exchange(&outgoing).await
         } else {

@@ -205,8 +205,10 @@ async fn run_client(
         let mut attempts = 0;
         'attempt: loop {
             for step in &workload.steps {
-                // Boxed: a workload's steps run through run_step, which runs workloads.
-                let mut done = Box::pin(runner.run_step(
+                // Not boxed: run_step boxes the workloads it runs (so the recursion is finite) and
+                // its races, so its future is the few KB a single request needs, built in place
+                // for every request instead of copied to the heap.
+                let mut done = (runner.run_step(
                     step,
                     file,
                     &mut vars,

@@ -377,6 +377,8 @@ pub fn inconclusive(
 /// scenario (`etag.changes`, as with mtime-based tags on same-size writes within a second),
 /// so whether the tag is current or stale cannot be told.
 pub fn ambiguous_tag(seen: &TagsSeen, exchange: &Exchange) -> Option<String> {
+    // Looked up first: most URLs (every one of a workload's) have no tag given twice.
+    let tags = seen.by_url.get(exchange.request.url.as_str())?;
     let headers = &exchange.request.headers;
     let sent: Vec<EntityTag> = [
         hyper::header::IF_MATCH,
@@ -392,7 +394,6 @@ pub fn ambiguous_tag(seen: &TagsSeen, exchange: &Exchange) -> Option<String> {
         }
     })
     .collect();
-    let tags = seen.by_url.get(exchange.request.url.as_str())?;
     sent.iter().find_map(|tag| {
         matches!(tags.get(&tag.opaque), Some(Content::Several)).then(|| {
             format!(
@@ -412,12 +413,20 @@ pub fn ambiguous_tag(seen: &TagsSeen, exchange: &Exchange) -> Option<String> {
 pub struct ClientJudge<'a> {
     seed: Vec<Entry<'a>>,
     group_writes: bool,
-    /// The client's exchanges a later one may be compared with, with whether to keep each for
-    /// the report once no comparison needs it.
-    anchors: Vec<(Exchange, At, bool)>,
+    /// The client's exchanges a later one may be compared with: each with whether to keep it
+    /// for the report once no comparison needs it, and what it is still the latest of for its
+    /// URL (`catalog::anchor_kinds`' bits), kept as exchanges arrive instead of recomputed.
+    anchors: Vec<Anchor>,
     /// (rule, subject) already found: a broken server breaks a rule on every request, and one
     /// finding with its first exchange says it.
-    found: std::collections::HashSet<(&'static str, String)>,
+    found: foldhash::HashSet<(&'static str, String)>,
+}
+
+struct Anchor {
+    exchange: Exchange,
+    at: At,
+    keep: bool,
+    latest: u8,
 }
 
 impl<'a> ClientJudge<'a> {
@@ -447,11 +456,12 @@ impl<'a> ClientJudge<'a> {
         policy: &Policy,
     ) -> (Vec<Finding>, Vec<(Exchange, At)>) {
         let mut findings = Vec::new();
-        {
-            let mut entries = self.seed.clone();
-            entries.extend(self.anchors.iter().map(|(e, at, _)| client_entry(e, *at)));
+        let latest = {
+            let mut entries = Vec::with_capacity(self.seed.len() + self.anchors.len() + 1);
+            entries.extend_from_slice(&self.seed);
+            entries.extend(self.anchors.iter().map(|a| client_entry(&a.exchange, a.at)));
             entries.push(client_entry(&exchange, at));
-            let history = catalog::History::build(&entries, self.group_writes);
+            let history = catalog::History::for_newest(&entries, self.group_writes);
             let last = entries.len() - 1;
             for p in catalog::passive_checks() {
                 for check in (p.check)(&history, last) {
@@ -462,27 +472,44 @@ impl<'a> ClientJudge<'a> {
                     }
                 }
             }
-        }
-        let keep = keep || !findings.is_empty();
-        self.anchors.push((exchange, at, keep));
-        let entries: Vec<Entry> = (self.anchors.iter())
-            .map(|(exchange, at, _)| client_entry(exchange, *at))
-            .collect();
-        let needed = catalog::anchors(&entries, false);
-        let mut released = Vec::new();
-        for (i, anchor) in std::mem::take(&mut self.anchors).into_iter().enumerate() {
-            match (needed.binary_search(&i).is_ok(), anchor) {
-                (true, anchor) => self.anchors.push(anchor),
-                (false, (exchange, at, true)) => released.push((exchange, at)),
-                (false, _) => {}
+            catalog::anchor_kinds(&entries[last], false)
+        };
+        // The new exchange is now the latest of its kinds for its URL: earlier anchors of that
+        // URL no longer are, and one that is the latest of nothing is let go.
+        let url = exchange.request.url.as_str();
+        for anchor in self.anchors.iter_mut() {
+            if anchor.exchange.request.url.as_str() == url {
+                anchor.latest &= !latest;
             }
         }
+        let mut released = Vec::new();
+        let mut i = 0;
+        while i < self.anchors.len() {
+            match self.anchors[i].latest {
+                0 => {
+                    let gone = self.anchors.remove(i);
+                    if gone.keep {
+                        released.push((gone.exchange, gone.at));
+                    }
+                }
+                _ => i += 1,
+            }
+        }
+        self.anchors.push(Anchor {
+            exchange,
+            at,
+            keep: keep || !findings.is_empty(),
+            latest,
+        });
         (findings, released)
     }
 
     /// The exchanges the client still holds, every one of them kept.
     pub fn finish(self) -> Vec<(Exchange, At)> {
-        self.anchors.into_iter().map(|(e, at, _)| (e, at)).collect()
+        self.anchors
+            .into_iter()
+            .map(|a| (a.exchange, a.at))
+            .collect()
     }
 }
 

@@ -212,27 +212,24 @@ impl<'h, 'a> History<'h, 'a> {
     /// With `group_writes`, every concurrent exchange's URL counts as written by its group (a
     /// workload client judged alone cannot see what the other clients write).
     pub(crate) fn build(entries: &'h [Entry<'a>], group_writes: bool) -> Self {
-        use std::collections::{HashMap, HashSet};
-        #[derive(Default, Clone, Copy)]
-        struct Since {
-            change: Option<usize>,
-            full_get: Option<usize>,
-            head: Option<usize>,
-        }
+        // Keys are our own URLs: foldhash, not SipHash (a workload judges every exchange).
+        use foldhash::{HashMap, HashSet};
         let step = |e: &Entry| e.at.step;
         let url = |e: &Entry<'a>| -> &'a str { e.exchange.request.url.as_str() };
         // URLs some member of a group writes: its clients' orders then say nothing.
-        let written: HashSet<(usize, &str)> = entries
-            .iter()
-            .filter(|e| e.concurrent && changes_state(e))
-            .map(|e| (step(e), url(e)))
-            .collect();
-        let mut sequence: HashMap<&str, Since> = HashMap::new();
-        let mut clients: HashMap<(usize, Option<usize>, &str), Since> = HashMap::new();
+        let written: HashSet<(usize, &str)> = match group_writes {
+            true => HashSet::default(), // every group counts as writing: not looked up
+            false => (entries.iter())
+                .filter(|e| e.concurrent && changes_state(e))
+                .map(|e| (step(e), url(e)))
+                .collect(),
+        };
+        let mut sequence: HashMap<&str, Since> = HashMap::default();
+        let mut clients: HashMap<(usize, Option<usize>, &str), Since> = HashMap::default();
         // What the sequence had stated of a URL when a group began: each client starts there.
-        let mut at_start: HashMap<(usize, &str), Since> = HashMap::new();
-        let mut any_full_get: HashMap<&str, usize> = HashMap::new();
-        let mut prev: HashMap<&str, usize> = HashMap::new();
+        let mut at_start: HashMap<(usize, &str), Since> = HashMap::default();
+        let mut any_full_get: HashMap<&str, usize> = HashMap::default();
+        let mut prev: HashMap<&str, usize> = HashMap::default();
         let mut before = Vec::with_capacity(entries.len());
         for (i, e) in entries.iter().enumerate() {
             let u = url(e);
@@ -255,20 +252,7 @@ impl<'h, 'a> History<'h, 'a> {
                 any_full_get: any_full_get.get(u).copied(),
                 prev: prev.get(u).copied(),
             });
-            let update = |since: &mut Since| {
-                if changes_state(e) {
-                    *since = Since {
-                        change: Some(i),
-                        ..Since::default()
-                    };
-                } else if full_get(e).is_some() {
-                    since.full_get = Some(i);
-                } else if e.exchange.request.method == hyper::Method::HEAD
-                    && e.exchange.response.as_ref().is_ok_and(|r| r.status == 200)
-                {
-                    since.head = Some(i);
-                }
-            };
+            let update = |since: &mut Since| since.advance(e, i);
             if e.concurrent {
                 let start = at_start.get(&(step(e), u)).copied().unwrap_or_default();
                 update(
@@ -277,13 +261,7 @@ impl<'h, 'a> History<'h, 'a> {
                         .or_insert(start),
                 );
                 // For what follows the group, any of its requests may have changed things.
-                sequence.insert(
-                    u,
-                    Since {
-                        change: Some(i),
-                        ..Since::default()
-                    },
-                );
+                sequence.insert(u, Since::changed_at(i));
             } else {
                 update(sequence.entry(u).or_default());
             }
@@ -295,8 +273,80 @@ impl<'h, 'a> History<'h, 'a> {
         History { entries, before }
     }
 
+    /// The history a workload client's newest exchange is judged in ([`crate::judge::ClientJudge`]):
+    /// `entries` is the scenario's exchanges before the workload (what [`anchors`] kept of
+    /// them), then the client's anchors, then the new exchange, last; the client's are
+    /// concurrent. Only the last entry's [`Before`] is worked out (the passive checks look at
+    /// no other), by one pass over its URL's entries in this window of a few, with no index
+    /// built: what [`History::build`] finds for it, at a fraction of the cost, for every
+    /// request a workload sends (a test compares the two on every proof).
+    pub(crate) fn for_newest(entries: &'h [Entry<'a>], group_writes: bool) -> Self {
+        let last = entries.len() - 1;
+        let newest = &entries[last];
+        let url = newest.exchange.request.url.as_str();
+        let (mut sequence, mut client) = (Since::default(), None::<Since>);
+        let mut written = changes_state(newest);
+        let mut found = Before::default();
+        let same_url = (entries[..last].iter().enumerate())
+            .filter(|(_, e)| e.exchange.request.url.as_str() == url);
+        for (i, e) in same_url {
+            match (e.concurrent, e.at.step == newest.at.step) {
+                // The client's own: it starts from what the sequence had stated.
+                (true, true) => {
+                    client.get_or_insert(sequence).advance(e, i);
+                    written |= changes_state(e);
+                    sequence = Since::changed_at(i);
+                }
+                // An earlier group's: any of its requests may have changed things.
+                (true, false) => sequence = Since::changed_at(i),
+                (false, _) => sequence.advance(e, i),
+            }
+            if full_get(e).is_some() {
+                found.any_full_get = Some(i);
+            }
+            found.prev = Some(i);
+        }
+        if !(group_writes || written) {
+            let since = client.unwrap_or(sequence);
+            (found.change, found.full_get, found.head) = (since.change, since.full_get, since.head);
+        }
+        let mut before = vec![Before::default(); entries.len()];
+        before[last] = found;
+        History { entries, before }
+    }
+
     pub(crate) fn before(&self, at: usize) -> Before {
         self.before[at]
+    }
+}
+
+/// What is known of a URL since its last change, as a history is read in order.
+#[derive(Default, Clone, Copy)]
+struct Since {
+    change: Option<usize>,
+    full_get: Option<usize>,
+    head: Option<usize>,
+}
+
+impl Since {
+    fn changed_at(i: usize) -> Since {
+        Since {
+            change: Some(i),
+            ..Since::default()
+        }
+    }
+
+    /// Takes entry `i` into account.
+    fn advance(&mut self, e: &Entry, i: usize) {
+        if changes_state(e) {
+            *self = Since::changed_at(i);
+        } else if full_get(e).is_some() {
+            self.full_get = Some(i);
+        } else if e.exchange.request.method == hyper::Method::HEAD
+            && e.exchange.response.as_ref().is_ok_and(|r| r.status == 200)
+        {
+            self.head = Some(i);
+        }
     }
 }
 
@@ -313,19 +363,11 @@ impl<'a> std::ops::Deref for History<'_, 'a> {
 /// judging it against all of `entries` gives. `concurrent_changes`: a concurrent exchange
 /// counts as a change, as it does for the sequence after its group (not within its client).
 pub(crate) fn anchors(entries: &[Entry], concurrent_changes: bool) -> Vec<usize> {
-    use std::collections::HashMap;
-    let mut latest: HashMap<(&str, u8), usize> = HashMap::new();
+    let mut latest: foldhash::HashMap<(&str, u8), usize> = Default::default();
     for (i, e) in entries.iter().enumerate() {
         let url = e.exchange.request.url.as_str();
-        let head_ok = e.exchange.request.method == hyper::Method::HEAD
-            && e.exchange.response.as_ref().is_ok_and(|r| r.status == 200);
-        let kinds = [
-            changes_state(e) || (concurrent_changes && e.concurrent),
-            full_get(e).is_some(),
-            head_ok,
-            true,
-        ];
-        for (kind, _) in (0u8..).zip(kinds).filter(|(_, is)| *is) {
+        let kinds = anchor_kinds(e, concurrent_changes);
+        for kind in (0u8..4).filter(|k| kinds & (1 << k) != 0) {
             latest.insert((url, kind), i);
         }
     }
@@ -333,6 +375,23 @@ pub(crate) fn anchors(entries: &[Entry], concurrent_changes: bool) -> Vec<usize>
     out.sort_unstable();
     out.dedup();
     out
+}
+
+/// What a later exchange of the same URL may compare an exchange with it as, one bit each (see
+/// [`anchors`]): a change, a full GET, a HEAD answered 200, and (always) the latest of all.
+pub(crate) fn anchor_kinds(e: &Entry, concurrent_changes: bool) -> u8 {
+    let head_ok = e.exchange.request.method == hyper::Method::HEAD
+        && e.exchange.response.as_ref().is_ok_and(|r| r.status == 200);
+    let kinds = [
+        changes_state(e) || (concurrent_changes && e.concurrent),
+        full_get(e).is_some(),
+        head_ok,
+        true,
+    ];
+    (0u8..)
+        .zip(kinds)
+        .filter(|(_, is)| *is)
+        .fold(0, |all, (k, _)| all | (1 << k))
 }
 
 pub struct Passive {
@@ -764,6 +823,46 @@ mod tests {
                 }
                 assert!(judge.finish().len() <= 4 * recs.len().min(4), "{rule}");
                 assert_eq!(streamed, whole, "{rule}: streamed vs whole");
+            }
+        }
+    }
+
+    /// `History::for_newest` finds for the newest exchange what `History::build` finds: every
+    /// proof's history, split at each place into the scenario before a workload (a group among it) and the rest as one
+    /// client's exchanges (and all of it as the client's), at every length.
+    #[test]
+    fn the_newest_exchange_is_placed_as_the_whole_history_places_it() {
+        for (rule, good, bad) in all_proofs() {
+            for recs in [good, bad] {
+                let exchanges: Vec<Exchange> = recs.iter().map(testing::exchange).collect();
+                for seed in 0..recs.len() {
+                    let entries: Vec<Entry> = (exchanges.iter().enumerate())
+                        .map(|(i, exchange)| Entry {
+                            exchange,
+                            // Every second before the workload is an earlier group's.
+                            concurrent: i >= seed || i % 2 == 1,
+                            at: At {
+                                step: usize::from(i >= seed),
+                                exchange: i,
+                            },
+                            judged: false,
+                            partial: false,
+                        })
+                        .collect();
+                    for writes in [false, true] {
+                        for end in seed + 1..=entries.len() {
+                            let window = &entries[..end];
+                            let whole = History::build(window, writes).before(end - 1);
+                            let newest = History::for_newest(window, writes).before(end - 1);
+                            assert_eq!(
+                                format!("{whole:?}"),
+                                format!("{newest:?}"),
+                                "{rule}: {end} of {} entries, seed {seed}, writes {writes}",
+                                entries.len()
+                            );
+                        }
+                    }
+                }
             }
         }
     }

@@ -38,7 +38,7 @@ use hyper::header;
 
 use super::{full_get, header, other, passive, response, text, Entry, History, Passive, Scope};
 use crate::record::{Check, Received};
-use crate::validators::{is_imf_fixdate, parse_http_date, EntityTag};
+use crate::validators::{is_imf_fixdate, EntityTag};
 
 pub(super) static CHECKS: &[Passive] = &[
     passive("etag.syntax", Scope::Target, etag_syntax),
@@ -101,8 +101,8 @@ fn last_modified_not_future(history: &History, at: usize) -> Vec<Check> {
     else {
         return vec![];
     };
-    match (parse_http_date(lm), parse_http_date(date)) {
-        (Some(l), Some(d)) if l > d => vec![other(
+    match crate::validators::date_later(lm, date) {
+        Some(true) => vec![other(
             "header Last-Modified",
             format!("not later than Date {}", text(date)),
             text(lm),
