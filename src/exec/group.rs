@@ -236,7 +236,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold, warm: &Warm) -> Result<Member
             let received = Received {
                 status,
                 version: format!("{:?}", parts.version),
-                headers: super::owned_headers(&parts.headers),
+                headers: super::owned_headers(parts.headers),
                 body,
             };
             Ok((received, reusable))
