@@ -1,7 +1,9 @@
 //! Sequential conditional GETs, each checked for 304 with an ETag: contend (as a workload and as
 //! generated steps) side by side with a minimal reqwest loop, a minimal hyper loop and, where it
 //! is installed, Hurl; against the reference server and against nginx serving a static file
-//! (where nginx is installed). Then 10,000 scenario files checked, and run at `--jobs 4` and 16.
+//! (where nginx is installed), with client and server on one core, on two, and unpinned; then
+//! the instructions each executes per request (callgrind, where valgrind is installed); then
+//! scenario files checked and run at `--jobs 4` and 16.
 //!
 //!     cargo bench --bench throughput            # figures in docs/benchmarks.md
 //!
@@ -28,7 +30,7 @@ fn main() {
     let started = Instant::now();
     println!(
         "machine: {} cores; load average {}",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cores(),
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
             .trim()
@@ -43,52 +45,27 @@ fn main() {
         println!("hurl is not installed: its rows are not measured");
     }
     println!();
-    println!("| target | requests | client | median s | requests/s | peak MiB | × raw reqwest | × raw hyper |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| target | requests | placement | client | median s | requests/s | peak MiB | × raw hyper | × raw reqwest |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     for target in &targets {
-        for n in [2_000, 20_000] {
+        for (n, placements) in [
+            (2_000, &[Placement::Unpinned][..]),
+            (20_000, &Placement::ALL[..]),
+        ] {
             let clients = clients(target, n, &work, hurl.as_deref());
-            let mut times: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); clients.len()];
-            for _ in 0..ROUNDS {
-                for (i, (_, command)) in clients.iter().enumerate() {
-                    times[i].push(measure(command));
-                }
-            }
-            let median = |i: usize| {
-                let mut t: Vec<Duration> = times[i].iter().map(|(d, _)| *d).collect();
-                t.sort();
-                t[t.len() / 2]
-            };
-            let peak = |i: usize| times[i].iter().map(|(_, kb)| *kb).max().unwrap_or(0);
-            let index = |name: &str| clients.iter().position(|(n, _)| *n == name).unwrap();
-            let (reqwest, hyper) = (median(index("raw reqwest")), median(index("raw hyper")));
-            for (i, (name, _)) in clients.iter().enumerate() {
-                let t = median(i);
-                println!(
-                    "| {} | {n} | {name} | {:.3} | {:.0} | {:.1} | {:.2} | {:.2} |",
-                    target.name,
-                    t.as_secs_f64(),
-                    n as f64 / t.as_secs_f64(),
-                    peak(i) as f64 / 1024.0,
-                    t.as_secs_f64() / reqwest.as_secs_f64(),
-                    t.as_secs_f64() / hyper.as_secs_f64(),
-                );
-            }
-            let steps = median(index("contend steps")).as_secs_f64();
-            let workload = median(index("contend workload")).as_secs_f64();
-            println!(
-                "| {} | {n} | steps ÷ workload | {:.2} | | | | |",
-                target.name,
-                steps / workload
-            );
-            if let Some(h) = clients.iter().position(|(n, _)| *n == "hurl") {
-                println!(
-                    "| {} | {n} | contend workload's rate ÷ hurl's | {:.2} | | | | |",
-                    target.name,
-                    median(h).as_secs_f64() / workload
-                );
+            for &placement in placements {
+                timed(target, n, placement, &clients);
             }
         }
+    }
+    match which("valgrind") {
+        Some(valgrind) => {
+            println!();
+            instructions(&targets, &work, hurl.as_deref(), &valgrind);
+        }
+        None => println!("\nvalgrind is not installed: instructions per request are not counted"),
     }
     println!();
     loading_steps(&targets[0], &work);
@@ -99,6 +76,178 @@ fn main() {
     println!("\nMeasured in {:.0} s.", started.elapsed().as_secs_f64());
     drop(targets);
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// Where client and server run. On this 2-core machine a round trip across cores costs about
+/// 3 × one on a single core, and the scheduler spreads long runs and not short ones, so each
+/// ratio is measured in each placement rather than left to chance.
+#[derive(Clone, Copy, PartialEq)]
+enum Placement {
+    /// Client and server pinned to CPU 0.
+    OneCore,
+    /// The client on CPU 0, the server on CPU 1.
+    TwoCores,
+    /// Wherever the scheduler puts them.
+    Unpinned,
+}
+
+impl Placement {
+    const ALL: [Placement; 3] = [Placement::OneCore, Placement::TwoCores, Placement::Unpinned];
+
+    fn name(self) -> &'static str {
+        match self {
+            Placement::OneCore => "one core",
+            Placement::TwoCores => "two cores",
+            Placement::Unpinned => "unpinned",
+        }
+    }
+
+    /// (the client's CPUs, the server's), as taskset lists them.
+    fn cpus(self) -> (String, String) {
+        let every = format!("0-{}", cores().saturating_sub(1));
+        match self {
+            Placement::OneCore => ("0".into(), "0".into()),
+            Placement::TwoCores => ("0".into(), "1".into()),
+            Placement::Unpinned => (every.clone(), every),
+        }
+    }
+
+    /// Moves the target's server (every thread of it) and returns the client's command pinned.
+    fn apply(self, target: &Target, command: &Command) -> Command {
+        let (client, server) = self.cpus();
+        let pinned = Command::new("taskset")
+            .args(["-a", "-p", "-c", &server, &target.child.id().to_string()])
+            .stdout(Stdio::null())
+            .status()
+            .expect("taskset runs");
+        assert!(pinned.success(), "taskset could not move the server");
+        let mut c = Command::new("taskset");
+        c.args(["-c", &client])
+            .arg(command.get_program())
+            .args(command.get_args());
+        c
+    }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Every client `ROUNDS` times in turn, in one placement; a row each, then the ratios.
+fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static str, Command)]) {
+    if placement == Placement::TwoCores && cores() < 2 {
+        println!(
+            "| {} | {n} | {} | (one core only) | | | | | |",
+            target.name,
+            placement.name()
+        );
+        return;
+    }
+    let pinned: Vec<Command> = (clients.iter())
+        .map(|(_, c)| placement.apply(target, c))
+        .collect();
+    let mut times: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); clients.len()];
+    for _ in 0..ROUNDS {
+        for (i, command) in pinned.iter().enumerate() {
+            times[i].push(measure(command));
+        }
+    }
+    let median = |i: usize| {
+        let mut t: Vec<Duration> = times[i].iter().map(|(d, _)| *d).collect();
+        t.sort();
+        t[t.len() / 2].as_secs_f64()
+    };
+    let peak = |i: usize| times[i].iter().map(|(_, kb)| *kb).max().unwrap_or(0);
+    let index = |name: &str| clients.iter().position(|(n, _)| *n == name);
+    let hyper = median(index("raw hyper").unwrap());
+    let reqwest = median(index("raw reqwest").unwrap());
+    let row = |what: &str, figure: String| {
+        println!(
+            "| {} | {n} | {} | {what} | {figure} | | | | |",
+            target.name,
+            placement.name()
+        )
+    };
+    for (i, (name, _)) in clients.iter().enumerate() {
+        let t = median(i);
+        println!(
+            "| {} | {n} | {} | {name} | {t:.3} | {:.0} | {:.1} | {:.2} | {:.2} |",
+            target.name,
+            placement.name(),
+            n as f64 / t,
+            peak(i) as f64 / 1024.0,
+            t / hyper,
+            t / reqwest,
+        );
+    }
+    let workload = median(index("contend workload").unwrap());
+    let steps = median(index("contend steps").unwrap());
+    row(
+        "contend workload's time ÷ raw hyper's",
+        format!("{:.2}", workload / hyper),
+    );
+    row("steps ÷ workload", format!("{:.2}", steps / workload));
+    if let Some(h) = index("hurl") {
+        row(
+            "contend workload's rate ÷ hurl's",
+            format!("{:.2}", median(h) / workload),
+        );
+        let memory = peak(h) as f64 / peak(index("contend workload").unwrap()) as f64;
+        row(
+            "hurl's peak memory ÷ contend workload's",
+            format!("{memory:.1}"),
+        );
+    }
+}
+
+/// User-space instructions per request from callgrind, a deterministic count: each client run
+/// for 4,000 and for 2,000 requests, the difference divided by 2,000 (start-up and exit cancel
+/// out). Against the reference server and nginx; the client's process only.
+fn instructions(targets: &[Target], work: &Path, hurl: Option<&Path>, valgrind: &Path) {
+    println!("| target | client | instructions per request | × raw hyper |");
+    println!("|---|---|---|---|");
+    for target in targets {
+        let (small, large) = (2_000, 4_000);
+        let counted = |n: usize| -> Vec<(&'static str, u64)> {
+            (clients(target, n, work, hurl).into_iter())
+                .map(|(name, command)| (name, callgrind(valgrind, &command)))
+                .collect()
+        };
+        let (a, b) = (counted(small), counted(large));
+        let per: Vec<(&str, f64)> = (a.iter().zip(&b))
+            .map(|((name, x), (_, y))| (*name, (*y as f64 - *x as f64) / (large - small) as f64))
+            .collect();
+        let hyper = per.iter().find(|(n, _)| *n == "raw hyper").unwrap().1;
+        for (name, count) in &per {
+            println!(
+                "| {} | {name} | {:.1} k | {:.2} |",
+                target.name,
+                count / 1000.0,
+                count / hyper
+            );
+        }
+    }
+}
+
+/// The instructions a whole run of `command` executed, as callgrind counts them.
+fn callgrind(valgrind: &Path, command: &Command) -> u64 {
+    let out = Command::new(valgrind)
+        .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("valgrind runs");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{command:?} under callgrind failed: {text}"
+    );
+    text.lines()
+        .find_map(|l| l.split("Collected : ").nth(1))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no count from callgrind: {text}"))
 }
 
 /// A server on loopback, stopped when dropped.
@@ -195,8 +344,16 @@ fn clients(
     };
     let contend = |file: PathBuf| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
-        c.args(["run", "--quiet", "--target", target.url.as_str()])
-            .arg(file);
+        // One pass: a workload races, and would be hunted round after round otherwise.
+        c.args([
+            "run",
+            "--quiet",
+            "--race-budget",
+            "1",
+            "--target",
+            target.url.as_str(),
+        ])
+        .arg(file);
         c
     };
     let read = format!(
@@ -384,8 +541,15 @@ fn contended_workload(target: &Target, work: &Path) {
     let file = work.join("counter-200x20.yaml");
     std::fs::write(&file, spec).unwrap();
     let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
-    c.args(["run", "--quiet", "--target", target.url.as_str()])
-        .arg(&file);
+    c.args([
+        "run",
+        "--quiet",
+        "--race-budget",
+        "1",
+        "--target",
+        target.url.as_str(),
+    ])
+    .arg(&file);
     let (took, kb) = measure(&c);
     println!("| specs/race-counter.yaml at 200 clients × 20 iterations | s | peak MiB |");
     println!("|---|---|---|");

@@ -1391,23 +1391,9 @@ fn validate(paths: &[PathBuf], config: Option<&Path>) -> Result<usize, ExitCode>
         .own_capabilities
         .extend(profile.own_capabilities.iter().cloned());
     let run_id = plan::new_run_id();
-    let mut unreadable = Vec::new();
-    let files: Vec<scenario::Lenient> = match paths.is_empty() {
-        true => scenario::builtin::files()
-            .into_iter()
-            .map(|(path, text)| scenario::load_lenient(text, &path))
-            .collect(),
-        false => scenario::scenario_files(paths, &mut unreadable)
-            .iter()
-            .map(|file| scenario::load_file_lenient(file))
-            .collect(),
-    };
-    let (mut count, mut errors, mut broken) = (0, unreadable.len(), unreadable.len());
-    for e in &unreadable {
-        eprintln!("{e}\n");
-    }
-    for file in files {
-        count += file.scenarios.len();
+    // One file: its scenarios counted, every mistake in it (loading's, then planning's).
+    let check_file = |file: scenario::Lenient| -> (usize, Vec<String>) {
+        let count = file.scenarios.len();
         let mut problems: Vec<String> = file.errors.iter().map(|e| e.to_string()).collect();
         if let Err(plan_errors) = suite::plan_all(file.scenarios, &target, &settings, &run_id) {
             // A variable named in an entry left out may be defined there: not reported.
@@ -1420,6 +1406,25 @@ fn validate(paths: &[PathBuf], config: Option<&Path>) -> Result<usize, ExitCode>
                 problems.extend(own.iter().map(|p| plan_problem(&e.id, p)));
             }
         }
+        (count, problems)
+    };
+    let mut unreadable = Vec::new();
+    let checked: Vec<(usize, Vec<String>)> = match paths.is_empty() {
+        true => scenario::builtin::files()
+            .into_iter()
+            .map(|(path, text)| check_file(scenario::load_lenient(text, &path)))
+            .collect(),
+        false => {
+            let files = scenario::scenario_files(paths, &mut unreadable);
+            on_every_core(&files, |file| check_file(scenario::load_file_lenient(file)))
+        }
+    };
+    let (mut count, mut errors, mut broken) = (0, unreadable.len(), unreadable.len());
+    for e in &unreadable {
+        eprintln!("{e}\n");
+    }
+    for (scenarios, problems) in checked {
+        count += scenarios;
         broken += usize::from(!problems.is_empty());
         errors += problems.len();
         for p in problems {
@@ -1433,6 +1438,22 @@ fn validate(paths: &[PathBuf], config: Option<&Path>) -> Result<usize, ExitCode>
             Err(ExitCode::from(BAD_INPUT))
         }
     }
+}
+
+/// `work` done on every item, spread over the machine's cores in contiguous shares, the
+/// results in the items' order. Each file is read and checked on its own and only what is said
+/// of it is kept, so checking 100,000 files takes the cores' time and little memory.
+fn on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let share = items.len().div_ceil(cores).max(1);
+    std::thread::scope(|scope| {
+        let shares: Vec<_> = (items.chunks(share))
+            .map(|chunk| scope.spawn(|| chunk.iter().map(&work).collect::<Vec<R>>()))
+            .collect();
+        (shares.into_iter())
+            .flat_map(|s| s.join().expect("a checking thread panicked"))
+            .collect()
+    })
 }
 
 fn list(paths: &[PathBuf]) -> ExitCode {

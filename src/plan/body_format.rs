@@ -176,7 +176,7 @@ struct Reshape<'a> {
 
 impl VisitMut for Reshape<'_> {
     fn request(&mut self, request: &mut Request) -> Result<(), String> {
-        let Some(Body::Text(text)) = request.body.as_mut().map(|b| &mut b.0) else {
+        let Some(Body::Text(text)) = request.body.as_mut().map(|b| &mut *b.0) else {
             return Ok(());
         };
         // The resource's name: what follows the scratch prefix (`doc`), else the last segment.

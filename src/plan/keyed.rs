@@ -91,15 +91,14 @@ impl VisitMut for Place<'_> {
 
 /// The request's JSON content in the profile's shape: `{{amount}}` from what it sent.
 fn shape_body(request: &mut Request, shape: &Template) -> Result<(), String> {
-    let amount = match request.body.as_ref().map(|b| &b.0) {
+    let amount = match request.body.as_ref().map(|b| &*b.0) {
         Some(Body::Json(doc)) => doc.get("amount").map(|a| a.to_string()),
         _ => None,
     }
     .unwrap_or_else(|| "0".into());
     let text = shape.as_str().replace("{{amount}}", &amount);
-    request.body = Some(crate::scenario::Shorthand(Body::Text(Template::parse(
-        &text,
-    )?)));
+    let body = Body::Text(Template::parse(&text)?);
+    request.body = Some(crate::scenario::Shorthand(Box::new(body)));
     let has_type =
         (request.headers.0.iter()).any(|(name, _)| name.0.eq_ignore_ascii_case("content-type"));
     if !has_type {

@@ -2,7 +2,7 @@
 //! scenario, checks that every `{{name}}` will be defined when its step runs, and decides from
 //! the target's capabilities whether a scenario applies at all.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::scenario::{Capability, Need, Scenario, Vars};
@@ -72,10 +72,18 @@ pub fn new_run_id() -> String {
 /// harness, the built-in suite), so filters and CI history stay stable.
 pub fn scenario_id(scenario: &Scenario) -> String {
     let file = &scenario.file;
-    let absolute = std::fs::canonicalize(file).unwrap_or_else(|_| file.clone());
-    let root = absolute.ancestors().skip(1).find(|dir| {
-        dir.file_name().is_some_and(|n| n == "specs") || dir.join("contend.yaml").is_file()
-    });
+    let (absolute, root) = match (file.parent(), file.file_name()) {
+        (Some(dir), Some(name)) => {
+            let here = Path::new(".");
+            let (dir, root) = directory_facts(if dir.as_os_str().is_empty() {
+                here
+            } else {
+                dir
+            });
+            (dir.join(name), root)
+        }
+        _ => (file.clone(), None),
+    };
     let relative = root
         .and_then(|r| absolute.strip_prefix(r).ok())
         .or_else(|| file.file_name().map(Path::new))
@@ -85,6 +93,29 @@ pub fn scenario_id(scenario: &Scenario) -> String {
         relative.with_extension("").display(),
         scenario.name
     )
+}
+
+/// A scenario file's directory made absolute, and the directory its ids are relative to (the
+/// nearest `specs` or holder of a contend.yaml above it): asked of the file system once per
+/// directory, not once per file (100,000 files in one directory made 100,000 × its depth stats).
+fn directory_facts(dir: &Path) -> (PathBuf, Option<PathBuf>) {
+    use std::sync::{Mutex, OnceLock};
+    type Facts = foldhash::HashMap<PathBuf, (PathBuf, Option<PathBuf>)>;
+    static KNOWN: OnceLock<Mutex<Facts>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(facts) = known.lock().ok().and_then(|k| k.get(dir).cloned()) {
+        return facts;
+    }
+    let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let root = absolute
+        .ancestors()
+        .find(|d| d.file_name().is_some_and(|n| n == "specs") || d.join("contend.yaml").is_file())
+        .map(Path::to_path_buf);
+    let facts = (absolute, root);
+    if let Ok(mut known) = known.lock() {
+        known.insert(dir.to_path_buf(), facts.clone());
+    }
+    facts
 }
 
 /// The shaping a scenario goes through for this target: capability headers folded in,

@@ -590,6 +590,7 @@ pub fn scenario_report(
         return report;
     };
     report.duration_ms = millis(run.duration);
+    report.steps.reserve_exact(run.steps.len());
     // A race states what its rounds prove, one round or many.
     report.rounds = (run.rounds.asked > 1 || run.rounds.races).then(|| run.rounds.clone());
     report.round_error = run.round_error.as_ref().map(|e| redactor.text(e));

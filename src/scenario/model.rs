@@ -245,8 +245,12 @@ pub enum OnWeak {
 pub enum Action {
     /// One request and expectations on its response.
     Send { request: Request, expect: Expect },
-    /// A concurrent group and expectations on the set of outcomes.
-    Race { group: Group, expect: GroupExpect },
+    /// A concurrent group and expectations on the set of outcomes (boxed: a step is kept for
+    /// every step planned, and most are single requests).
+    Race {
+        group: Group,
+        expect: Box<GroupExpect>,
+    },
     /// Clients looping over steps at once: read-modify-write workloads.
     Workload(Workload),
 }
@@ -1050,9 +1054,10 @@ impl<'de> Deserialize<'de> for Template {
     }
 }
 
-/// A value that may be written as a plain string or as a full map.
+/// A value that may be written as a plain string or as a full map. Boxed: most expectations
+/// leave most of these out, and a step is kept for every step of every scenario planned.
 #[derive(Debug, Clone, Default)]
-pub struct Shorthand<T>(pub T);
+pub struct Shorthand<T>(pub Box<T>);
 
 impl<T> std::ops::Deref for Shorthand<T> {
     type Target = T;
@@ -1081,7 +1086,9 @@ where
             f.write_str(self.expecting)
         }
         fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            (self.from_str)(v).map(Shorthand).map_err(E::custom)
+            (self.from_str)(v)
+                .map(|v| Shorthand(Box::new(v)))
+                .map_err(E::custom)
         }
         fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
             self.visit_str(&v.to_string())
@@ -1096,10 +1103,12 @@ where
             self.visit_str(&v.to_string())
         }
         fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(Shorthand)
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+                .map(|v| Shorthand(Box::new(v)))
         }
         fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-            T::deserialize(de::value::EnumAccessDeserializer::new(data)).map(Shorthand)
+            T::deserialize(de::value::EnumAccessDeserializer::new(data))
+                .map(|v| Shorthand(Box::new(v)))
         }
     }
     d.deserialize_any(V {

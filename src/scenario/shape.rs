@@ -336,7 +336,10 @@ fn shape_action(raw: RawStep) -> Result<Step, String> {
                     }
                 }
             };
-            Action::Race { group, expect }
+            Action::Race {
+                group,
+                expect: Box::new(expect),
+            }
         }
         (Some(_), Some(_)) => {
             return Err(format!(
