@@ -342,20 +342,7 @@ fn clients(
         c.args([mode, url.as_str(), &n.to_string(), target.etag.as_str()]);
         c
     };
-    let contend = |file: PathBuf| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
-        // One pass: a workload races, and would be hunted round after round otherwise.
-        c.args([
-            "run",
-            "--quiet",
-            "--race-budget",
-            "1",
-            "--target",
-            target.url.as_str(),
-        ])
-        .arg(file);
-        c
-    };
+    let contend = |file: PathBuf| contend_once(target, &file);
     let read = format!(
         "request: {{ path: {}, headers: {{ If-None-Match: '{}' }} }}\n    \
          expect: {{ status: 304, headers: {{ ETag: {{ present: true }} }} }}",
@@ -526,6 +513,16 @@ fn many_files(target: &Target, work: &Path) {
     }
 }
 
+/// `contend run` of one file against the target, one pass: a workload races, and would be
+/// hunted round after round otherwise.
+fn contend_once(target: &Target, file: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
+    c.args(["run", "--quiet", "--race-budget", "1", "--target"])
+        .arg(&target.url)
+        .arg(file);
+    c
+}
+
 /// The lost-update workload at scale: 200 clients × 20 read-modify-write iterations on one
 /// counter, retrying on 412 (hundreds of thousands of retries): once, for its peak memory.
 fn contended_workload(target: &Target, work: &Path) {
@@ -540,17 +537,7 @@ fn contended_workload(target: &Target, work: &Path) {
         .replace("max: 500", "max: 100000");
     let file = work.join("counter-200x20.yaml");
     std::fs::write(&file, spec).unwrap();
-    let mut c = Command::new(env!("CARGO_BIN_EXE_contend"));
-    c.args([
-        "run",
-        "--quiet",
-        "--race-budget",
-        "1",
-        "--target",
-        target.url.as_str(),
-    ])
-    .arg(&file);
-    let (took, kb) = measure(&c);
+    let (took, kb) = measure(&contend_once(target, &file));
     println!("| specs/race-counter.yaml at 200 clients × 20 iterations | s | peak MiB |");
     println!("|---|---|---|");
     println!(
