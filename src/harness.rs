@@ -207,7 +207,7 @@ fn run_suite() -> Result<Report, String> {
         }
         let mut report = {
             let jobs = started.runner.settings().jobs;
-            suite::run_all(&started.runner, &selected, jobs, &started.redactor, run_id).await
+            suite::run_all(&started.runner, selected, jobs, &started.redactor, run_id).await
         };
         report.add_probe_findings(&started.probe_findings, &started.redactor);
         report.seal();

@@ -782,7 +782,7 @@ async fn run(args: RunArgs) -> ExitCode {
         ));
         return ExitCode::SUCCESS;
     }
-    let mut report = execute(&args, &connected, &planned, &stop).await;
+    let mut report = execute(&args, &connected, planned, &stop).await;
     report.probe = connected
         .probe
         .as_ref()
@@ -856,7 +856,7 @@ fn stopped_before_running(args: &RunArgs, stopped: Stopped) -> ExitCode {
 async fn execute(
     args: &RunArgs,
     connected: &Connected,
-    planned: &[Planned],
+    planned: Vec<Planned>,
     stop: &live::Stop,
 ) -> report::Report {
     let detail = match (args.quiet, args.verbose) {
@@ -982,7 +982,7 @@ async fn at_origin(
         ExitCode::from(BAD_INPUT)
     })?;
     let jobs = settings.jobs;
-    Ok(suite::run_all(&runner, &planned, jobs, &connected.redactor, &run_id).await)
+    Ok(suite::run_all(&runner, planned, jobs, &connected.redactor, &run_id).await)
 }
 
 async fn probe(paths: &[PathBuf], args: TargetArgs) -> ExitCode {

@@ -163,9 +163,11 @@ pub struct Control {
 }
 
 /// Runs every planned scenario, at most `jobs` at once, and reports them in the given order.
+/// Each plan is let go once its scenario has run: what a run of 100,000 files holds at its end
+/// is their reports, not their plans as well.
 pub async fn run_all(
     runner: &Runner,
-    planned: &[Planned],
+    planned: Vec<Planned>,
     jobs: usize,
     redactor: &Redactor,
     run_id: &str,
@@ -176,7 +178,7 @@ pub async fn run_all(
 /// [`run_all`], reporting each scenario as it finishes and stopping when told to.
 pub async fn run_all_with(
     runner: &Runner,
-    planned: &[Planned],
+    planned: Vec<Planned>,
     jobs: usize,
     redactor: &Redactor,
     run_id: &str,
@@ -185,25 +187,20 @@ pub async fn run_all_with(
     let started = Instant::now();
     // Those that must run alone (`alone:`) wait until the others are done, then go one by one;
     // the report keeps the order given.
-    let (alone, together): (Vec<usize>, Vec<usize>) =
-        (0..planned.len()).partition(|&i| planned[i].scenario.alone);
+    let total = planned.len();
+    let numbered = planned.into_iter().enumerate();
+    let (alone, together): (Vec<_>, Vec<_>) = numbered.partition(|(_, p)| p.scenario.alone);
     // Collected into the room it needs: grown by doubling, 100,000 reports held twice over.
-    let mut done: Vec<(usize, ScenarioReport)> = Vec::with_capacity(planned.len());
-    let mut finished = stream::iter(together.into_iter().map(|i| async move {
-        (
-            i,
-            run_controlled(runner, &planned[i], redactor, control).await,
-        )
+    let mut done: Vec<(usize, ScenarioReport)> = Vec::with_capacity(total);
+    let mut finished = stream::iter(together.into_iter().map(|(i, planned)| async move {
+        (i, run_controlled(runner, &planned, redactor, control).await)
     }))
     .buffered(jobs.max(1));
     while let Some(one) = finished.next().await {
         done.push(one);
     }
-    for i in alone {
-        done.push((
-            i,
-            run_controlled(runner, &planned[i], redactor, control).await,
-        ));
+    for (i, planned) in alone {
+        done.push((i, run_controlled(runner, &planned, redactor, control).await));
     }
     done.sort_unstable_by_key(|(i, _)| *i);
     let scenarios: Vec<ScenarioReport> = done.into_iter().map(|(_, report)| report).collect();

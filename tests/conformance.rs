@@ -74,7 +74,7 @@ async fn run_suite(mode: &str, config: ServerConfig) -> Report {
     let run_id = plan::new_run_id();
     let planned = suite::plan_all(scenarios, &target, &settings, &run_id).unwrap();
     let runner = Runner::new(target, settings).unwrap();
-    suite::run_all(&runner, &planned, 4, &Redactor::default(), &run_id).await
+    suite::run_all(&runner, planned, 4, &Redactor::default(), &run_id).await
 }
 
 /// Rule ids named by failures, and scenario ids that failed.

@@ -294,7 +294,7 @@ pub struct ExchangeReport {
 pub struct RequestReport {
     pub method: String,
     pub url: String,
-    pub headers: BTreeMap<String, FieldValues>,
+    pub headers: HeaderFields,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
 }
@@ -303,9 +303,72 @@ pub struct RequestReport {
 pub struct ResponseReport {
     pub status: u16,
     pub version: String,
-    pub headers: BTreeMap<String, FieldValues>,
+    pub headers: HeaderFields,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+}
+
+/// Header fields by lower-cased name, in name order, written as a JSON object. A sorted list,
+/// not a `BTreeMap`: a report keeps one for every exchange it keeps, and a map's node holds
+/// eleven entries whatever it has (100,000 passing scenarios, one exchange each, held some
+/// 1.5 KB apiece in half-empty nodes).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderFields(Vec<(String, FieldValues)>);
+
+impl HeaderFields {
+    pub fn get(&self, name: &str) -> Option<&FieldValues> {
+        let at = self
+            .0
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()?;
+        Some(&self.0[at].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &FieldValues)> {
+        self.0.iter().map(|(name, values)| (name, values))
+    }
+}
+
+impl std::ops::Index<&str> for HeaderFields {
+    type Output = FieldValues;
+    fn index(&self, name: &str) -> &FieldValues {
+        self.get(name)
+            .unwrap_or_else(|| panic!("no header field {name}"))
+    }
+}
+
+impl FromIterator<(String, FieldValues)> for HeaderFields {
+    fn from_iter<I: IntoIterator<Item = (String, FieldValues)>>(fields: I) -> Self {
+        let mut all: Vec<_> = fields.into_iter().collect();
+        all.sort_by(|(a, _), (b, _)| a.cmp(b));
+        all.dedup_by(|(a, _), (b, _)| a == b);
+        all.shrink_to_fit();
+        HeaderFields(all)
+    }
+}
+
+impl<'a> IntoIterator for &'a HeaderFields {
+    type Item = (&'a String, &'a FieldValues);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (String, FieldValues)>,
+        fn(&'a (String, FieldValues)) -> (&'a String, &'a FieldValues),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(name, values)| (name, values))
+    }
+}
+
+impl Serialize for HeaderFields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for HeaderFields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<String, FieldValues>::deserialize(d)?;
+        Ok(map.into_iter().collect())
+    }
 }
 
 /// A header field's values as received: one string, or a list when the field came on several

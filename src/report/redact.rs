@@ -1,7 +1,5 @@
 //! Masking of secrets in everything a report shows.
 
-use std::collections::BTreeMap;
-
 use hyper::header::HeaderMap;
 
 const MASK: &str = "[secret]";
@@ -139,8 +137,8 @@ impl Redactor {
 
     /// Header fields for a report: names lower-cased, a field sent on several lines kept as
     /// its several values.
-    pub fn headers(&self, headers: &HeaderMap) -> BTreeMap<String, super::FieldValues> {
-        let mut out: BTreeMap<String, super::FieldValues> = BTreeMap::new();
+    pub fn headers(&self, headers: &HeaderMap) -> super::HeaderFields {
+        let mut out = Vec::with_capacity(headers.keys_len());
         for name in headers.keys() {
             let values: Vec<String> = headers
                 .get_all(name)
@@ -154,9 +152,9 @@ impl Redactor {
                 Ok([one]) => super::FieldValues::One(one),
                 Err(many) => super::FieldValues::Many(many),
             };
-            out.insert(name.as_str().to_owned(), field);
+            out.push((name.as_str().to_owned(), field));
         }
-        out
+        out.into_iter().collect()
     }
 }
 
