@@ -100,10 +100,12 @@ pub fn scenario_id(scenario: &Scenario) -> String {
 /// directory, not once per file (100,000 files in one directory made 100,000 × its depth stats).
 fn directory_facts(dir: &Path) -> (PathBuf, Option<PathBuf>) {
     use std::sync::{Mutex, OnceLock};
-    type Facts = foldhash::HashMap<PathBuf, (PathBuf, Option<PathBuf>)>;
+    // Keyed by the path's bytes: hashing a `Path` parses its components.
+    type Facts = foldhash::HashMap<Vec<u8>, (PathBuf, Option<PathBuf>)>;
     static KNOWN: OnceLock<Mutex<Facts>> = OnceLock::new();
     let known = KNOWN.get_or_init(Default::default);
-    if let Some(facts) = known.lock().ok().and_then(|k| k.get(dir).cloned()) {
+    let key = dir.as_os_str().as_encoded_bytes();
+    if let Some(facts) = known.lock().ok().and_then(|k| k.get(key).cloned()) {
         return facts;
     }
     let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -113,7 +115,7 @@ fn directory_facts(dir: &Path) -> (PathBuf, Option<PathBuf>) {
         .map(Path::to_path_buf);
     let facts = (absolute, root);
     if let Ok(mut known) = known.lock() {
-        known.insert(dir.to_path_buf(), facts.clone());
+        known.insert(key.to_vec(), facts.clone());
     }
     facts
 }
