@@ -208,19 +208,20 @@ async fn run_client(
                 // Not boxed: run_step boxes the workloads it runs (so the recursion is finite) and
                 // its races, so its future is the few KB a single request needs, built in place
                 // for every request instead of copied to the heap.
-                let mut done = (runner.run_step(
-                    step,
-                    file,
-                    &mut vars,
-                    false,
-                    0,
-                    super::Earlier {
-                        seen: &Default::default(),
-                        history: &[],
-                        round: 0,
-                    },
-                ))
-                .await;
+                let mut done = runner
+                    .run_step(
+                        step,
+                        file,
+                        &mut vars,
+                        false,
+                        0,
+                        super::Earlier {
+                            seen: &Default::default(),
+                            history: &[],
+                            round: 0,
+                        },
+                    )
+                    .await;
                 let status = done.exchanges.last().and_then(Exchange::status);
                 let passed = done.held();
                 let retry_status = !passed

@@ -325,7 +325,7 @@ impl HeaderFields {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &FieldValues)> {
-        self.0.iter().map(|(name, values)| (name, values))
+        self.into_iter()
     }
 }
 
