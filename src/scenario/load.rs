@@ -753,9 +753,90 @@ fn unique_names(text: &str, file: &Path, out: &mut Lenient) {
 }
 
 fn documents(text: &str) -> Result<Vec<Scenario>, serde_yaml::Error> {
+    if let Some(scenario) = sliced(text) {
+        return Ok(vec![scenario]);
+    }
     serde_yaml::Deserializer::from_str(text)
         .map(Scenario::deserialize)
         .collect()
+}
+
+/// A document at least this long is read a slice of steps at a time where it can be:
+/// serde_yaml holds every event of a document (about 160 bytes each, some 30 per step) before
+/// deserializing any of it, so a 20,000-step file (3 MB) peaked at 104 MiB to keep 10.
+const SLICED_FROM: usize = 256 * 1024;
+const STEPS_PER_SLICE: usize = 256;
+
+/// A large document whose `steps:` is a plain block list, read as its head (the list left
+/// empty) and then its steps a slice at a time. `None` for any other text, and for any part
+/// that does not read: the whole text is then read as one, so a mistake is reported exactly
+/// as in any other file. Anchors and aliases can reach across slices, so a document that may
+/// hold one is read whole.
+fn sliced(text: &str) -> Option<Scenario> {
+    if text.len() < SLICED_FROM || may_hold_node_references(text) {
+        return None;
+    }
+    let (items, end) = steps_block(text)?;
+    let first = items[0];
+    let indent = text[first..].len() - text[first..].trim_start_matches(' ').len();
+    let head = format!(
+        "{}{}[]\n{}",
+        &text[..first],
+        " ".repeat(indent + 1),
+        &text[end..]
+    );
+    let mut scenario: Scenario = serde_yaml::from_str(&head).ok()?;
+    let mut steps = Vec::with_capacity(items.len());
+    for (i, slice) in items.chunks(STEPS_PER_SLICE).enumerate() {
+        let until = items.get((i + 1) * STEPS_PER_SLICE).copied().unwrap_or(end);
+        steps.extend(serde_yaml::from_str::<Vec<super::Step>>(&text[slice[0]..until]).ok()?);
+    }
+    scenario.steps = steps;
+    Some(scenario)
+}
+
+/// Whether an anchor (`&a`) or alias (`*a`) may start anywhere: `&` or `*` where a token
+/// starts, followed by a name. Quoted ones (`'*'`) are not; a false alarm only costs memory.
+fn may_hold_node_references(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        (b == b'&' || b == b'*')
+            && (i == 0 || matches!(bytes[i - 1], b' ' | b'\n' | b'[' | b'{' | b','))
+            && bytes
+                .get(i + 1)
+                .is_some_and(|c| !matches!(c, b' ' | b'\n' | b'\r' | b',' | b']' | b'}'))
+    })
+}
+
+/// The top-level `steps:` block list: where each item's line starts, and where the block
+/// ends. `None` unless every line of the block is an item at one indent, more indented
+/// content, a comment or blank.
+fn steps_block(text: &str) -> Option<(Vec<usize>, usize)> {
+    let (mut at, mut inside, mut indent) = (0, false, None);
+    let mut items = Vec::new();
+    for line in text.split_inclusive('\n') {
+        let content = line.trim_end();
+        let trimmed = content.trim_start_matches(' ');
+        let here = at;
+        at += line.len();
+        if !inside {
+            inside = content == "steps:";
+            continue;
+        }
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let n = content.len() - trimmed.len();
+        let item = trimmed == "-" || trimmed.starts_with("- ");
+        let i = *indent.get_or_insert(n);
+        match (n.cmp(&i), item) {
+            (std::cmp::Ordering::Equal, true) => items.push(here),
+            (std::cmp::Ordering::Greater, _) => {}
+            _ if n == 0 => return (!items.is_empty()).then_some((items, here)),
+            _ => return None,
+        }
+    }
+    (!items.is_empty()).then_some((items, text.len()))
 }
 
 /// Where the quoted scalar that is never closed opens: quotes opened where a scalar may start,
@@ -957,6 +1038,56 @@ fn flow_item(line: &str, at: usize) -> Option<std::ops::Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A large document of steps of every form, comments and block scalars between them.
+    fn large(steps: usize) -> String {
+        let mut text = "name: large\ntags: [big]\nsteps:\n".to_owned();
+        for i in 0..steps {
+            text.push_str(&match i % 4 {
+                0 => format!("  - name: put {i}\n    request:\n      method: PUT\n      path: /r/{i}\n      body: |\n        line one\n\n        - not an item\n    expect: {{ status: [200, 201, 204] }}\n    capture: {{ tag{i}: {{ header: ETag }} }}\n"),
+                1 => format!("# a comment at the margin\n  - name: get {i}\n    request: {{ path: /r/{i}, headers: {{ If-Match: '*' }} }}\n"),
+                2 => format!("  - name: race {i}\n    concurrent:\n      count: 2\n      request: {{ method: DELETE, path: /r/{i} }}\n    expect: {{ exactly: {{ 2xx: 1 }} }}\n"),
+                _ => format!("  -\n    name: bare {i}\n    request: {{ path: /r/{i} }}\n"),
+            });
+        }
+        text.push_str("cleanup:\n  - name: gone\n    request: { method: DELETE, path: /r/0 }\n");
+        text
+    }
+
+    #[test]
+    fn a_large_document_read_a_slice_of_steps_at_a_time_is_the_document_read_whole() {
+        let text = large(3_000);
+        assert!(text.len() >= SLICED_FROM);
+        let sliced = sliced(&text).expect("a plain block list of steps is sliced");
+        let whole: Scenario = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(sliced.steps.len(), 3_000);
+        assert_eq!(format!("{sliced:?}"), format!("{whole:?}"));
+
+        // What a slice cannot read the same way is read whole: an alias, a flow list, a
+        // small document.
+        let aliased = text.replace("tags: [big]", "tags: &t [big]\ndescription: *t");
+        assert!(sliced_or_none(&aliased));
+        assert!(sliced_or_none(&text.replacen(
+            "steps:\n",
+            "steps: # listed\n",
+            1
+        )));
+        assert!(sliced_or_none(&large(10)));
+    }
+
+    fn sliced_or_none(text: &str) -> bool {
+        sliced(text).is_none()
+    }
+
+    #[test]
+    fn a_mistake_in_a_large_document_is_reported_as_in_any_other() {
+        let text = large(3_000).replace("name: get 2001\n", "name: get 2001\n    bdy: x\n");
+        let errors = load_str(&text, Path::new("big.yaml")).unwrap_err();
+        let line = text[..text.find("bdy").unwrap()].lines().count();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].location, Some((line, 5)), "{}", errors[0]);
+        assert!(errors[0].message.contains("bdy"), "{}", errors[0]);
+    }
 
     /// The recovery's kinds come from structure, and from words that are serde's derive or
     /// contend's own, never serde_yaml's: produced here through serde_yaml as a file would be,
