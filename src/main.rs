@@ -1440,20 +1440,39 @@ fn validate(paths: &[PathBuf], config: Option<&Path>) -> Result<usize, ExitCode>
     }
 }
 
-/// `work` done on every item, spread over the machine's cores in contiguous shares, the
-/// results in the items' order. Each file is read and checked on its own and only what is said
-/// of it is kept, so checking 100,000 files takes the cores' time and little memory.
+/// `work` done on every item on every core, the results in the items' order. Each thread
+/// takes the next batch as it finishes one, so a core the system keeps busy does less, not
+/// the same share late. Each file is read and checked on its own and only what is said of it
+/// is kept, so checking 100,000 files takes the cores' time and little memory.
 fn on_every_core<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const BATCH: usize = 256;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let share = items.len().div_ceil(cores).max(1);
-    std::thread::scope(|scope| {
-        let shares: Vec<_> = (items.chunks(share))
-            .map(|chunk| scope.spawn(|| chunk.iter().map(&work).collect::<Vec<R>>()))
+    let next = AtomicUsize::new(0);
+    let mut done: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..cores.min(items.len().div_ceil(BATCH)).max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                        let Some(batch) = items.get(start..(start + BATCH).min(items.len())) else {
+                            return mine;
+                        };
+                        if batch.is_empty() {
+                            return mine;
+                        }
+                        mine.push((start, batch.iter().map(&work).collect::<Vec<R>>()));
+                    }
+                })
+            })
             .collect();
-        (shares.into_iter())
-            .flat_map(|s| s.join().expect("a checking thread panicked"))
+        (threads.into_iter())
+            .flat_map(|t| t.join().expect("a checking thread panicked"))
             .collect()
-    })
+    });
+    done.sort_unstable_by_key(|(start, _)| *start);
+    done.into_iter().flat_map(|(_, results)| results).collect()
 }
 
 fn list(paths: &[PathBuf]) -> ExitCode {

@@ -452,8 +452,9 @@ pub const MAX_DEPTH: usize = 64;
 fn read_text(file: &Path) -> Result<String, LoadError> {
     use std::io::Read;
     // Read up to one byte past the limit, without asking the file's size first (a stat per
-    // file, 100,000 of them for a large suite), and never a huge file whole.
-    let mut bytes = Vec::new();
+    // file, 100,000 of them for a large suite), and never a huge file whole. Room for a
+    // usual file from the start: two reads, not a probe and the growing reads (four).
+    let mut bytes = Vec::with_capacity(16 * 1024);
     std::fs::File::open(file)
         .and_then(|f| f.take(MAX_FILE as u64 + 1).read_to_end(&mut bytes))
         .map_err(|err| LoadError::new(file, format!("cannot read file: {err}")))?;
