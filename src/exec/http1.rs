@@ -9,7 +9,6 @@
 //! missing, as reqwest adds them. https (where ALPN may choose HTTP/2) and proxied origins stay
 //! on reqwest.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;
@@ -31,7 +30,8 @@ const IDLE_KEPT: usize = 64;
 pub(super) struct Pool {
     /// The proxy environment (`HTTP_PROXY`, `NO_PROXY`, ...) as reqwest reads it.
     proxies: Matcher,
-    origins: Mutex<HashMap<String, Origin>>,
+    /// Looked up three times a request: foldhash, not SipHash (the keys are ours).
+    origins: Mutex<foldhash::HashMap<String, Origin>>,
 }
 
 struct Origin {

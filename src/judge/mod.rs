@@ -420,6 +420,11 @@ pub struct ClientJudge<'a> {
     /// (rule, subject) already found: a broken server breaks a rule on every request, and one
     /// finding with its first exchange says it.
     found: foldhash::HashSet<(&'static str, String)>,
+    /// The newest response's status and header fields, written out. A target-wide check reads
+    /// one response alone (`Scope::Target`), so a response equal to the one before can give
+    /// nothing `found` does not hold: a loop's thousandth 304 skips those checks.
+    last_response: Vec<u8>,
+    scratch: Vec<u8>,
 }
 
 struct Anchor {
@@ -442,7 +447,28 @@ impl<'a> ClientJudge<'a> {
             group_writes,
             anchors: Vec::new(),
             found: Default::default(),
+            last_response: Vec::new(),
+            scratch: Vec::new(),
         }
+    }
+
+    /// Whether `exchange`'s response has the status and header fields of the one before.
+    fn repeats_last_response(&mut self, exchange: &Exchange) -> bool {
+        let mut now = std::mem::take(&mut self.scratch);
+        now.clear();
+        if let Ok(r) = &exchange.response {
+            now.extend_from_slice(&r.status.to_be_bytes());
+            // Neither a name nor a value holds a line end, nor a name a colon.
+            for (name, value) in &r.headers {
+                now.extend_from_slice(name.as_str().as_bytes());
+                now.push(b':');
+                now.extend_from_slice(value.as_bytes());
+                now.push(b'\n');
+            }
+        }
+        let same = !now.is_empty() && now == self.last_response;
+        self.scratch = std::mem::replace(&mut self.last_response, now);
+        same
     }
 
     /// Judges `exchange` (sent at `at`) and takes it on. Returns the findings not made before by
@@ -456,6 +482,7 @@ impl<'a> ClientJudge<'a> {
         policy: &Policy,
     ) -> (Vec<Finding>, Vec<(Exchange, At)>) {
         let mut findings = Vec::new();
+        let repeated = self.repeats_last_response(&exchange);
         let latest = {
             let mut entries = Vec::with_capacity(self.seed.len() + self.anchors.len() + 1);
             entries.extend_from_slice(&self.seed);
@@ -464,6 +491,9 @@ impl<'a> ClientJudge<'a> {
             let history = catalog::History::for_newest(&entries, self.group_writes);
             let last = entries.len() - 1;
             for p in catalog::passive_checks() {
+                if repeated && p.scope == catalog::Scope::Target {
+                    continue;
+                }
                 for check in (p.check)(&history, last) {
                     if self.found.insert((p.rule, check.subject())) {
                         let mut f = policy.finding(Some(p.rule), check, None, vec![at]);

@@ -867,6 +867,52 @@ mod tests {
         }
     }
 
+    /// `Scope::Target` checks read one response alone, its status and header fields (a
+    /// workload's client skips them for a response equal to the one before): on every proof,
+    /// each gives the same at every place as on that exchange alone with its request's method
+    /// and the response's content changed.
+    #[test]
+    fn a_target_wide_check_reads_the_status_and_header_fields_alone() {
+        for (rule, good, bad) in all_proofs() {
+            for recs in [good, bad] {
+                let exchanges: Vec<Exchange> = recs.iter().map(testing::exchange).collect();
+                fn entry(exchange: &Exchange, concurrent: bool, i: usize) -> Entry<'_> {
+                    Entry {
+                        exchange,
+                        concurrent,
+                        at: At {
+                            step: i,
+                            exchange: 0,
+                        },
+                        judged: false,
+                        partial: false,
+                    }
+                }
+                let entries: Vec<Entry> = (exchanges.iter().enumerate())
+                    .map(|(i, exchange)| entry(exchange, recs[i].concurrent, i))
+                    .collect();
+                let whole = History::new(&entries);
+                for (i, exchange) in exchanges.iter().enumerate() {
+                    let mut alone = exchange.clone();
+                    alone.request.method = hyper::Method::PATCH;
+                    if let Ok(r) = &mut alone.response {
+                        r.body = bytes::Bytes::from_static(b"other content");
+                    }
+                    let one = [entry(&alone, recs[i].concurrent, i)];
+                    let alone_history = History::new(&one);
+                    for p in passive_checks().filter(|p| p.scope == Scope::Target) {
+                        assert_eq!(
+                            format!("{:?}", (p.check)(&whole, i)),
+                            format!("{:?}", (p.check)(&alone_history, 0)),
+                            "{} on {rule}'s exchange {i}",
+                            p.rule
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_registered_check_names_a_catalog_rule_and_has_a_proof() {
         let proven = proven();
