@@ -53,7 +53,7 @@ pub struct Runner {
     /// Set on an interrupt: steps not yet started are not run, cleanup still is.
     interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// The URL each path resolved to: a workload sends one path thousands of times.
-    resolved: std::sync::Arc<std::sync::Mutex<HashMap<String, reqwest::Url>>>,
+    resolved: std::sync::Arc<std::sync::Mutex<foldhash::HashMap<String, reqwest::Url>>>,
     /// The target was seen to give only weak entity tags (after the wait for a strong one):
     /// shared by every scenario, so the wait happens once per target, not once per scenario.
     weak_only: std::sync::Arc<std::sync::atomic::AtomicBool>,
@@ -695,6 +695,7 @@ impl Runner {
         let method =
             hyper::Method::from_bytes(request.method.0.as_bytes()).map_err(|e| e.to_string())?;
         let mut headers = self.default_headers.clone();
+        headers.reserve(request.headers.0.len() + 1);
         let (body, content_type) = match request.body.as_deref() {
             None => (Bytes::new(), None),
             Some(Body::Text(t)) => (
