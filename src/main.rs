@@ -17,12 +17,6 @@ use contend::scenario::{self, Capability, Scenario};
 use contend::server::Fault;
 use contend::{exec, server, suite};
 
-/// mimalloc, not the system's allocator: a judged request makes some thirty allocations, and
-/// glibc's malloc and free were an eighth of a workload's instructions (35.8 k a request
-/// with glibc's, 32.9 k with mimalloc: docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Prints a line to stdout. A reader that went away (`contend list | head`) ends the program
 /// quietly instead of with a panic.
 macro_rules! say {
