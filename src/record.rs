@@ -38,12 +38,14 @@ pub struct Received {
 impl Received {
     /// All field lines of a header joined with ", " (RFC 9110 5.3), or `None` when absent.
     pub fn header(&self, name: &str) -> Option<String> {
-        let mut values = self.headers.get_all(name).iter().peekable();
-        values.peek()?;
-        let joined: Vec<String> = values
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
-        Some(joined.join(", "))
+        // One string built in place: expectations ask this of every response a workload gets.
+        let mut values = self.headers.get_all(name).iter();
+        let mut joined = String::from_utf8_lossy(values.next()?.as_bytes()).into_owned();
+        for value in values {
+            joined.push_str(", ");
+            joined.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        }
+        Some(joined)
     }
 
     pub fn body_text(&self) -> std::borrow::Cow<'_, str> {
