@@ -1067,16 +1067,17 @@ mod tests {
         // What a slice cannot read the same way is read whole: an alias, a flow list, a
         // small document.
         let aliased = text.replace("tags: [big]", "tags: &t [big]\ndescription: *t");
-        assert!(sliced_or_none(&aliased));
-        assert!(sliced_or_none(&text.replacen(
+        assert!(read_whole(&aliased));
+        assert!(read_whole(&text.replacen(
             "steps:\n",
             "steps: # listed\n",
             1
         )));
-        assert!(sliced_or_none(&large(10)));
+        assert!(read_whole(&large(10)));
     }
 
-    fn sliced_or_none(text: &str) -> bool {
+    /// Whether `text` is read as one document, not a slice of steps at a time.
+    fn read_whole(text: &str) -> bool {
         sliced(text).is_none()
     }
 
