@@ -460,7 +460,7 @@ fn put_exchange(i: usize, now: Instant) -> Exchange {
         },
         response: Ok(Received {
             status: 204,
-            version: "HTTP/1.1".into(),
+            version: "HTTP/1.1",
             headers: Default::default(),
             body: Default::default(),
         }),

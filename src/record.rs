@@ -30,7 +30,8 @@ pub struct Outgoing {
 #[derive(Debug, Clone)]
 pub struct Received {
     pub status: u16,
-    pub version: String,
+    /// As hyper names it (`HTTP/1.1`): named, not formatted, for every response.
+    pub version: &'static str,
     pub headers: HeaderMap,
     pub body: Bytes,
 }

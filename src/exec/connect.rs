@@ -67,12 +67,25 @@ pub(super) fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>
     *request.uri_mut() = target
         .parse()
         .map_err(|e| format!("invalid request target {target:?}: {e}"))?;
-    *request.headers_mut() = outgoing.headers.clone();
+    // Host and Accept may be added.
+    *request.headers_mut() = with_room(&outgoing.headers, 2);
     if !request.headers().contains_key(HOST) {
         let host = HeaderValue::from_str(authority(&outgoing.url)).map_err(|e| e.to_string())?;
         request.headers_mut().insert(HOST, host);
     }
     Ok(request)
+}
+
+/// A copy of `headers` with room for `more` fields. A clone has none: the first field added
+/// moves every field to a larger allocation.
+pub(super) fn with_room(headers: &hyper::HeaderMap, more: usize) -> hyper::HeaderMap {
+    let mut copy = hyper::HeaderMap::with_capacity(headers.len() + more);
+    copy.extend(
+        headers
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone())),
+    );
+    copy
 }
 
 /// The request target in origin form: path and query.

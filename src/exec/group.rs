@@ -235,7 +235,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold, warm: &Warm) -> Result<Member
                 .to_bytes();
             let received = Received {
                 status,
-                version: format!("{:?}", parts.version),
+                version: super::version_name(parts.version),
                 headers: super::owned_headers(parts.headers),
                 body,
             };

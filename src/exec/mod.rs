@@ -467,7 +467,6 @@ impl Runner {
         earlier: Earlier<'_, '_>,
     ) -> StepRun {
         let seen = earlier.seen;
-        let dir = file.parent().unwrap_or(Path::new("."));
         let mut run = StepRun::new(step.name.clone(), cleanup);
         run.rule = step.rule.clone();
         let rule = step.rule.as_deref();
@@ -511,7 +510,7 @@ impl Runner {
                 });
             }
             Action::Send { request, expect } => {
-                let outgoing = match self.prepare(request, dir, vars).await {
+                let outgoing = match self.prepare(request, file, vars).await {
                     Ok(outgoing) => outgoing,
                     Err(e) => {
                         run.error = Some(e);
@@ -597,6 +596,8 @@ impl Runner {
                         }
                     }
                 }
+                // In exact room: a first push leaves room for four (2 KB).
+                run.exchanges.reserve_exact(1);
                 run.exchanges.push(exchange);
             }
             Action::Race { group, expect } => {
@@ -605,7 +606,7 @@ impl Runner {
                     let mut member_vars = vars.clone();
                     member_vars.set("index", member.to_string());
                     match self
-                        .prepare(group.requests.get(member), dir, &member_vars)
+                        .prepare(group.requests.get(member), file, &member_vars)
                         .await
                     {
                         Ok(o) => outgoing.push(o),
@@ -686,7 +687,7 @@ impl Runner {
     async fn prepare(
         &self,
         request: &Request,
-        dir: &Path,
+        file: &Path,
         vars: &Vars,
     ) -> Result<Outgoing, String> {
         let render = |e: TemplateError| e.to_string();
@@ -694,8 +695,8 @@ impl Runner {
         let url = self.resolve(&path)?;
         let method =
             hyper::Method::from_bytes(request.method.0.as_bytes()).map_err(|e| e.to_string())?;
-        let mut headers = self.default_headers.clone();
-        headers.reserve(request.headers.0.len() + 1);
+        // Room for the scenario's headers and a content type.
+        let mut headers = connect::with_room(&self.default_headers, request.headers.0.len() + 1);
         let (body, content_type) = match request.body.as_deref() {
             None => (Bytes::new(), None),
             Some(Body::Text(t)) => (
@@ -706,8 +707,9 @@ impl Runner {
                 let rendered = render_json(value, vars).map_err(render)?;
                 (Bytes::from(rendered.to_string()), Some("application/json"))
             }
-            Some(Body::File(file)) => {
-                let path = dir.join(file);
+            Some(Body::File(name)) => {
+                // Beside the scenario's file; found only here, as most requests send none.
+                let path = file.parent().unwrap_or(Path::new(".")).join(name);
                 let bytes = tokio::fs::read(&path)
                     .await
                     .map_err(|e| format!("cannot read body file {}: {e}", path.display()))?;
@@ -1056,17 +1058,36 @@ fn repeatable(method: &hyper::Method) -> bool {
     )
 }
 
-/// The headers in allocations of their own. hyper's header values are slices of the
+/// The headers in an allocation of their own. hyper's header values are slices of the
 /// connection's 8 KiB read buffer, which a kept value keeps alive: 20,000 kept responses held
-/// 160 MB that way. Replaced in place: the names stay where they are hashed.
+/// 160 MB that way. Every value is copied into one buffer the response's values share (one
+/// allocation a response, not one a value); the names stay where they are hashed.
 pub(crate) fn owned_headers(mut headers: hyper::HeaderMap) -> hyper::HeaderMap {
+    let size = headers.values().map(|v| v.len()).sum();
+    let mut all = bytes::BytesMut::with_capacity(size);
+    for value in headers.values() {
+        all.extend_from_slice(value.as_bytes());
+    }
+    let mut all = all.freeze();
     for value in headers.values_mut() {
-        if let Ok(mut copy) = hyper::header::HeaderValue::from_bytes(value.as_bytes()) {
+        let own = all.split_to(value.len());
+        if let Ok(mut copy) = hyper::header::HeaderValue::from_maybe_shared(own) {
             copy.set_sensitive(value.is_sensitive());
             *value = copy;
         }
     }
     headers
+}
+
+/// The protocol version as hyper's `Debug` writes it (`HTTP/1.1`).
+pub(crate) fn version_name(version: hyper::Version) -> &'static str {
+    match version {
+        hyper::Version::HTTP_09 => "HTTP/0.9",
+        hyper::Version::HTTP_10 => "HTTP/1.0",
+        hyper::Version::HTTP_2 => "HTTP/2.0",
+        hyper::Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
 }
 
 /// A response read whole, its content up to `max_body` bytes, from reqwest or from hyper.
@@ -1081,7 +1102,7 @@ where
     use http_body_util::BodyExt;
     let (parts, mut content) = response.into_parts();
     let status = parts.status.as_u16();
-    let version = format!("{:?}", parts.version);
+    let version = version_name(parts.version);
     let headers = owned_headers(parts.headers);
     let mut body = Vec::new();
     // The status and headers are in: a content that fails now is reported as that.
@@ -1325,4 +1346,35 @@ fn with_members(
         object.insert(name.clone(), value);
     }
     Ok(Bytes::from(doc.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    #[test]
+    fn owned_headers_keep_every_value_and_none_of_the_read_buffer() {
+        // As hyper hands them over: each value a slice of the connection's read buffer.
+        let mut read = b"\"v1\"a=1b=2".to_vec();
+        read.resize(8192, b' ');
+        let read = Bytes::from(read);
+        let slice = |from, to| HeaderValue::from_maybe_shared(read.slice(from..to)).unwrap();
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert("etag", slice(0, 4));
+        headers.append("set-cookie", slice(4, 7));
+        let mut secret = slice(7, 10);
+        secret.set_sensitive(true);
+        headers.append("set-cookie", secret);
+        headers.insert("x-empty", slice(0, 0));
+
+        let owned = owned_headers(headers);
+        assert!(read.is_unique(), "a kept value still holds the read buffer");
+        assert_eq!(owned["etag"], "\"v1\"");
+        let cookies: Vec<_> = owned.get_all("set-cookie").iter().collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+        assert!(!cookies[0].is_sensitive() && cookies[1].is_sensitive());
+        assert_eq!(owned["x-empty"], "");
+        assert_eq!(owned.len(), 4);
+    }
 }

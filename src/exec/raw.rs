@@ -90,7 +90,10 @@ fn parse(bytes: &[u8]) -> Result<Received, String> {
     }
     Ok(Received {
         status: response.code.unwrap_or_default(),
-        version: format!("HTTP/1.{}", response.version.unwrap_or(1)),
+        version: match response.version {
+            Some(0) => "HTTP/1.0",
+            _ => "HTTP/1.1",
+        },
         headers,
         body: Bytes::copy_from_slice(&bytes[head_len..]),
     })

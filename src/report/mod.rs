@@ -850,7 +850,7 @@ fn exchange_report(exchange: &Exchange, position: usize, redactor: &Redactor) ->
         Ok(r) => (
             Some(ResponseReport {
                 status: r.status,
-                version: r.version.clone(),
+                version: r.version.to_owned(),
                 headers: redactor.headers(&r.headers),
                 body: body_text(&r.body, redactor),
             }),

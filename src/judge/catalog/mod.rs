@@ -668,7 +668,7 @@ pub(super) mod testing {
                 )),
                 status => Ok(Received {
                     status,
-                    version: "HTTP/1.1".into(),
+                    version: "HTTP/1.1",
                     headers: headers(r.resp),
                     body: Bytes::from_static(r.content.as_bytes()),
                 }),
