@@ -7,8 +7,8 @@
 //!
 //!     cargo bench --bench throughput            # figures in docs/benchmarks.md
 //!
-//! Every figure is a whole process (started, run, exited), timed here and its peak memory read
-//! by GNU time; clients take turns (A B C A B C) so that load on the machine hits them alike.
+//! Every figure is a whole process (started, run, exited), timed here and its CPU time and peak
+//! memory read by GNU time; clients take turns (A B C A B C) so that load on the machine hits them alike.
 //! Only 127.0.0.1 is contacted. `raw-reqwest` and `raw-hyper` are this binary run again.
 
 use std::io::{BufRead, BufReader, Write};
@@ -46,9 +46,9 @@ fn main() {
     }
     println!();
     println!(
-        "| target | requests | placement | client | median s | requests/s | peak MiB | × raw hyper | × raw reqwest |"
+        "| target | requests | placement | client | median s | client CPU s | requests/s | peak MiB | × raw hyper | × raw reqwest |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
     for target in &targets {
         for (n, placements) in [
             (2_000, &[Placement::Unpinned][..]),
@@ -137,7 +137,7 @@ fn cores() -> usize {
 fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static str, Command)]) {
     if placement == Placement::TwoCores && cores() < 2 {
         println!(
-            "| {} | {n} | {} | (one core only) | | | | | |",
+            "| {} | {n} | {} | (one core only) | | | | | | |",
             target.name,
             placement.name()
         );
@@ -146,24 +146,26 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
     let pinned: Vec<Command> = (clients.iter())
         .map(|(_, c)| placement.apply(target, c))
         .collect();
-    let mut times: Vec<Vec<(Duration, u64)>> = vec![Vec::new(); clients.len()];
+    let mut times: Vec<Vec<Measured>> = vec![Vec::new(); clients.len()];
     for _ in 0..ROUNDS {
         for (i, command) in pinned.iter().enumerate() {
             times[i].push(measure(command));
         }
     }
-    let median = |i: usize| {
-        let mut t: Vec<Duration> = times[i].iter().map(|(d, _)| *d).collect();
+    let median_of = |i: usize, of: fn(&Measured) -> Duration| {
+        let mut t: Vec<Duration> = times[i].iter().map(of).collect();
         t.sort();
         t[t.len() / 2].as_secs_f64()
     };
-    let peak = |i: usize| times[i].iter().map(|(_, kb)| *kb).max().unwrap_or(0);
+    let median = |i: usize| median_of(i, |m| m.took);
+    let cpu = |i: usize| median_of(i, |m| m.cpu);
+    let peak = |i: usize| times[i].iter().map(|m| m.peak_kib).max().unwrap_or(0);
     let index = |name: &str| clients.iter().position(|(n, _)| *n == name);
     let hyper = median(index("raw hyper").unwrap());
     let reqwest = median(index("raw reqwest").unwrap());
     let row = |what: &str, figure: String| {
         println!(
-            "| {} | {n} | {} | {what} | {figure} | | | | |",
+            "| {} | {n} | {} | {what} | {figure} | | | | | |",
             target.name,
             placement.name()
         )
@@ -171,9 +173,10 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
     for (i, (name, _)) in clients.iter().enumerate() {
         let t = median(i);
         println!(
-            "| {} | {n} | {} | {name} | {t:.3} | {:.0} | {:.1} | {:.2} | {:.2} |",
+            "| {} | {n} | {} | {name} | {t:.3} | {:.3} | {:.0} | {:.1} | {:.2} | {:.2} |",
             target.name,
             placement.name(),
+            cpu(i),
             n as f64 / t,
             peak(i) as f64 / 1024.0,
             t / hyper,
@@ -185,6 +188,14 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
     row(
         "contend workload's time ÷ raw hyper's",
         format!("{:.2}", workload / hyper),
+    );
+    let (hyper_cpu, workload_cpu) = (
+        cpu(index("raw hyper").unwrap()),
+        cpu(index("contend workload").unwrap()),
+    );
+    row(
+        "contend workload's client CPU ÷ raw hyper's",
+        format!("{:.2}", workload_cpu / hyper_cpu),
     );
     row("steps ÷ workload", format!("{:.2}", steps / workload));
     if let Some(h) = index("hurl") {
@@ -392,13 +403,23 @@ fn clients(
     out
 }
 
-/// One whole-process run: wall time, and peak resident memory (KiB) as GNU time reports it.
-fn measure(command: &Command) -> (Duration, u64) {
+/// One whole-process run, as GNU time reports it.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Measured {
+    /// Wall time, from start to exit (first: runs sort by it).
+    took: Duration,
+    /// The process's own CPU time, user and system: the server's is not in it, so it shows
+    /// what the client costs whatever the placement.
+    cpu: Duration,
+    peak_kib: u64,
+}
+
+fn measure(command: &Command) -> Measured {
     let report = std::env::temp_dir().join(format!("contend-bench-time-{}", std::process::id()));
     let mut timed = Command::new("/usr/bin/time");
     timed
         .arg("-f")
-        .arg("%M")
+        .arg("%M %U %S")
         .arg("-o")
         .arg(&report)
         .arg(command.get_program())
@@ -414,11 +435,18 @@ fn measure(command: &Command) -> (Duration, u64) {
         command,
         String::from_utf8_lossy(&out.stderr)
     );
-    let kb = std::fs::read_to_string(&report)
-        .ok()
-        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
-        .unwrap_or(0);
-    (took, kb)
+    let report = std::fs::read_to_string(&report).unwrap_or_default();
+    let fields: Vec<f64> = (report.lines().last().unwrap_or_default().split(' '))
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let &[kb, user, system] = &fields[..] else {
+        panic!("GNU time's report unread: {report:?}")
+    };
+    Measured {
+        took,
+        cpu: Duration::from_secs_f64(user + system),
+        peak_kib: kb as u64,
+    }
 }
 
 /// What the steps form pays before its first request: the generated files loaded and
@@ -433,9 +461,11 @@ fn loading_steps(target: &Target, work: &Path) {
         let file = steps_file(target, work, n);
         let mut check = Command::new(env!("CARGO_BIN_EXE_contend"));
         check.arg("check").arg(&file);
-        let mut t: Vec<(Duration, u64)> = (0..ROUNDS).map(|_| measure(&check)).collect();
+        let mut t: Vec<Measured> = (0..ROUNDS).map(|_| measure(&check)).collect();
         t.sort();
-        let (took, kb) = t[t.len() / 2];
+        let Measured {
+            took, peak_kib: kb, ..
+        } = t[t.len() / 2];
         let text = std::fs::read_to_string(&file).unwrap();
         let mut parse: Vec<Duration> = (0..ROUNDS)
             .map(|_| {
@@ -507,13 +537,13 @@ fn many_files(target: &Target, work: &Path) {
         ),
     ];
     for (name, command) in &runs {
-        let mut t: Vec<(Duration, u64)> = (0..ROUNDS).map(|_| measure(command)).collect();
+        let mut t: Vec<Measured> = (0..ROUNDS).map(|_| measure(command)).collect();
         t.sort();
-        let (took, kb) = t[t.len() / 2];
+        let Measured { took, peak_kib, .. } = t[t.len() / 2];
         println!(
             "| {name} | {:.3} | {:.1} |",
             took.as_secs_f64(),
-            kb as f64 / 1024.0
+            peak_kib as f64 / 1024.0
         );
     }
 }
@@ -543,14 +573,14 @@ fn contended_workload(target: &Target, work: &Path) {
         .replace("max: 500", "max: 100000");
     let file = work.join("counter-200x20.yaml");
     std::fs::write(&file, spec).unwrap();
-    let (took, kb) = measure(&contend_once(target, &file));
+    let Measured { took, peak_kib, .. } = measure(&contend_once(target, &file));
     println!("| specs/race-counter.yaml at 200 clients × 20 iterations | s | peak MiB |");
     println!("|---|---|---|");
     println!(
         "| one run against the {} | {:.1} | {:.1} |",
         target.name,
         took.as_secs_f64(),
-        kb as f64 / 1024.0
+        peak_kib as f64 / 1024.0
     );
 }
 

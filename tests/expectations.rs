@@ -386,3 +386,26 @@ async fn a_content_that_never_ends_is_reported_as_that_not_as_no_response() {
         "{got}"
     );
 }
+
+/// A header value HTTP cannot carry (a control character) stops the step before anything is
+/// sent, naming the header and the value.
+#[tokio::test]
+async fn a_header_value_http_cannot_carry_is_an_error_that_names_it() {
+    let server = reference().await;
+    let yaml = r#"
+name: bad value
+steps:
+  - name: get
+    request: { path: /doc, headers: { X-Note: "a\u0007b" } }
+    expect: { status: 404 }
+"#;
+    let reports = run_yaml(yaml, &server.url()).await;
+    assert_eq!(reports[0].status, Status::Error);
+    let step = &reports[0].steps[0];
+    assert_eq!(
+        step.error.as_deref(),
+        Some("header x-note: value \"a\\u{7}b\" is not valid in HTTP"),
+        "{step:?}"
+    );
+    assert!(step.exchanges.is_empty(), "nothing is sent: {step:?}");
+}

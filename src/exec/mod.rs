@@ -738,8 +738,11 @@ impl Runner {
         for (name, template) in &request.headers.0 {
             let name = HeaderName::from_bytes(name.0.as_bytes()).map_err(|e| e.to_string())?;
             let value = template.render(vars).map_err(|e| e.to_string())?;
-            let value = HeaderValue::from_str(&value)
-                .map_err(|_| format!("header {name}: value {value:?} is not valid in HTTP"))?;
+            // The rendered string becomes the value, not a copy of it.
+            let value = HeaderValue::from_maybe_shared(Bytes::from(value)).map_err(|_| {
+                let value = template.render(vars).unwrap_or_default();
+                format!("header {name}: value {value:?} is not valid in HTTP")
+            })?;
             if !seen.contains(&name) {
                 headers.remove(&name);
                 seen.push(name.clone());
