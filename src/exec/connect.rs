@@ -59,8 +59,11 @@ async fn tls(url: &reqwest::Url, tcp: TcpStream, alpn: &[u8]) -> Result<impl Io,
 }
 
 /// The request as hyper writes it on a connection of ours: the origin-form target, the
-/// request's headers, and `Host` from the URL unless the request names one.
-pub(super) fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, String> {
+/// request's headers, and `Host` (`host`, or from the URL) unless the request names one.
+pub(super) fn request(
+    outgoing: &Outgoing,
+    host: Option<&HeaderValue>,
+) -> Result<hyper::Request<Full<Bytes>>, String> {
     let target = origin_form(&outgoing.url);
     let mut request = hyper::Request::new(Full::new(outgoing.body.clone()));
     *request.method_mut() = outgoing.method.clone();
@@ -70,7 +73,10 @@ pub(super) fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>
     // Host and Accept may be added.
     *request.headers_mut() = with_room(&outgoing.headers, 2);
     if !request.headers().contains_key(HOST) {
-        let host = HeaderValue::from_str(authority(&outgoing.url)).map_err(|e| e.to_string())?;
+        let host = match host {
+            Some(host) => host.clone(),
+            None => HeaderValue::from_str(authority(&outgoing.url)).map_err(|e| e.to_string())?,
+        };
         request.headers_mut().insert(HOST, host);
     }
     Ok(request)

@@ -203,7 +203,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold, warm: &Warm) -> Result<Member
             (gate, sender, false)
         }
     };
-    let request = connect::request(outgoing)?;
+    let request = connect::request(outgoing, None)?;
     let reuse_asked = !warm::closes(request.headers());
     let response = sender.send_request(request);
     let timeout = outgoing.timeout;

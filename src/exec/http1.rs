@@ -10,7 +10,7 @@
 //! on reqwest.
 
 use std::pin::Pin;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use futures::future::Either;
@@ -32,19 +32,27 @@ const IDLE_KEPT: usize = 64;
 pub(super) struct Pool {
     /// The proxy environment (`HTTP_PROXY`, `NO_PROXY`, ...) as reqwest reads it.
     proxies: Matcher,
-    /// Looked up three times a request: foldhash, not SipHash (the keys are ours).
+    /// Looked up once a request: foldhash, not SipHash (the keys are ours).
     origins: Mutex<foldhash::HashMap<String, Origin>>,
     /// Timers for requests' timeouts, reused: a timer moved to a later deadline stays where it
-    /// is in tokio's timer wheel, where a new one is inserted and removed again (about 2,500
-    /// instructions a request, a seventh of a raw hyper request's).
+    /// is in tokio's timer wheel, where a new one is inserted and removed again (400
+    /// instructions a request).
     timers: Mutex<Vec<Pin<Box<tokio::time::Sleep>>>>,
 }
 
 struct Origin {
     /// Whether requests to it go through a proxy (then through reqwest).
     proxied: bool,
+    route: Route,
+}
+
+/// What a request to an origin the pool takes needs of it, found once for the request.
+#[derive(Clone)]
+pub(super) struct Route {
+    /// The `Host` value, unless the request names its own.
+    host: HeaderValue,
     /// Idle connections, the most recently used last.
-    idle: Vec<Sender>,
+    idle: Arc<Mutex<Vec<Sender>>>,
 }
 
 impl Pool {
@@ -56,29 +64,38 @@ impl Pool {
         }
     }
 
-    /// Whether this pool sends `outgoing` (otherwise reqwest does).
-    pub(super) fn takes(&self, outgoing: &Outgoing) -> bool {
+    /// The route for `outgoing` when this pool sends it (otherwise reqwest does).
+    pub(super) fn takes(&self, outgoing: &Outgoing) -> Option<Route> {
         if outgoing.raw || outgoing.url.scheme() != "http" {
-            return false;
+            return None;
         }
         let authority = connect::authority(&outgoing.url);
         let mut origins = self.origins.lock().expect("the pool's lock");
         if let Some(origin) = origins.get(authority) {
-            return !origin.proxied;
+            return (!origin.proxied).then(|| origin.route.clone());
         }
         let proxied = format!("http://{authority}/")
             .parse::<hyper::Uri>()
             .map_or(true, |uri| self.proxies.intercept(&uri).is_some());
-        let idle = Vec::new();
-        origins.insert(authority.to_owned(), Origin { proxied, idle });
-        !proxied
+        // An authority a URL holds is a valid value (no controls, no spaces).
+        let host = HeaderValue::from_str(authority).ok()?;
+        let route = Route {
+            host,
+            idle: Arc::default(),
+        };
+        origins.insert(authority.to_owned(), Origin { proxied, route });
+        (!proxied).then(|| origins[authority].route.clone())
     }
 
     /// One request and its response, within the request's timeout (connecting included).
-    pub(super) async fn exchange(&self, outgoing: &Outgoing) -> Result<Received, NoResponse> {
+    pub(super) async fn exchange(
+        &self,
+        outgoing: &Outgoing,
+        route: Route,
+    ) -> Result<Received, NoResponse> {
         let mut status = None;
         let result = {
-            let work = std::pin::pin!(self.attempt(outgoing, &mut status));
+            let work = std::pin::pin!(attempt(outgoing, &route, &mut status));
             self.within(outgoing.timeout, work).await
         };
         // The status and headers were in: a content that failed is reported as that.
@@ -124,80 +141,68 @@ impl Pool {
             None => Box::pin(tokio::time::sleep_until(deadline)),
         }
     }
+}
 
-    async fn attempt(
-        &self,
-        outgoing: &Outgoing,
-        status: &mut Option<u16>,
-    ) -> Result<Received, NoResponse> {
-        let authority = connect::authority(&outgoing.url);
-        let (mut sender, reused) = self.checkout(authority, outgoing).await?;
-        let response = match sender.try_send_request(request(outgoing)?).await {
-            Ok(response) => response,
-            Err(mut e) => {
-                // A server may close a kept-alive connection at any time (RFC 9112 9.3.1; nginx
-                // does right after a 412 it marked keep-alive). A request that never left is
-                // sent on a fresh connection; one that may have been performed only if it is
-                // safe to repeat.
-                let unsent = e.take_message().is_some();
-                if !(reused && (unsent || super::repeatable(&outgoing.method))) {
-                    return Err(classify(super::error_chain(e.error())));
-                }
-                sender = fresh(outgoing).await?;
-                sender
-                    .send_request(request(outgoing)?)
-                    .await
-                    .map_err(|e| classify(super::error_chain(&e)))?
+async fn attempt(
+    outgoing: &Outgoing,
+    route: &Route,
+    status: &mut Option<u16>,
+) -> Result<Received, NoResponse> {
+    let (mut sender, reused) = checkout(route, outgoing).await?;
+    let response = match sender.try_send_request(request(outgoing, route)?).await {
+        Ok(response) => response,
+        Err(mut e) => {
+            // A server may close a kept-alive connection at any time (RFC 9112 9.3.1; nginx
+            // does right after a 412 it marked keep-alive). A request that never left is
+            // sent on a fresh connection; one that may have been performed only if it is
+            // safe to repeat.
+            let unsent = e.take_message().is_some();
+            if !(reused && (unsent || super::repeatable(&outgoing.method))) {
+                return Err(classify(super::error_chain(e.error())));
             }
-        };
-        *status = Some(response.status().as_u16());
-        let close = response
-            .headers()
-            .get(CONNECTION)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-        let received = super::read_response(response, outgoing.max_body, |e: hyper::Error| {
-            super::error_chain(&e)
-        })
-        .await?;
-        if !close {
-            self.checkin(authority, sender);
+            sender = fresh(outgoing).await?;
+            sender
+                .send_request(request(outgoing, route)?)
+                .await
+                .map_err(|e| classify(super::error_chain(&e)))?
         }
-        Ok(received)
+    };
+    *status = Some(response.status().as_u16());
+    let close = response
+        .headers()
+        .get(CONNECTION)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+    let received = super::read_response(response, outgoing.max_body, |e: hyper::Error| {
+        super::error_chain(&e)
+    })
+    .await?;
+    if !close {
+        checkin(route, sender);
     }
+    Ok(received)
+}
 
-    /// An idle connection to the origin that is still open, or a new one; and whether it was
-    /// reused.
-    async fn checkout(
-        &self,
-        authority: &str,
-        outgoing: &Outgoing,
-    ) -> Result<(Sender, bool), NoResponse> {
-        loop {
-            let idle = self
-                .origins
-                .lock()
-                .expect("the pool's lock")
-                .get_mut(authority)
-                .and_then(|origin| origin.idle.pop());
-            let Some(mut sender) = idle else { break };
-            // Ready once the previous response was read; an error once the server closed it.
-            if sender.ready().await.is_ok() {
-                return Ok((sender, true));
-            }
+/// An idle connection to the origin that is still open, or a new one; and whether it was
+/// reused.
+async fn checkout(route: &Route, outgoing: &Outgoing) -> Result<(Sender, bool), NoResponse> {
+    loop {
+        let idle = route.idle.lock().expect("the pool's lock").pop();
+        let Some(mut sender) = idle else { break };
+        // Ready once the previous response was read; an error once the server closed it.
+        if sender.ready().await.is_ok() {
+            return Ok((sender, true));
         }
-        Ok((fresh(outgoing).await?, false))
     }
+    Ok((fresh(outgoing).await?, false))
+}
 
-    fn checkin(&self, authority: &str, sender: Sender) {
-        if sender.is_closed() {
-            return;
-        }
-        let mut origins = self.origins.lock().expect("the pool's lock");
-        if let Some(origin) = origins.get_mut(authority) {
-            if origin.idle.len() < IDLE_KEPT {
-                origin.idle.push(sender);
-            }
-        }
+fn checkin(route: &Route, sender: Sender) {
+    if sender.is_closed() {
+        return;
+    }
+    let mut idle = route.idle.lock().expect("the pool's lock");
+    if idle.len() < IDLE_KEPT {
+        idle.push(sender);
     }
 }
 
@@ -214,8 +219,8 @@ async fn fresh(outgoing: &Outgoing) -> Result<Sender, NoResponse> {
 }
 
 /// As reqwest sends it: `Accept: */*` where the request has no Accept.
-fn request(outgoing: &Outgoing) -> Result<hyper::Request<Full<Bytes>>, NoResponse> {
-    let mut request = connect::request(outgoing).map_err(classify)?;
+fn request(outgoing: &Outgoing, route: &Route) -> Result<hyper::Request<Full<Bytes>>, NoResponse> {
+    let mut request = connect::request(outgoing, Some(&route.host)).map_err(classify)?;
     if !request.headers().contains_key(ACCEPT) {
         let any = HeaderValue::from_static("*/*");
         request.headers_mut().insert(ACCEPT, any);

@@ -1007,8 +1007,8 @@ impl Runner {
             // Boxed: it reads into a buffer of its own, which would otherwise make every send's
             // future (and a workload's step, built for each request) 33 KB.
             Box::pin(raw::exchange(&outgoing)).await.map_err(classify)
-        } else if self.direct.takes(&outgoing) {
-            self.direct.exchange(&outgoing).await
+        } else if let Some(route) = self.direct.takes(&outgoing) {
+            self.direct.exchange(&outgoing, route).await
         } else {
             self.through_reqwest(&outgoing).await
         };
