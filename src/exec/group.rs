@@ -236,7 +236,7 @@ async fn dispatch(outgoing: &Outgoing, hold: Hold, warm: &Warm) -> Result<Member
             let received = Received {
                 status,
                 version: super::version_name(parts.version),
-                headers: super::owned_headers(parts.headers),
+                headers: crate::record::owned_headers(parts.headers),
                 body,
             };
             Ok((received, reusable))

@@ -194,7 +194,7 @@ async fn receive(response: client::ResponseFuture, max_body: usize) -> Result<Re
     Ok(Received {
         status: parts.status.as_u16(),
         version: "HTTP/2.0",
-        headers: super::owned_headers(parts.headers),
+        headers: crate::record::owned_headers(parts.headers),
         body: Bytes::from(content),
     })
 }

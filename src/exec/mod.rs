@@ -392,6 +392,7 @@ impl Runner {
                         seen: &seen,
                         history: &earlier,
                         round: planned.round,
+                        for_workload: false,
                     },
                 )
                 .await;
@@ -428,6 +429,7 @@ impl Runner {
                         seen: &seen,
                         history: &[],
                         round: planned.round,
+                        for_workload: false,
                     };
                     (self.run_step(step, &scenario.file, &mut vars, true, index, earlier)).await
                 }
@@ -531,6 +533,9 @@ impl Runner {
                     // every request.
                     tokio::time::sleep(LOCKED_PAUSE).await;
                     exchange = self.send(exchange.request.clone()).await;
+                }
+                if !earlier.for_workload {
+                    exchange.own_headers();
                 }
                 let at = At {
                     step: index,
@@ -804,6 +809,8 @@ impl Runner {
                 "could not create the scratch collection {scratch}/: MKCOL answered {got}"
             ));
         }
+        let mut exchange = exchange;
+        exchange.own_headers();
         run.exchanges.push(exchange);
         run
     }
@@ -865,7 +872,7 @@ impl Runner {
         let Some(body) = before else {
             return false;
         };
-        let read = self
+        let mut read = self
             .send(Outgoing {
                 method: hyper::Method::GET,
                 url,
@@ -899,6 +906,7 @@ impl Runner {
                 vec![at],
             ));
         }
+        read.own_headers();
         run.exchanges.push(read);
         same
     }
@@ -1001,6 +1009,8 @@ impl Runner {
         Ok(url)
     }
 
+    /// Sends `outgoing`. The response's header values are slices of the connection's read
+    /// buffer: a caller that keeps the exchange makes them owned (`Exchange::own_headers`).
     async fn send(&self, outgoing: Outgoing) -> Exchange {
         let started = Instant::now();
         let response = if outgoing.raw {
@@ -1061,20 +1071,6 @@ fn repeatable(method: &hyper::Method) -> bool {
     )
 }
 
-/// The headers in allocations of their own. hyper's header values are slices of the
-/// connection's 8 KiB read buffer, which a kept value keeps alive: 20,000 kept responses held
-/// 160 MB that way. Replaced in place: the names stay where they are hashed. (One buffer shared
-/// by a response's values was tried: copying saved what the shared count cost, no more.)
-pub(crate) fn owned_headers(mut headers: hyper::HeaderMap) -> hyper::HeaderMap {
-    for value in headers.values_mut() {
-        if let Ok(mut copy) = hyper::header::HeaderValue::from_bytes(value.as_bytes()) {
-            copy.set_sensitive(value.is_sensitive());
-            *value = copy;
-        }
-    }
-    headers
-}
-
 /// The protocol version as hyper's `Debug` writes it (`HTTP/1.1`).
 pub(crate) fn version_name(version: hyper::Version) -> &'static str {
     match version {
@@ -1099,7 +1095,9 @@ where
     let (parts, mut content) = response.into_parts();
     let status = parts.status.as_u16();
     let version = version_name(parts.version);
-    let headers = owned_headers(parts.headers);
+    // Slices of the connection's read buffer still: an exchange that is kept is made owned
+    // (`Exchange::own_headers`), one judged and let go is not.
+    let headers = parts.headers;
     let mut body = Vec::new();
     // The status and headers are in: a content that fails now is reported as that.
     let failed = |why: String| classify(why).after_status(status);
@@ -1171,6 +1169,9 @@ pub(crate) struct Earlier<'e, 'a> {
     pub history: &'e [Entry<'a>],
     /// The round the step is in (from 0): a group that pins no release takes its round's.
     pub round: u32,
+    /// Sent by a workload's client, which makes owned only the exchanges it keeps
+    /// (`Exchange::own_headers`); any other step's are as they arrive.
+    pub for_workload: bool,
 }
 
 fn history(steps: &[StepRun], upto: usize) -> Vec<Entry<'_>> {
@@ -1342,35 +1343,4 @@ fn with_members(
         object.insert(name.clone(), value);
     }
     Ok(Bytes::from(doc.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hyper::header::HeaderValue;
-
-    #[test]
-    fn owned_headers_keep_every_value_and_none_of_the_read_buffer() {
-        // As hyper hands them over: each value a slice of the connection's read buffer.
-        let mut read = b"\"v1\"a=1b=2".to_vec();
-        read.resize(8192, b' ');
-        let read = Bytes::from(read);
-        let slice = |from, to| HeaderValue::from_maybe_shared(read.slice(from..to)).unwrap();
-        let mut headers = hyper::HeaderMap::new();
-        headers.insert("etag", slice(0, 4));
-        headers.append("set-cookie", slice(4, 7));
-        let mut secret = slice(7, 10);
-        secret.set_sensitive(true);
-        headers.append("set-cookie", secret);
-        headers.insert("x-empty", slice(0, 0));
-
-        let owned = owned_headers(headers);
-        assert!(read.is_unique(), "a kept value still holds the read buffer");
-        assert_eq!(owned["etag"], "\"v1\"");
-        let cookies: Vec<_> = owned.get_all("set-cookie").iter().collect();
-        assert_eq!(cookies, ["a=1", "b=2"]);
-        assert!(!cookies[0].is_sensitive() && cookies[1].is_sensitive());
-        assert_eq!(owned["x-empty"], "");
-        assert_eq!(owned.len(), 4);
-    }
 }

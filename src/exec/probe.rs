@@ -613,7 +613,9 @@ impl Runner {
             max_body: self.settings.max_body,
             version_member: None,
         };
-        self.send(outgoing).await
+        let mut exchange = self.send(outgoing).await;
+        exchange.own_headers();
+        exchange
     }
 }
 

@@ -219,6 +219,7 @@ async fn run_client(
                             seen: &Default::default(),
                             history: &[],
                             round: 0,
+                            for_workload: true,
                         },
                     )
                     .await;
@@ -259,7 +260,10 @@ async fn run_client(
                     let (found, released) = judge.judge(exchange, at, keep, policy);
                     run.findings
                         .extend(found.into_iter().map(|f| (step.name.clone(), f)));
-                    run.kept.extend(released);
+                    run.kept.extend(released.into_iter().map(|(mut kept, at)| {
+                        kept.own_headers();
+                        (kept, at)
+                    }));
                 }
                 for f in &mut done.findings {
                     f.exchanges = last.into_iter().collect();
@@ -295,7 +299,11 @@ async fn run_client(
             break;
         }
     }
-    run.kept.extend(judge.finish());
+    run.kept
+        .extend(judge.finish().into_iter().map(|(mut kept, at)| {
+            kept.own_headers();
+            (kept, at)
+        }));
     run.secrets = vars.secrets().to_vec();
     run
 }
