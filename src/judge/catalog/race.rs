@@ -93,7 +93,8 @@ fn race_loser_412(history: &History, at: usize) -> Vec<Check> {
     let entry = &history[at];
     match response(history, at) {
         Some(r)
-            if entry.concurrent && conditional(entry.exchange) && matches!(r.status, 409 | 423) =>
+            // The status first: it rules out almost every exchange at no cost.
+            if matches!(r.status, 409 | 423) && entry.concurrent && conditional(entry.exchange) =>
         {
             vec![Check::Status {
                 expected: vec![crate::record::Codes {
