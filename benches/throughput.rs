@@ -8,7 +8,8 @@
 //!     cargo bench --bench throughput            # figures in docs/benchmarks.md
 //!
 //! Every figure is a whole process (started, run, exited), timed here and its CPU time and peak
-//! memory read by GNU time; clients take turns (A B C A B C) so that load on the machine hits them alike.
+//! memory read by GNU time; clients take turns (A B C A B C) so that load on the machine hits
+//! them alike.
 //! Only 127.0.0.1 is contacted. `raw-reqwest` and `raw-hyper` are this binary run again.
 
 use std::io::{BufRead, BufReader, Write};

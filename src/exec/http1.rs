@@ -34,9 +34,9 @@ pub(super) struct Pool {
     proxies: Matcher,
     /// Looked up once a request: foldhash, not SipHash (the keys are ours).
     origins: Mutex<foldhash::HashMap<String, Origin>>,
-    /// Timers for requests' timeouts, reused: a timer moved to a later deadline stays where it
-    /// is in tokio's timer wheel, where a new one is inserted and removed again (400
-    /// instructions a request).
+    /// Timers for requests' timeouts, reused: moved to a later deadline, a timer stays where it
+    /// is in tokio's timer wheel, while a new one for each request is inserted and removed
+    /// again (400 instructions a request).
     timers: Mutex<Vec<Pin<Box<tokio::time::Sleep>>>>,
 }
 
@@ -77,14 +77,16 @@ impl Pool {
         let proxied = format!("http://{authority}/")
             .parse::<hyper::Uri>()
             .map_or(true, |uri| self.proxies.intercept(&uri).is_some());
-        // An authority a URL holds is a valid value (no controls, no spaces).
+        // An authority a URL holds is a valid value (no controls, no spaces); were it not,
+        // reqwest would send the request.
         let host = HeaderValue::from_str(authority).ok()?;
         let route = Route {
             host,
             idle: Arc::default(),
         };
+        let taken = (!proxied).then(|| route.clone());
         origins.insert(authority.to_owned(), Origin { proxied, route });
-        (!proxied).then(|| origins[authority].route.clone())
+        taken
     }
 
     /// One request and its response, within the request's timeout (connecting included).

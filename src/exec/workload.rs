@@ -260,10 +260,7 @@ async fn run_client(
                     let (found, released) = judge.judge(exchange, at, keep, policy);
                     run.findings
                         .extend(found.into_iter().map(|f| (step.name.clone(), f)));
-                    run.kept.extend(released.into_iter().map(|(mut kept, at)| {
-                        kept.own_headers();
-                        (kept, at)
-                    }));
+                    run.kept.extend(released.into_iter().map(owned));
                 }
                 for f in &mut done.findings {
                     f.exchanges = last.into_iter().collect();
@@ -299,11 +296,14 @@ async fn run_client(
             break;
         }
     }
-    run.kept
-        .extend(judge.finish().into_iter().map(|(mut kept, at)| {
-            kept.own_headers();
-            (kept, at)
-        }));
+    run.kept.extend(judge.finish().into_iter().map(owned));
     run.secrets = vars.secrets().to_vec();
     run
+}
+
+/// A kept exchange with its response's header values its own: the judge's window holds them
+/// as they came, slices of the connection's read buffer.
+fn owned((mut exchange, at): (Exchange, At)) -> (Exchange, At) {
+    exchange.own_headers();
+    (exchange, at)
 }
