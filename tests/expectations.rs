@@ -409,3 +409,53 @@ steps:
     );
     assert!(step.exchanges.is_empty(), "nothing is sent: {step:?}");
 }
+
+/// Timeouts' timers are reused between requests: after one fired, a later request is neither
+/// timed out at once nor left without a timeout. One runner sends a request that times out, one
+/// that is answered, and one that times out again, taking its whole timeout to do so.
+#[tokio::test]
+async fn a_timeout_after_a_timeout_takes_its_own_time_and_an_answer_between_is_not_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        // `/fast` is answered; anything else is held unanswered (bounded: a few connections).
+        for _ in 0..16 {
+            let Ok((mut s, _)) = server.accept().await else {
+                continue;
+            };
+            let mut buf = [0u8; 1024];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            if buf[..n].starts_with(b"GET /fast ") {
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                    )
+                    .await;
+            } else {
+                held.push(s);
+            }
+        }
+    });
+    let slow = |name: &str| {
+        format!("name: {name}\nsteps:\n  - {{ name: get, request: {{ path: /slow, timeout: 300ms }} }}\n")
+    };
+    let fast = "name: fast\nsteps:\n  - { name: get, request: { path: /fast, timeout: 5s }, expect: { status: 200 } }\n";
+    let yaml = [slow("first"), fast.to_owned(), slow("again")].join("---\n");
+    let reports = run_yaml(&yaml, &url).await;
+    let timed_out = "get: response: expected an HTTP response, got none (timed out after 300ms)";
+    assert_eq!(messages(&reports[0]), timed_out);
+    assert_eq!(
+        reports[1].status,
+        Status::Passed,
+        "{}",
+        messages(&reports[1])
+    );
+    assert_eq!(messages(&reports[2]), timed_out);
+    assert!(
+        reports[2].duration_ms >= 250.0,
+        "timed out after {} ms, before its 300 ms",
+        reports[2].duration_ms
+    );
+}
