@@ -459,3 +459,93 @@ async fn a_timeout_after_a_timeout_takes_its_own_time_and_an_answer_between_is_n
         reports[2].duration_ms
     );
 }
+
+/// A workload's client renders a request that is the same every iteration once and sends
+/// copies of it: on the wire each is byte for byte the request a plain step sends, and a
+/// request that changes (`{{iteration}}`) is rendered anew each time.
+#[tokio::test]
+async fn a_workload_sends_the_bytes_a_step_sends_and_renders_what_changes() {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let recorded = seen.clone();
+    tokio::spawn(async move {
+        // Bounded: a few connections, each read until its client closes it.
+        for _ in 0..8 {
+            let Ok((s, _)) = server.accept().await else {
+                continue;
+            };
+            let recorded = recorded.clone();
+            tokio::spawn(async move {
+                let mut s = BufReader::new(s);
+                loop {
+                    let mut request = Vec::new();
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if s.read_line(&mut line).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(n) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = n.trim().parse().unwrap();
+                        }
+                        request.extend_from_slice(line.as_bytes());
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    s.read_exact(&mut body).await.unwrap();
+                    request.extend(body);
+                    recorded.lock().unwrap().push(request);
+                    let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+                    if s.get_mut().write_all(ok).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let same = r#"{ method: POST, path: "/same?q=1", headers: { X-Token: abc, Accept: text/plain }, body: hi }"#;
+    let yaml = format!(
+        r#"
+name: same bytes
+steps:
+  - name: alone
+    request: {same}
+  - name: loop
+    workload:
+      clients: 1
+      repeat: 3
+      steps:
+        - {{ name: same, request: {same} }}
+        - {{ name: counted, request: {{ path: "/n/{{{{iteration}}}}" }} }}
+"#
+    );
+    let reports = run_yaml(&yaml, &url).await;
+    assert_eq!(
+        reports[0].status,
+        Status::Passed,
+        "{}",
+        messages(&reports[0])
+    );
+    let seen = seen.lock().unwrap();
+    let text: Vec<String> = seen
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).into_owned())
+        .collect();
+    assert_eq!(text.len(), 7, "{text:#?}");
+    let alone = &text[0];
+    assert!(alone.starts_with("POST /same?q=1 HTTP/1.1\r\n"), "{alone}");
+    assert!(alone.ends_with("\r\n\r\nhi"), "{alone}");
+    for (i, pair) in text[1..].chunks(2).enumerate() {
+        assert_eq!(&pair[0], alone, "iteration {i} sent other bytes");
+        assert!(
+            pair[1].starts_with(&format!("GET /n/{i} HTTP/1.1\r\n")),
+            "iteration {i}: {}",
+            pair[1]
+        );
+    }
+}

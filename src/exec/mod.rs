@@ -393,6 +393,7 @@ impl Runner {
                         history: &earlier,
                         round: planned.round,
                         for_workload: false,
+                        shape: None,
                     },
                 )
                 .await;
@@ -430,6 +431,7 @@ impl Runner {
                         history: &[],
                         round: planned.round,
                         for_workload: false,
+                        shape: None,
                     };
                     (self.run_step(step, &scenario.file, &mut vars, true, index, earlier)).await
                 }
@@ -512,14 +514,19 @@ impl Runner {
                 });
             }
             Action::Send { request, expect } => {
-                let outgoing = match self.prepare(request, file, vars).await {
+                let prepared = match earlier.shape {
+                    Some(shape) => Ok(shape.outgoing.clone()),
+                    None => self.prepare(request, file, vars).await,
+                };
+                let outgoing = match prepared {
                     Ok(outgoing) => outgoing,
                     Err(e) => {
                         run.error = Some(e);
                         return run;
                     }
                 };
-                let mut exchange = self.send(outgoing).await;
+                let wire = earlier.shape.and_then(|s| s.wire.as_ref());
+                let mut exchange = self.send_as(outgoing, wire).await;
                 // 423 Locked where the step expects no lock: another write holds the target's
                 // lock, with several scenarios at once most likely one of contend's own. Sent
                 // again once after a pause; locked again, the step is not the target's to
@@ -1012,13 +1019,23 @@ impl Runner {
     /// Sends `outgoing`. The response's header values are slices of the connection's read
     /// buffer: a caller that keeps the exchange makes them owned (`Exchange::own_headers`).
     async fn send(&self, outgoing: Outgoing) -> Exchange {
+        self.send_as(outgoing, None).await
+    }
+
+    /// `send`, with `outgoing` built for hyper before when `wire` is given (a workload's
+    /// [`workload::Shape`]).
+    async fn send_as(&self, outgoing: Outgoing, wire: Option<&http1::Wire>) -> Exchange {
         let started = Instant::now();
         let response = if outgoing.raw {
             // Boxed: it reads into a buffer of its own, which would otherwise make every send's
             // future (and a workload's step, built for each request) 33 KB.
             Box::pin(raw::exchange(&outgoing)).await.map_err(classify)
+        } else if let Some(wire) = wire {
+            self.direct
+                .exchange(&outgoing, &wire.route, Some(wire))
+                .await
         } else if let Some(route) = self.direct.takes(&outgoing) {
-            self.direct.exchange(&outgoing, route).await
+            self.direct.exchange(&outgoing, &route, None).await
         } else {
             self.through_reqwest(&outgoing).await
         };
@@ -1172,6 +1189,9 @@ pub(crate) struct Earlier<'e, 'a> {
     /// Sent by a workload's client, which makes owned only the exchanges it keeps
     /// (`Exchange::own_headers`); any other step's are as they arrive.
     pub for_workload: bool,
+    /// The step's request as a workload's client rendered it once, when it is the same every
+    /// iteration.
+    shape: Option<&'e workload::Shape>,
 }
 
 fn history(steps: &[StepRun], upto: usize) -> Vec<Entry<'_>> {

@@ -9,10 +9,10 @@ use std::sync::Mutex;
 
 use futures::future::join_all;
 
-use super::Runner;
+use super::{http1, Runner};
 use crate::judge::{ClientJudge, Entry};
-use crate::record::{At, Exchange, Finding, Sample};
-use crate::scenario::{Step, Vars, Workload};
+use crate::record::{At, Exchange, Finding, Outgoing, Sample};
+use crate::scenario::{Action, Step, Vars, Workload};
 
 /// What all clients of a workload did together.
 pub(super) struct WorkloadRun {
@@ -187,6 +187,7 @@ async fn run_client(
 ) -> ClientRun {
     let mut vars = vars.clone();
     vars.set("index", client.to_string());
+    let (shapes, counts) = shapes(runner, workload, file, &vars).await;
     let mut run = ClientRun {
         kept: Vec::new(),
         sent: 0,
@@ -201,10 +202,12 @@ async fn run_client(
         if runner.interrupted() {
             break;
         }
-        vars.set("iteration", iteration.to_string());
+        if counts {
+            vars.set("iteration", iteration.to_string());
+        }
         let mut attempts = 0;
         'attempt: loop {
-            for step in &workload.steps {
+            for (step, shape) in workload.steps.iter().zip(&shapes) {
                 // Not boxed: run_step boxes the workloads it runs (so the recursion is finite) and
                 // its races, so its future is the few KB a single request needs, built in place
                 // for every request instead of copied to the heap.
@@ -220,6 +223,7 @@ async fn run_client(
                             history: &[],
                             round: 0,
                             for_workload: true,
+                            shape: shape.as_ref(),
                         },
                     )
                     .await;
@@ -299,6 +303,61 @@ async fn run_client(
     run.kept.extend(judge.finish().into_iter().map(owned));
     run.secrets = vars.secrets().to_vec();
     run
+}
+
+/// A workload step's request rendered once by a client, for a request that is the same every
+/// iteration: what it sends is cloned, not rendered, built and hashed again for each request.
+pub(super) struct Shape {
+    pub outgoing: Outgoing,
+    /// How the direct pool writes it, where the pool sends it.
+    pub wire: Option<http1::Wire>,
+}
+
+/// A client's shape of each of `workload`'s steps (`None` where a step's request changes
+/// between iterations, or could not be rendered: then each iteration renders it and says
+/// why it fails), and whether any step reads `{{iteration}}` (set only then: a loop of
+/// thousands pays for the string otherwise).
+async fn shapes(
+    runner: &Runner,
+    workload: &Workload,
+    file: &Path,
+    vars: &Vars,
+) -> (Vec<Option<Shape>>, bool) {
+    // What changes between iterations: the iteration, what the steps capture, and whether
+    // the target's tags turned out weak.
+    let captured: Vec<&str> = (workload.steps.iter())
+        .flat_map(|s| s.capture.keys().map(String::as_str))
+        .chain(["iteration", super::WEAK_TAGS])
+        .collect();
+    let mut counts = false;
+    let mut shapes = Vec::with_capacity(workload.steps.len());
+    for step in &workload.steps {
+        let Ok(templates) = step.templates() else {
+            // Not read: its first iteration says what is wrong.
+            counts = true;
+            shapes.push(None);
+            continue;
+        };
+        let names = || templates.iter().flat_map(|t| t.variables());
+        counts |= names().any(|n| n == "iteration");
+        let request = match &step.action {
+            Action::Send { request, .. } if !names().any(|n| captured.contains(&n)) => request,
+            _ => {
+                shapes.push(None);
+                continue;
+            }
+        };
+        let shape = match runner.prepare(request, file, vars).await {
+            Ok(outgoing) => {
+                let wire = (runner.direct.takes(&outgoing))
+                    .and_then(|route| http1::Wire::of(&outgoing, &route).ok());
+                Some(Shape { outgoing, wire })
+            }
+            Err(_) => None,
+        };
+        shapes.push(shape);
+    }
+    (shapes, counts)
 }
 
 /// A kept exchange with its response's header values its own: the judge's window holds them
