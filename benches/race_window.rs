@@ -448,7 +448,7 @@ fn put_exchange(i: usize, now: Instant) -> Exchange {
     );
     Exchange {
         index: Some(i),
-        request: Outgoing {
+        request: std::sync::Arc::new(Outgoing {
             method: hyper::Method::PUT,
             url: "http://127.0.0.1/doc".parse().expect("a URL"),
             headers,
@@ -457,7 +457,7 @@ fn put_exchange(i: usize, now: Instant) -> Exchange {
             raw: false,
             max_body: 1 << 20,
             version_member: None,
-        },
+        }),
         response: Ok(Received {
             status: 204,
             version: "HTTP/1.1",

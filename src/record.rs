@@ -131,7 +131,8 @@ impl fmt::Display for NoResponse {
 pub struct Exchange {
     /// Position in a concurrent group (`{{index}}`), or a workload's client; `None` alone.
     pub index: Option<usize>,
-    pub request: Outgoing,
+    /// Shared: a workload's client sends the same request every iteration, and keeps few.
+    pub request: std::sync::Arc<Outgoing>,
     /// The response, or why there is none.
     pub response: Result<Received, NoResponse>,
     pub started: Instant,

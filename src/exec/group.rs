@@ -157,7 +157,7 @@ async fn run_http1(
         };
         exchanges.push(Exchange {
             index: Some(index),
-            request,
+            request: request.into(),
             response,
             started,
             finished,

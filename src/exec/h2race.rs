@@ -124,7 +124,7 @@ async fn race(
         let started = releasing_at[index];
         exchanges.push(Exchange {
             index: Some(index),
-            request,
+            request: request.into(),
             response,
             started,
             finished: Instant::now(),

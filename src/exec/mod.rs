@@ -20,6 +20,7 @@ mod workload;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -516,7 +517,7 @@ impl Runner {
             Action::Send { request, expect } => {
                 let prepared = match earlier.shape {
                     Some(shape) => Ok(shape.outgoing.clone()),
-                    None => self.prepare(request, file, vars).await,
+                    None => self.prepare(request, file, vars).await.map(Arc::new),
                 };
                 let outgoing = match prepared {
                     Ok(outgoing) => outgoing,
@@ -536,10 +537,9 @@ impl Runner {
                         && !(expect.status.iter()).any(|set| set.0.iter().any(|p| p.matches(423)))
                 };
                 if locked(&exchange) {
-                    // The request as sent is kept with its exchange: cloned only here, not for
-                    // every request.
+                    // The request as sent is kept with its exchange, and sent again as it was.
                     tokio::time::sleep(LOCKED_PAUSE).await;
-                    exchange = self.send(exchange.request.clone()).await;
+                    exchange = self.send_as(exchange.request.clone(), None).await;
                 }
                 if !earlier.for_workload {
                     exchange.own_headers();
@@ -1019,12 +1019,12 @@ impl Runner {
     /// Sends `outgoing`. The response's header values are slices of the connection's read
     /// buffer: a caller that keeps the exchange makes them owned (`Exchange::own_headers`).
     async fn send(&self, outgoing: Outgoing) -> Exchange {
-        self.send_as(outgoing, None).await
+        self.send_as(outgoing.into(), None).await
     }
 
     /// `send`, with `outgoing` built for hyper before when `wire` is given (a workload's
     /// [`workload::Shape`]).
-    async fn send_as(&self, outgoing: Outgoing, wire: Option<&http1::Wire>) -> Exchange {
+    async fn send_as(&self, outgoing: Arc<Outgoing>, wire: Option<&http1::Wire>) -> Exchange {
         let started = Instant::now();
         let response = if outgoing.raw {
             // Boxed: it reads into a buffer of its own, which would otherwise make every send's

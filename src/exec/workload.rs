@@ -308,7 +308,7 @@ async fn run_client(
 /// A workload step's request rendered once by a client, for a request that is the same every
 /// iteration: what it sends is cloned, not rendered, built and hashed again for each request.
 pub(super) struct Shape {
-    pub outgoing: Outgoing,
+    pub outgoing: std::sync::Arc<Outgoing>,
     /// How the direct pool writes it, where the pool sends it.
     pub wire: Option<http1::Wire>,
 }
@@ -351,7 +351,10 @@ async fn shapes(
             Ok(outgoing) => {
                 let wire = (runner.direct.takes(&outgoing))
                     .and_then(|route| http1::Wire::of(&outgoing, &route).ok());
-                Some(Shape { outgoing, wire })
+                Some(Shape {
+                    outgoing: outgoing.into(),
+                    wire,
+                })
             }
             Err(_) => None,
         };

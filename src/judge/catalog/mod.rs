@@ -182,7 +182,10 @@ pub type CheckFn = fn(&History, usize) -> Vec<Check>;
 /// the history is (a 20,000-step scenario is judged in 20 times a 1,000-step one's time).
 pub struct History<'h, 'a> {
     entries: &'h [Entry<'a>],
+    /// Each entry's; empty from [`History::for_newest`], which works out only `newest`.
     before: Vec<Before>,
+    /// The last entry's, when `before` is empty.
+    newest: Before,
 }
 
 /// Where an exchange's comparisons look, all on its own URL. In a sequence: the exchanges
@@ -270,7 +273,11 @@ impl<'h, 'a> History<'h, 'a> {
             }
             prev.insert(u, i);
         }
-        History { entries, before }
+        History {
+            entries,
+            before,
+            newest: Before::default(),
+        }
     }
 
     /// The history a workload client's newest exchange is judged in ([`crate::judge::ClientJudge`]):
@@ -310,13 +317,20 @@ impl<'h, 'a> History<'h, 'a> {
             let since = client.unwrap_or(sequence);
             (found.change, found.full_get, found.head) = (since.change, since.full_get, since.head);
         }
-        let mut before = vec![Before::default(); entries.len()];
-        before[last] = found;
-        History { entries, before }
+        // No list: every request a workload sends is judged so.
+        History {
+            entries,
+            before: Vec::new(),
+            newest: found,
+        }
     }
 
     pub(crate) fn before(&self, at: usize) -> Before {
-        self.before[at]
+        match self.before.get(at) {
+            Some(before) => *before,
+            None if at + 1 == self.entries.len() => self.newest,
+            None => Before::default(),
+        }
     }
 }
 
@@ -650,7 +664,7 @@ pub(super) mod testing {
         let now = Instant::now();
         Exchange {
             index: r.concurrent.then_some(0),
-            request: Outgoing {
+            request: std::sync::Arc::new(Outgoing {
                 method: r.method.parse().unwrap(),
                 url: r.url.parse().unwrap(),
                 headers: headers(r.req),
@@ -659,7 +673,7 @@ pub(super) mod testing {
                 raw: false,
                 max_body: 1 << 20,
                 version_member: None,
-            },
+            }),
             // Status 0 stands for no response at all.
             response: match r.status {
                 0 => Err(crate::record::NoResponse::new(
@@ -894,7 +908,7 @@ mod tests {
                 let whole = History::new(&entries);
                 for (i, exchange) in exchanges.iter().enumerate() {
                     let mut alone = exchange.clone();
-                    alone.request.method = hyper::Method::PATCH;
+                    std::sync::Arc::make_mut(&mut alone.request).method = hyper::Method::PATCH;
                     if let Ok(r) = &mut alone.response {
                         r.body = bytes::Bytes::from_static(b"other content");
                     }
