@@ -587,6 +587,22 @@ impl StepRun {
         }
     }
 
+    /// As new, for the same step to be recorded again: its name and the room its lists had
+    /// are kept (a workload's client records each of its steps thousands of times).
+    pub fn clear(&mut self) {
+        let (mut exchanges, mut findings) = (
+            std::mem::take(&mut self.exchanges),
+            std::mem::take(&mut self.findings),
+        );
+        exchanges.clear();
+        findings.clear();
+        *self = StepRun {
+            exchanges,
+            findings,
+            ..StepRun::new(std::mem::take(&mut self.name), self.cleanup)
+        };
+    }
+
     /// A step that was not sent, with the reason.
     pub fn skipped(name: String, cleanup: bool, why: String) -> Self {
         StepRun {

@@ -471,8 +471,25 @@ impl Runner {
         index: usize,
         earlier: Earlier<'_, '_>,
     ) -> StepRun {
-        let seen = earlier.seen;
         let mut run = StepRun::new(step.name.clone(), cleanup);
+        self.run_step_in(&mut run, step, file, vars, index, earlier)
+            .await;
+        run
+    }
+
+    /// [`Runner::run_step`], recorded in `run`: a new record of the step, or the one a
+    /// workload's client records every iteration in, [`StepRun::clear`]ed.
+    async fn run_step_in(
+        &self,
+        run: &mut StepRun,
+        step: &Step,
+        file: &Path,
+        vars: &mut Vars,
+        index: usize,
+        earlier: Earlier<'_, '_>,
+    ) {
+        let seen = earlier.seen;
+        let cleanup = run.cleanup;
         run.rule = step.rule.clone();
         let rule = step.rule.as_deref();
         let cleanup_policy;
@@ -523,7 +540,7 @@ impl Runner {
                     Ok(outgoing) => outgoing,
                     Err(e) => {
                         run.error = Some(e);
-                        return run;
+                        return;
                     }
                 };
                 let wire = earlier.shape.and_then(|s| s.wire.as_ref());
@@ -563,7 +580,7 @@ impl Runner {
                     }
                     run.not_applicable = Some(why);
                     run.exchanges.push(exchange);
-                    return run;
+                    return;
                 }
                 if let (Some(snap), Ok(response)) = (&expect.snapshot, &exchange.response) {
                     let (name, mut text) = (&snap.name, response.body_text().into_owned());
@@ -624,7 +641,7 @@ impl Runner {
                         Ok(o) => outgoing.push(o),
                         Err(e) => {
                             run.error = Some(format!("request #{member}: {e}"));
-                            return run;
+                            return;
                         }
                     }
                 }
@@ -635,7 +652,7 @@ impl Runner {
                 let raced = Box::pin(self.race(group, outgoing, &delays, earlier.round)).await;
                 if let Some(why) = raced.error {
                     run.error = Some(why);
-                    return run;
+                    return;
                 }
                 run.exchanges = raced.exchanges;
                 run.exchanges.iter().for_each(holdings::note);
@@ -659,7 +676,6 @@ impl Runner {
             let why = format!("capture `{name}`: {why}");
             run.not_applicable.get_or_insert(why);
         }
-        run
     }
 
     /// Releases a group as its scenario pins, else as its round's place in the rotation

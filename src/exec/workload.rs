@@ -11,7 +11,7 @@ use futures::future::join_all;
 
 use super::{http1, Runner};
 use crate::judge::{ClientJudge, Entry};
-use crate::record::{At, Exchange, Finding, Outgoing, Sample};
+use crate::record::{At, Exchange, Finding, Outgoing, Sample, StepRun};
 use crate::scenario::{Action, Step, Vars, Workload};
 
 /// What all clients of a workload did together.
@@ -198,6 +198,10 @@ async fn run_client(
         not_applicable: None,
     };
     let policy = &runner.settings.policy;
+    // One record per step, cleared and filled again every iteration.
+    let mut records: Vec<StepRun> = (workload.steps.iter())
+        .map(|s| StepRun::new(s.name.clone(), false))
+        .collect();
     'iterations: for iteration in 0..workload.repeat {
         if runner.interrupted() {
             break;
@@ -207,16 +211,17 @@ async fn run_client(
         }
         let mut attempts = 0;
         'attempt: loop {
-            for (step, shape) in workload.steps.iter().zip(&shapes) {
+            for ((step, shape), done) in workload.steps.iter().zip(&shapes).zip(&mut records) {
+                done.clear();
                 // Not boxed: run_step boxes the workloads it runs (so the recursion is finite) and
                 // its races, so its future is the few KB a single request needs, built in place
                 // for every request instead of copied to the heap.
-                let mut done = runner
-                    .run_step(
+                runner
+                    .run_step_in(
+                        done,
                         step,
                         file,
                         &mut vars,
-                        false,
                         0,
                         super::Earlier {
                             seen: &Default::default(),
@@ -277,12 +282,12 @@ async fn run_client(
                     run.retries += 1;
                     continue 'attempt;
                 }
-                if let Some(why) = done.not_applicable {
+                if let Some(why) = done.not_applicable.take() {
                     // The target cannot support the step (only weak ETags, say): no verdict.
                     run.not_applicable = Some(why);
                     break 'iterations;
                 }
-                if let Some(why) = done.error {
+                if let Some(why) = done.error.take() {
                     let check = crate::record::Check::Other {
                         subject: "the client could not go on".into(),
                         expected: "a response its next step can use".into(),
@@ -293,7 +298,7 @@ async fn run_client(
                     run.findings.push((step.name.clone(), finding));
                 }
                 run.findings
-                    .extend(done.findings.into_iter().map(|f| (step.name.clone(), f)));
+                    .extend(done.findings.drain(..).map(|f| (step.name.clone(), f)));
                 break 'iterations;
             }
             run.writes += 1;
