@@ -27,6 +27,16 @@ pub(super) async fn open_h2(url: &reqwest::Url) -> Result<Box<dyn Io>, String> {
 }
 
 async fn open_with(url: &reqwest::Url, alpn: &[u8]) -> Result<Box<dyn Io>, String> {
+    let tcp = tcp(url).await?;
+    if url.scheme() == "https" {
+        Ok(Box::new(tls(url, tcp, alpn).await?))
+    } else {
+        Ok(Box::new(tcp))
+    }
+}
+
+/// The TCP connection alone, for plain HTTP.
+pub(super) async fn tcp(url: &reqwest::Url) -> Result<TcpStream, String> {
     let port = url.port_or_known_default().ok_or("the URL has no port")?;
     let tcp = match url.host() {
         Some(url::Host::Domain(name)) => TcpStream::connect((name, port)).await,
@@ -36,11 +46,7 @@ async fn open_with(url: &reqwest::Url, alpn: &[u8]) -> Result<Box<dyn Io>, Strin
     }
     .map_err(|e| format!("cannot connect: {e}"))?;
     tcp.set_nodelay(true).map_err(|e| e.to_string())?;
-    if url.scheme() == "https" {
-        Ok(Box::new(tls(url, tcp, alpn).await?))
-    } else {
-        Ok(Box::new(tcp))
-    }
+    Ok(tcp)
 }
 
 async fn tls(url: &reqwest::Url, tcp: TcpStream, alpn: &[u8]) -> Result<impl Io, String> {

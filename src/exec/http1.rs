@@ -214,9 +214,10 @@ fn checkin(route: &Route, sender: Sender) {
     }
 }
 
-/// A new connection, driven by a task of its own until either side closes it.
+/// A new connection, driven by a task of its own until either side closes it. Plain TCP, not
+/// a boxed stream: hyper's reads and writes then call the socket directly.
 async fn fresh(outgoing: &Outgoing) -> Result<Sender, NoResponse> {
-    let io = connect::open(&outgoing.url)
+    let io = connect::tcp(&outgoing.url)
         .await
         .map_err(|e| NoResponse::new(NoResponseKind::Connect, e))?;
     let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
