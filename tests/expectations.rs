@@ -549,3 +549,46 @@ steps:
         );
     }
 }
+
+/// A timer left set for an earlier request's deadline fires before a later request's: the
+/// later request is then waited for until its own deadline, not timed out early. Each request
+/// here may take 300 ms; the first is answered after 150 ms, the second, sent then, after
+/// 200 ms, past the first one's deadline.
+#[tokio::test]
+async fn a_timer_set_for_an_earlier_request_does_not_cut_a_later_one_short() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    tokio::spawn(async move {
+        // Bounded: a few connections, each answered after the milliseconds its path names.
+        for _ in 0..8 {
+            let Ok((mut s, _)) = server.accept().await else {
+                continue;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let ms: u64 = (head.split(' ').nth(1))
+                    .and_then(|path| path.trim_start_matches("/after/").parse().ok())
+                    .unwrap_or(0);
+                tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+                let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+                let _ = s.write_all(ok).await;
+            });
+        }
+    });
+    let yaml = r#"
+name: two timeouts
+steps:
+  - { name: first, request: { path: /after/150, timeout: 300ms }, expect: { status: 200 } }
+  - { name: second, request: { path: /after/200, timeout: 300ms }, expect: { status: 200 } }
+"#;
+    let reports = run_yaml(yaml, &url).await;
+    assert_eq!(
+        reports[0].status,
+        Status::Passed,
+        "{}",
+        messages(&reports[0])
+    );
+}

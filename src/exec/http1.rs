@@ -34,9 +34,9 @@ pub(super) struct Pool {
     proxies: Matcher,
     /// Looked up once a request: foldhash, not SipHash (the keys are ours).
     origins: Mutex<foldhash::HashMap<String, Origin>>,
-    /// Timers for requests' timeouts, reused: moved to a later deadline, a timer stays where it
-    /// is in tokio's timer wheel, while a new one for each request is inserted and removed
-    /// again (400 instructions a request).
+    /// Timers for requests' timeouts, reused: a new one for each request is inserted in
+    /// tokio's timer wheel and removed again (400 instructions a request), and one moved costs
+    /// too, so a timer set for an earlier deadline is left to fire early (see [`Pool::timer`]).
     timers: Mutex<Vec<Pin<Box<tokio::time::Sleep>>>>,
 }
 
@@ -113,31 +113,40 @@ impl Pool {
     async fn within(
         &self,
         timeout: std::time::Duration,
-        work: Pin<&mut impl std::future::Future<Output = Result<Received, NoResponse>>>,
+        mut work: Pin<&mut impl std::future::Future<Output = Result<Received, NoResponse>>>,
     ) -> Result<Received, NoResponse> {
-        match tokio::time::Instant::now().checked_add(timeout) {
+        let Some(deadline) = tokio::time::Instant::now().checked_add(timeout) else {
             // A timeout too far off to name is none.
-            None => work.await,
-            Some(deadline) => {
-                let mut timer = self.timer(deadline);
-                let raced = futures::future::select(work, timer.as_mut()).await;
-                let result = match raced {
-                    Either::Left((result, _)) => result,
-                    Either::Right(_) => Err(classify(format!(
+            return work.await;
+        };
+        let mut timer = self.timer(deadline);
+        let result = loop {
+            match futures::future::select(work.as_mut(), timer.as_mut()).await {
+                Either::Left((result, _)) => break result,
+                // Set for an earlier request: set again for this one.
+                Either::Right(_) if tokio::time::Instant::now() < deadline => {
+                    timer.as_mut().reset(deadline)
+                }
+                Either::Right(_) => {
+                    break Err(classify(format!(
                         "timed out after {}",
                         humantime::format_duration(timeout)
-                    ))),
-                };
-                self.timers.lock().expect("the timers' lock").push(timer);
-                result
+                    )))
+                }
             }
-        }
+        };
+        self.timers.lock().expect("the timers' lock").push(timer);
+        result
     }
 
-    /// A timer set to `deadline`: an idle one moved there, or a new one.
+    /// A timer that fires by `deadline`: an idle one still set for an earlier request's
+    /// deadline is taken as it is (then [`Pool::within`] sets it again if it fires first: once
+    /// a timeout, not once a request, on a loop of requests with the same timeout), another
+    /// idle one moved there, or a new one.
     fn timer(&self, deadline: tokio::time::Instant) -> Pin<Box<tokio::time::Sleep>> {
         let idle = self.timers.lock().expect("the timers' lock").pop();
         match idle {
+            Some(timer) if timer.deadline() <= deadline && !timer.is_elapsed() => timer,
             Some(mut timer) => {
                 timer.as_mut().reset(deadline);
                 timer

@@ -67,8 +67,10 @@ impl Keeper {
         if !read && *method != hyper::Method::OPTIONS && (200..300).contains(&r.status) {
             return true;
         }
-        let tag = r.headers.get(hyper::header::ETAG);
-        let (true, 200, Some(tag)) = (*method == hyper::Method::GET, r.status, tag) else {
+        if !(*method == hyper::Method::GET && r.status == 200) {
+            return false;
+        }
+        let Some(tag) = r.headers.get(hyper::header::ETAG) else {
             return false;
         };
         let key = (

@@ -420,11 +420,6 @@ pub struct ClientJudge<'a> {
     /// (rule, subject) already found: a broken server breaks a rule on every request, and one
     /// finding with its first exchange says it.
     found: foldhash::HashSet<(&'static str, String)>,
-    /// The newest response's status and header fields, written out. A target-wide check reads
-    /// one response alone (`Scope::Target`), so a response equal to the one before can give
-    /// nothing `found` does not hold: a loop's thousandth 304 skips those checks.
-    last_response: Vec<u8>,
-    scratch: Vec<u8>,
 }
 
 struct Anchor {
@@ -447,28 +442,24 @@ impl<'a> ClientJudge<'a> {
             group_writes,
             anchors: Vec::new(),
             found: Default::default(),
-            last_response: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
-    /// Whether `exchange`'s response has the status and header fields of the one before.
-    fn repeats_last_response(&mut self, exchange: &Exchange) -> bool {
-        let mut now = std::mem::take(&mut self.scratch);
-        now.clear();
-        if let Ok(r) = &exchange.response {
-            now.extend_from_slice(&r.status.to_be_bytes());
-            // Neither a name nor a value holds a line end, nor a name a colon.
-            for (name, value) in &r.headers {
-                now.extend_from_slice(name.as_str().as_bytes());
-                now.push(b':');
-                now.extend_from_slice(value.as_bytes());
-                now.push(b'\n');
+    /// Whether `exchange`'s response has the status and header fields, in order, of the
+    /// client's response before (its newest anchor: every exchange judged is one until the
+    /// next is judged). A target-wide check reads one response alone (`Scope::Target`), so a
+    /// response equal to the one before can give nothing `found` does not hold: a loop's
+    /// thousandth 304 skips those checks.
+    fn repeats_last_response(&self, exchange: &Exchange) -> bool {
+        let before = self.anchors.last().map(|a| &a.exchange.response);
+        match (before, &exchange.response) {
+            (Some(Ok(before)), Ok(now)) => {
+                before.status == now.status
+                    && before.headers.len() == now.headers.len()
+                    && before.headers.iter().eq(now.headers.iter())
             }
+            _ => false,
         }
-        let same = !now.is_empty() && now == self.last_response;
-        self.scratch = std::mem::replace(&mut self.last_response, now);
-        same
     }
 
     /// Judges `exchange` (sent at `at`) and takes it on. Returns the findings not made before by
