@@ -150,7 +150,10 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
     let mut times: Vec<Vec<Measured>> = vec![Vec::new(); clients.len()];
     for _ in 0..ROUNDS {
         for (i, command) in pinned.iter().enumerate() {
-            times[i].push(measure(command));
+            let before = target.cpu();
+            let mut measured = measure(command);
+            measured.server = target.cpu().saturating_sub(before);
+            times[i].push(measured);
         }
     }
     let median_of = |i: usize, of: fn(&Measured) -> Duration| {
@@ -197,6 +200,15 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
     row(
         "contend workload's client CPU ÷ raw hyper's",
         format!("{:.2}", workload_cpu / hyper_cpu),
+    );
+    let server = |name: &str| median_of(index(name).unwrap(), |m| m.server);
+    let (hyper_server, workload_server) = (server("raw hyper"), server("contend workload"));
+    row(
+        "the server's CPU s while raw hyper ran, while contend workload ran (÷)",
+        format!(
+            "{hyper_server:.3}, {workload_server:.3} ({:.2})",
+            workload_server / hyper_server
+        ),
     );
     row("steps ÷ workload", format!("{:.2}", steps / workload));
     if let Some(h) = index("hurl") {
@@ -338,6 +350,19 @@ impl Target {
     }
 }
 
+impl Target {
+    /// The CPU time every thread of the server has run so far, in the scheduler's count
+    /// (`/proc/PID/task/*/schedstat`, nanoseconds; GNU time's clock ticks are too coarse here).
+    fn cpu(&self) -> Duration {
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let nanos: u64 = (std::fs::read_dir(tasks).into_iter().flatten().flatten())
+            .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split(' ').next()?.parse::<u64>().ok())
+            .sum();
+        Duration::from_nanos(nanos)
+    }
+}
+
 impl Drop for Target {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -413,6 +438,10 @@ struct Measured {
     /// what the client costs whatever the placement.
     cpu: Duration,
     peak_kib: u64,
+    /// The server's CPU time meanwhile (every thread's, from the scheduler's own count), where
+    /// it was read: on one core the client's work can slow the server's too (they share the
+    /// core's caches).
+    server: Duration,
 }
 
 fn measure(command: &Command) -> Measured {
@@ -447,6 +476,7 @@ fn measure(command: &Command) -> Measured {
         took,
         cpu: Duration::from_secs_f64(user + system),
         peak_kib: kb as u64,
+        server: Duration::ZERO,
     }
 }
 
