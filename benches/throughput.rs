@@ -210,11 +210,32 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
             workload_server / hyper_server
         ),
     );
+    // Which round trip the runs got: a share near 1 crossed cores for every request, near 0
+    // took turns on one core (8 × cheaper on some hosts). Unpinned, a ratio between runs that
+    // got different shares compares placements, not clients.
+    let waits = |name: &str| {
+        let mut w: Vec<u64> = times[index(name).unwrap()]
+            .iter()
+            .map(|m| m.waits)
+            .collect();
+        w.sort();
+        w[w.len() / 2] as f64 / n as f64
+    };
+    row(
+        "waits for the server per request (voluntary switches ÷ requests): raw hyper, contend workload",
+        format!("{:.2}, {:.2}", waits("raw hyper"), waits("contend workload")),
+    );
     row("steps ÷ workload", format!("{:.2}", steps / workload));
     if let Some(h) = index("hurl") {
         row(
             "contend workload's rate ÷ hurl's",
             format!("{:.2}", median(h) / workload),
+        );
+        // The most any client could show here: where the round trip itself dominates, the
+        // raw loop's lead over Hurl shrinks with it.
+        row(
+            "raw hyper's rate ÷ hurl's (the ceiling for any client here)",
+            format!("{:.2}", median(h) / hyper),
         );
         let memory = peak(h) as f64 / peak(index("contend workload").unwrap()) as f64;
         row(
@@ -438,6 +459,10 @@ struct Measured {
     /// what the client costs whatever the placement.
     cpu: Duration,
     peak_kib: u64,
+    /// Times the client gave up its core to wait (GNU time's voluntary context switches):
+    /// about one a request when every answer crosses cores, about none when client and server
+    /// take turns on one core. Unpinned, it says which the scheduler chose for the run.
+    waits: u64,
     /// The server's CPU time meanwhile (every thread's, from the scheduler's own count), where
     /// it was read: on one core the client's work can slow the server's too (they share the
     /// core's caches).
@@ -449,7 +474,7 @@ fn measure(command: &Command) -> Measured {
     let mut timed = Command::new("/usr/bin/time");
     timed
         .arg("-f")
-        .arg("%M %U %S")
+        .arg("%M %U %S %w")
         .arg("-o")
         .arg(&report)
         .arg(command.get_program())
@@ -469,13 +494,14 @@ fn measure(command: &Command) -> Measured {
     let fields: Vec<f64> = (report.lines().last().unwrap_or_default().split(' '))
         .filter_map(|f| f.parse().ok())
         .collect();
-    let &[kb, user, system] = &fields[..] else {
+    let &[kb, user, system, waits] = &fields[..] else {
         panic!("GNU time's report unread: {report:?}")
     };
     Measured {
         took,
         cpu: Duration::from_secs_f64(user + system),
         peak_kib: kb as u64,
+        waits: waits as u64,
         server: Duration::ZERO,
     }
 }
