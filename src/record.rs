@@ -590,17 +590,29 @@ impl StepRun {
     /// As new, for the same step to be recorded again: its name and the room its lists had
     /// are kept (a workload's client records each of its steps thousands of times).
     pub fn clear(&mut self) {
-        let (mut exchanges, mut findings) = (
-            std::mem::take(&mut self.exchanges),
-            std::mem::take(&mut self.findings),
-        );
+        // Field by field, named all (a field added later must be said here): a new record moved
+        // in copies the whole of it, a race's window inline, for every request of a loop.
+        let StepRun {
+            name: _,
+            cleanup: _,
+            recorded,
+            exchanges,
+            concurrent,
+            window,
+            workload,
+            sample,
+            findings,
+            error,
+            not_applicable,
+            not_run,
+            set_aside,
+            rule,
+        } = self;
         exchanges.clear();
         findings.clear();
-        *self = StepRun {
-            exchanges,
-            findings,
-            ..StepRun::new(std::mem::take(&mut self.name), self.cleanup)
-        };
+        (*recorded, *window, *workload, *sample) = (None, None, None, None);
+        (*error, *not_applicable, *not_run, *rule) = (None, None, None, None);
+        (*concurrent, *set_aside) = (false, false);
     }
 
     /// A step that was not sent, with the reason.
