@@ -257,7 +257,7 @@ fn turns(n: usize, round: usize) -> Vec<usize> {
     // 0, 1, n-1, 2, n-2, ...: neighbours at every distance once.
     let first = (0..n).map(|j| match j {
         0 => 0,
-        j if j % 2 == 1 => (j + 1) / 2,
+        j if j % 2 == 1 => j.div_ceil(2),
         j => n - j / 2,
     });
     first.map(|c| (c + round) % n).collect()
