@@ -795,49 +795,56 @@ mod tests {
 
     /// A workload client judged as it goes ([`crate::judge::ClientJudge`], holding only what
     /// later comparisons need) finds what judging its whole history at once finds: every
-    /// proof's good and bad history, replayed as one client's exchanges.
+    /// proof's good and bad history, replayed as one client's exchanges; and again with each
+    /// exchange sent twice in a row, the same request answered the same (where the client
+    /// skips the checks of a safe one, the whole history's judge runs them all).
     #[test]
     fn a_workload_judged_as_it_goes_finds_what_its_whole_history_shows() {
         use std::collections::BTreeSet;
         let policy = crate::judge::Policy::default();
         let passive: BTreeSet<&str> = passive_checks().map(|p| p.rule).collect();
-        for (rule, good, bad) in all_proofs() {
-            for recs in [good, bad] {
-                let exchanges: Vec<Exchange> = recs
+        let histories = all_proofs().into_iter().flat_map(|(rule, good, bad)| {
+            [good, bad].into_iter().flat_map(move |recs| {
+                let once: Vec<Exchange> = recs
                     .iter()
                     .map(|r| Exchange {
                         index: Some(0),
                         ..testing::exchange(r)
                     })
                     .collect();
-                let at = |i| At {
-                    step: 0,
-                    exchange: i,
-                };
-                let entries: Vec<Entry> = (exchanges.iter().enumerate())
-                    .map(|(i, exchange)| Entry {
-                        exchange,
-                        concurrent: true,
-                        at: at(i),
-                        judged: false,
-                        partial: false,
-                    })
-                    .collect();
-                let whole: BTreeSet<String> = crate::judge::judge_history(&entries, &policy)
-                    .into_iter()
-                    .filter_map(|f| f.rule)
-                    .filter(|r| passive.contains(r.as_str()))
-                    .collect();
-                let writes = entries.iter().any(changes_state);
-                let mut judge = crate::judge::ClientJudge::new(&[], writes);
-                let mut streamed = BTreeSet::new();
-                for (i, e) in exchanges.iter().enumerate() {
-                    let (found, _) = judge.judge(e.clone(), at(i), false, &policy);
-                    streamed.extend(found.into_iter().filter_map(|f| f.rule));
-                }
-                assert!(judge.finish().len() <= 4 * recs.len().min(4), "{rule}");
-                assert_eq!(streamed, whole, "{rule}: streamed vs whole");
+                // A clone shares the request, as a workload's iterations of one step do.
+                let twice = once.iter().flat_map(|e| [e.clone(), e.clone()]).collect();
+                [(rule, once), (rule, twice)]
+            })
+        });
+        for (rule, exchanges) in histories {
+            let at = |i| At {
+                step: 0,
+                exchange: i,
+            };
+            let entries: Vec<Entry> = (exchanges.iter().enumerate())
+                .map(|(i, exchange)| Entry {
+                    exchange,
+                    concurrent: true,
+                    at: at(i),
+                    judged: false,
+                    partial: false,
+                })
+                .collect();
+            let whole: BTreeSet<String> = crate::judge::judge_history(&entries, &policy)
+                .into_iter()
+                .filter_map(|f| f.rule)
+                .filter(|r| passive.contains(r.as_str()))
+                .collect();
+            let writes = entries.iter().any(changes_state);
+            let mut judge = crate::judge::ClientJudge::new(&[], writes);
+            let mut streamed = BTreeSet::new();
+            for (i, e) in exchanges.iter().enumerate() {
+                let (found, _) = judge.judge(e.clone(), at(i), false, &policy);
+                streamed.extend(found.into_iter().filter_map(|f| f.rule));
             }
+            assert!(judge.finish().len() <= 4 * exchanges.len().min(4), "{rule}");
+            assert_eq!(streamed, whole, "{rule}: streamed vs whole");
         }
     }
 
