@@ -29,9 +29,17 @@ if ! command -v apache2 >/dev/null || ! command -v nginx >/dev/null || ! command
     echo "apache2, nginx or lighttpd is missing; run as root to install them with apt-get" >&2
     exit 2
   fi
+  # Only what is missing: a machine with NodeSource's nodejs has npm in it, and Debian's npm
+  # package conflicts with that nodejs.
+  missing=()
+  command -v apache2 >/dev/null || missing+=(apache2)
+  command -v nginx >/dev/null || missing+=(nginx)
+  command -v lighttpd >/dev/null || missing+=(lighttpd)
+  [ -e /usr/lib/lighttpd/mod_webdav.so ] || missing+=(lighttpd-mod-webdav)
+  command -v npm >/dev/null || missing+=(nodejs npm)
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-    apache2 nginx lighttpd lighttpd-mod-webdav nodejs npm >/dev/null
+    "${missing[@]}" >/dev/null
 fi
 venv=${XDG_CACHE_HOME:-$HOME/.cache}/contend/wsgidav-venv
 if [ ! -x "$venv/bin/wsgidav" ]; then
