@@ -214,8 +214,8 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
         ),
     );
     // Which round trip the runs got: a share near 1 crossed cores for every request, near 0
-    // took turns on one core (8 × cheaper on some hosts). Unpinned, a ratio between runs that
-    // got different shares compares placements, not clients.
+    // took turns on one core (6 × cheaper in the runs of 2026-12-07). Unpinned, a ratio
+    // between runs that got different shares compares placements, not clients.
     let waits = |name: &str| {
         let mut w: Vec<u64> = times[index(name).unwrap()]
             .iter()
