@@ -503,17 +503,9 @@ impl Runner {
         match &step.action {
             Action::Workload(workload) => {
                 run.concurrent = true;
-                // Boxed, as is a race: the step's future is then the size a single request needs,
-                // which a workload's clients build for every request they send.
-                let done = Box::pin(workload::run(
-                    self,
-                    workload,
-                    file,
-                    vars,
-                    index,
-                    earlier.history,
-                ))
-                .await;
+                // Boxed (by `workload::run`), as is a race: the step's future is then the size a
+                // single request needs, which a workload's clients build for every request.
+                let done = workload::run(self, workload, file, vars, index, earlier.history).await;
                 vars.set("workload.writes", done.writes.to_string());
                 vars.set("workload.retries", done.retries.to_string());
                 done.secrets

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use futures::future::join_all;
-
 use super::{http1, Runner};
 use crate::judge::{ClientJudge, Entry};
 use crate::record::{At, Exchange, Finding, Outgoing, Sample, StepRun};
@@ -92,14 +90,17 @@ impl Keeper {
 }
 
 /// `index` is the workload's step in the scenario; `earlier`, the scenario's history before it.
-pub(super) async fn run(
+/// The clients start at once, each a task of its own; the future returned gathers them. Boxed
+/// and named `Send`: clients run steps, this one among them, and the compiler cannot see
+/// through that recursion on its own.
+pub(super) fn run<'a>(
     runner: &Runner,
-    workload: &Workload,
+    workload: &'a Workload,
     file: &Path,
     vars: &Vars,
     index: usize,
     earlier: &[Entry<'_>],
-) -> WorkloadRun {
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = WorkloadRun> + Send + 'a>> {
     let keeper = Keeper {
         every: runner.settings.keep_exchanges,
         sent: AtomicUsize::new(0),
@@ -109,19 +110,48 @@ pub(super) async fn run(
     let writes = (workload.steps.iter())
         .flat_map(Step::requests)
         .any(|r| !r.method.reads());
-    let clients = (0..workload.clients).map(|client| {
+    // Each client a task of its own: a task is polled from the runtime when its response
+    // comes, not through every future between the runtime and the workload (the suite's, the
+    // scenario's, the step's), and waking it does not make the runtime look for I/O once more
+    // before it runs, as waking the future it blocks on does (per request: one `epoll_wait`
+    // instead of two, 23.7 k instructions -> 21.0 k). On a runtime of several threads clients
+    // run on each. The JoinSet aborts them if the workload is dropped.
+    let keeper = std::sync::Arc::new(keeper);
+    let shared = std::sync::Arc::new((runner.clone(), workload.clone(), file.to_owned()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for client in 0..workload.clients {
         let judge = ClientJudge::new(earlier, writes);
-        run_client(
-            runner,
-            workload,
-            file,
-            vars,
-            client,
-            (index, judge, &keeper),
-        )
-    });
-    let done = join_all(clients).await;
+        let (shared, keeper, vars) = (shared.clone(), keeper.clone(), vars.clone());
+        tasks.spawn(async move {
+            let (runner, workload, file) = &*shared;
+            let run = run_client(
+                runner,
+                workload,
+                file,
+                &vars,
+                client,
+                (index, judge, &keeper),
+            );
+            (client, run.await)
+        });
+    }
+    Box::pin(async move {
+        let mut done: Vec<Option<ClientRun>> = (0..workload.clients).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((client, run)) => done[client as usize] = Some(run),
+                // A client's panic is the workload's, as if it had run inline.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Cancelled: only when the runtime shuts down, which ends the run anyway.
+                Err(_) => {}
+            }
+        }
+        gather(workload, done.into_iter().flatten())
+    })
+}
 
+/// The clients' runs, in client order, as one.
+fn gather(workload: &Workload, done: impl Iterator<Item = ClientRun>) -> WorkloadRun {
     let mut out = WorkloadRun {
         exchanges: Vec::new(),
         sample: Sample::default(),
@@ -185,7 +215,7 @@ async fn run_client(
     file: &Path,
     vars: &Vars,
     client: u32,
-    (index, mut judge, keeper): (usize, ClientJudge<'_>, &Keeper),
+    (index, mut judge, keeper): (usize, ClientJudge, &Keeper),
 ) -> ClientRun {
     let mut vars = vars.clone();
     vars.set("index", client.to_string());

@@ -410,8 +410,9 @@ pub fn ambiguous_tag(seen: &TagsSeen, exchange: &Exchange) -> Option<String> {
 /// a bounded history. The comparisons are those of [`judge_history`] for a workload's exchange:
 /// the same client's earlier ones, starting from what the scenario had stated before the
 /// workload (`seed`), unless the workload writes (then its clients' order says nothing).
-pub struct ClientJudge<'a> {
-    seed: Vec<Entry<'a>>,
+pub struct ClientJudge {
+    /// Copies: a client is a task of its own, holding nothing of the scenario's.
+    seed: Vec<Seed>,
     group_writes: bool,
     /// The client's exchanges a later one may be compared with: each with whether to keep it
     /// for the report once no comparison needs it, and what it is still the latest of for its
@@ -429,13 +430,43 @@ struct Anchor {
     latest: u8,
 }
 
-impl<'a> ClientJudge<'a> {
+/// An [`Entry`] of the scenario's history before the workload, owned.
+struct Seed {
+    exchange: Exchange,
+    concurrent: bool,
+    at: At,
+    judged: bool,
+    partial: bool,
+}
+
+impl Seed {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            exchange: &self.exchange,
+            concurrent: self.concurrent,
+            at: self.at,
+            judged: self.judged,
+            partial: self.partial,
+        }
+    }
+}
+
+impl ClientJudge {
     /// `earlier` is the scenario's history before the workload; `group_writes`, whether the
     /// workload has any step that writes.
-    pub fn new(earlier: &[Entry<'a>], group_writes: bool) -> Self {
+    pub fn new(earlier: &[Entry<'_>], group_writes: bool) -> Self {
         let seed = catalog::anchors(earlier, true)
             .into_iter()
-            .map(|i| earlier[i])
+            .map(|i| {
+                let e = &earlier[i];
+                Seed {
+                    exchange: e.exchange.clone(),
+                    concurrent: e.concurrent,
+                    at: e.at,
+                    judged: e.judged,
+                    partial: e.partial,
+                }
+            })
             .collect();
         ClientJudge {
             seed,
@@ -498,7 +529,7 @@ impl<'a> ClientJudge<'a> {
             catalog::anchor_kinds(&client_entry(&exchange, at), false)
         } else {
             let mut entries = Vec::with_capacity(self.seed.len() + self.anchors.len() + 1);
-            entries.extend_from_slice(&self.seed);
+            entries.extend(self.seed.iter().map(Seed::entry));
             entries.extend(self.anchors.iter().map(|a| client_entry(&a.exchange, a.at)));
             entries.push(client_entry(&exchange, at));
             let history = catalog::History::for_newest(&entries, self.group_writes);
