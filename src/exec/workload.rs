@@ -128,7 +128,7 @@ pub(super) fn run<'a>(
                 runner,
                 workload,
                 file,
-                &vars,
+                vars,
                 client,
                 (index, judge, &keeper),
             );
@@ -213,11 +213,10 @@ async fn run_client(
     runner: &Runner,
     workload: &Workload,
     file: &Path,
-    vars: &Vars,
+    mut vars: Vars,
     client: u32,
     (index, mut judge, keeper): (usize, ClientJudge, &Keeper),
 ) -> ClientRun {
-    let mut vars = vars.clone();
     vars.set("index", client.to_string());
     let (shapes, counts) = shapes(runner, workload, file, &vars).await;
     let mut run = ClientRun {
