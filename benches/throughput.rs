@@ -249,8 +249,8 @@ fn timed(target: &Target, n: usize, placement: Placement, clients: &[(&'static s
 }
 
 /// The order of `n` clients in `round`: a row of a balanced Latin square (Williams'), so that
-/// over `n` rounds each client runs in every place and, for an even `n`, right after each other
-/// client once. Why: the client before moves the next one's time. Against the reference server
+/// over `n` rounds each client runs once in every place and, for an even `n`, right after each
+/// other client once (for an odd `n`, after two of them twice each). Why: the client before moves the next one's time. Against the reference server
 /// unpinned, the same build took 1.34-1.56 s for 20,000 requests right after the raw reqwest
 /// loop and 1.26-1.36 s right after Hurl; a fixed order (A B C A B C) lent that to one client.
 fn turns(n: usize, round: usize) -> Vec<usize> {
